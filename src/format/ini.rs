@@ -1,0 +1,20 @@
+//! INI (stub; see issue 3).
+
+use crate::error::{Error, Result};
+use crate::format::{EmitOptions, Format, Parsed, Store};
+use crate::tree::Value;
+
+
+pub struct IniStore;
+
+impl Store for IniStore {
+    fn format(&self) -> Format {
+        Format::Ini
+    }
+    fn parse(&self, _src: &[u8]) -> Result<Box<dyn Parsed>> {
+        Err(Error::generic("ini is not implemented yet"))
+    }
+    fn emit(&self, _docs: &[Value], _meta: Option<&Value>, _opts: &EmitOptions) -> Result<Vec<u8>> {
+        Err(Error::generic("ini is not implemented yet"))
+    }
+}

@@ -1,0 +1,158 @@
+//! Document formats ("stores" in sops): detection by extension or flag, and the interface
+//! every format module implements.
+//!
+//! A format module does two jobs and nothing else:
+//! - **lossless editing**: [`Store::parse`] keeps the source text and an index of its leaves,
+//!   and [`Parsed::render`] replaces exactly those leaves (and appends or removes the metadata
+//!   block) while every other byte stays as it was;
+//! - **fresh emission**: [`Store::emit`] writes a tree in the format's natural layout, for
+//!   conversions between formats and for `--extract`.
+//!
+//! Formats never see keys or ciphertext semantics: the engine hands them finished `ENC[…]`
+//! tokens or decoded plaintext scalars.
+
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
+pub mod json;
+pub mod toml;
+pub mod yaml;
+
+use crate::error::{Code, Error, Result};
+use crate::tree::{Scalar, Value};
+
+/// The formats veil reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    Toml,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl Format {
+    /// sops's names for `--input-type`/`--output-type` (plus `toml`). Unknown names give `None`;
+    /// sops then silently falls back to the extension rule, and so do we.
+    pub fn from_name(s: &str) -> Option<Format> {
+        Some(match s {
+            "yaml" => Format::Yaml,
+            "json" => Format::Json,
+            "toml" => Format::Toml,
+            "dotenv" => Format::Dotenv,
+            "ini" => Format::Ini,
+            "binary" => Format::Binary,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Toml => "toml",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "ini",
+            Format::Binary => "binary",
+        }
+    }
+
+    /// sops's extension rule (spec 6.1): `.yaml`/`.yml`, `.json`, `.env` (exact suffix), `.ini`;
+    /// veil adds `.toml`; anything else is binary.
+    pub fn from_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Format::Yaml
+        } else if lower.ends_with(".json") {
+            Format::Json
+        } else if lower.ends_with(".toml") {
+            Format::Toml
+        } else if path.ends_with(".env") {
+            Format::Dotenv
+        } else if lower.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
+        }
+    }
+
+    /// The store implementing this format.
+    pub fn store(self) -> Box<dyn Store> {
+        match self {
+            Format::Yaml => Box::new(yaml::YamlStore::default()),
+            Format::Json => Box::new(json::JsonStore::default()),
+            Format::Toml => Box::new(toml::TomlStore),
+            Format::Dotenv => Box::new(dotenv::DotenvStore),
+            Format::Ini => Box::new(ini::IniStore),
+            Format::Binary => Box::new(binary::BinaryStore),
+        }
+    }
+}
+
+/// What to do with one leaf when rendering, in [`crate::tree::walk_leaves`] order.
+#[derive(Clone, Debug)]
+pub enum Edit {
+    /// Leave the leaf's source text exactly as it is.
+    Keep,
+    /// Replace the leaf with this `ENC[…]` token. For a comment leaf the token goes where the
+    /// comment text was (`#ENC[…]`); for a value it becomes a string scalar in the format's
+    /// syntax (quoted where the context needs it, e.g. inside a YAML flow collection).
+    Seal(String),
+    /// Replace the leaf with this plaintext scalar, written in the format's natural style so
+    /// that it reads back as the same type. A `Scalar::Comment` in a value position (sops writes
+    /// YAML list comments as `- ENC[…,type:comment]` elements) becomes a comment line again.
+    Open(Scalar),
+}
+
+/// Output options that come from `.sops.yaml` `stores` or flags, used for fresh layouts only.
+#[derive(Clone, Debug, Default)]
+pub struct EmitOptions {
+    /// YAML: spaces per level (default 4, as sops). JSON: `None` = tab, `Some(n)` = n spaces.
+    pub indent: Option<usize>,
+}
+
+/// A format: parses bytes into a lossless [`Parsed`] document and emits fresh trees.
+pub trait Store {
+    fn format(&self) -> Format;
+
+    /// Parse a plaintext or encrypted file. Errors use sops's codes (2 for unreadable input,
+    /// 92 for an empty YAML file) and never quote values.
+    fn parse(&self, src: &[u8]) -> Result<Box<dyn Parsed>>;
+
+    /// Write documents in this format's natural layout, with `meta` (the sops metadata as a
+    /// tree, already in sops's field order) appended as the format stores it, if given.
+    fn emit(&self, docs: &[Value], meta: Option<&Value>, opts: &EmitOptions) -> Result<Vec<u8>>;
+
+    /// Write one extracted value for `decrypt --extract` (spec 6.3): a string leaf raw with no
+    /// newline, other scalars with the store's value emitter, maps/lists as documents.
+    fn emit_value(&self, v: &Value, opts: &EmitOptions) -> Result<Vec<u8>> {
+        match v {
+            Value::Scalar(Scalar::Str(s)) => Ok(s.clone().into_bytes()),
+            Value::Scalar(Scalar::Raw(b)) | Value::Scalar(Scalar::Bytes(b)) => Ok(b.clone()),
+            _ => self.emit(std::slice::from_ref(v), None, opts),
+        }
+    }
+}
+
+/// A parsed file that can be re-rendered losslessly.
+pub trait Parsed {
+    /// The documents (YAML may hold several; every other format holds one), *without* the
+    /// `sops` metadata entry. Leaves are numbered by [`crate::tree::walk_leaves`].
+    fn docs(&self) -> &[Value];
+
+    /// The `sops` metadata as a tree (from the first document in YAML; unflattened from
+    /// `sops_…` keys in dotenv and INI), or `None` when the file has none.
+    fn metadata(&self) -> Option<&Value>;
+
+    /// Render the source with one [`Edit`] per leaf. `meta = Some(tree)` appends (or replaces)
+    /// the metadata block; `None` removes any metadata block, as decryption does.
+    /// Implementations must produce text that parses back to the intended values, and should
+    /// check that before returning.
+    fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>>;
+}
+
+/// Helper for format modules: an error reading input (exit 2) without quoting the input.
+pub fn input_error(msg: impl Into<String>) -> Error {
+    Error::new(Code::CouldNotReadInputFile, msg)
+}

@@ -1,0 +1,11 @@
+//! veil: keeps secrets encrypted inside the config files teams commit to git, in the sops file
+//! format, without rewriting anything but the sealed values.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`cli::run`]; everything else is a library:
+//! formats parse and render documents losslessly ([`format`]), the engine seals and opens leaves
+//! and computes the MAC ([`engine`]), key backends wrap the data key ([`keys`]).
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod format;
+pub mod tree;
