@@ -120,6 +120,14 @@ pub trait Store {
     /// 92 for an empty YAML file) and never quote values.
     fn parse(&self, src: &[u8]) -> Result<Box<dyn Parsed>>;
 
+    /// Parse a file that is expected to be encrypted. The same as [`Store::parse`] for every
+    /// format except binary, whose encrypted form is a JSON document (`data` + `sops`) while its
+    /// plaintext is raw bytes. Rendering such a document with `meta = None` must give back the
+    /// store's plaintext form (for binary: the raw bytes of the opened `data` leaf).
+    fn parse_encrypted(&self, src: &[u8]) -> Result<Box<dyn Parsed>> {
+        self.parse(src)
+    }
+
     /// Write documents in this format's natural layout, with `meta` (the sops metadata as a
     /// tree, already in sops's field order) appended as the format stores it, if given.
     fn emit(&self, docs: &[Value], meta: Option<&Value>, opts: &EmitOptions) -> Result<Vec<u8>>;
