@@ -9,3 +9,6 @@
 pub mod error;
 pub mod format;
 pub mod tree;
+pub mod env;
+pub mod keys;
+pub mod metadata;

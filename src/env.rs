@@ -1,0 +1,30 @@
+//! Every environment variable veil reads, in one place, with what it means.
+//!
+//! They are sops's names, so veil drops into scripts and tools that already set them.
+
+/// age identities, one per line (sops also accepts several per line, space-separated, 3.13+).
+pub const SOPS_AGE_KEY: &str = "SOPS_AGE_KEY";
+/// Path of an age identity file.
+pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
+/// A command (shell-split, not run through a shell) printing age identities; the child gets
+/// `SOPS_AGE_RECIPIENT` set to the recipient being decrypted.
+pub const SOPS_AGE_KEY_CMD: &str = "SOPS_AGE_KEY_CMD";
+/// Set for the child of `SOPS_AGE_KEY_CMD`.
+pub const SOPS_AGE_RECIPIENT: &str = "SOPS_AGE_RECIPIENT";
+/// Path of an SSH private key used as an age identity (else `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`).
+pub const SOPS_AGE_SSH_PRIVATE_KEY_FILE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+/// Default age recipients for encryption (the default of `--age`).
+pub const SOPS_AGE_RECIPIENTS: &str = "SOPS_AGE_RECIPIENTS";
+/// Base of the default key file `$XDG_CONFIG_HOME/sops/age/keys.txt`.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// The user's home (for `~/.ssh` and `~/.config`).
+pub const HOME: &str = "HOME";
+/// Order of key types tried when decrypting (`age,pgp,kms,…`).
+pub const SOPS_DECRYPTION_ORDER: &str = "SOPS_DECRYPTION_ORDER";
+/// Explicit path of the `.sops.yaml` config.
+pub const SOPS_CONFIG: &str = "SOPS_CONFIG";
+
+/// Read a variable, treating an empty value as unset.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

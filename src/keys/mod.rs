@@ -1,0 +1,136 @@
+//! Key backends: the master keys that wrap a file's data key.
+//!
+//! [`KeyRef`] names a master key by its public identifiers only (a recipient, a fingerprint, an
+//! ARN…), never by secret material. A [`Backend`] wraps and unwraps the data key (or a Shamir
+//! share) for the keys of its kind; [`KeyService`] holds every backend this build has and is the
+//! only thing the engine talks to, so a remote key service can slot in later without touching
+//! the core. Matching on the key kind happens here and in the metadata conversion, nowhere else.
+
+pub mod age;
+
+use crate::error::{Error, Outcome, Result};
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// A master key, by its public identifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRef {
+    /// An age recipient: `age1…`, an `ssh-ed25519`/`ssh-rsa` public key line (kept verbatim,
+    /// comment included, as sops does) or a plugin recipient.
+    Age { recipient: String },
+    /// A PGP key fingerprint (spaces removed).
+    Pgp { fingerprint: String },
+    /// AWS KMS: key ARN, optional role to assume, encryption context, profile.
+    Kms { arn: String, role: String, context: BTreeMap<String, String>, aws_profile: String },
+    /// GCP Cloud KMS crypto key resource id.
+    GcpKms { resource_id: String },
+    /// Azure Key Vault key.
+    AzureKv { vault_url: String, name: String, version: String },
+    /// HashiCorp Vault / OpenBao transit key.
+    HcVault { address: String, engine_path: String, key_name: String },
+    /// Huawei Cloud KMS key (`region:uuid`).
+    Hckms { key_id: String },
+}
+
+impl KeyRef {
+    /// The kind's name as in sops's metadata and `--decryption-order` (`age`, `pgp`, `kms`…).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyRef::Age { .. } => "age",
+            KeyRef::Pgp { .. } => "pgp",
+            KeyRef::Kms { .. } => "kms",
+            KeyRef::GcpKms { .. } => "gcp_kms",
+            KeyRef::AzureKv { .. } => "azure_kv",
+            KeyRef::HcVault { .. } => "hc_vault",
+            KeyRef::Hckms { .. } => "hckms",
+        }
+    }
+
+    /// A one-line public description for reports, e.g. `age age1…`.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyRef::Age { recipient } => format!("age {recipient}"),
+            KeyRef::Pgp { fingerprint } => format!("pgp {fingerprint}"),
+            KeyRef::Kms { arn, role, .. } if role.is_empty() => format!("kms {arn}"),
+            KeyRef::Kms { arn, role, .. } => format!("kms {arn} (role {role})"),
+            KeyRef::GcpKms { resource_id } => format!("gcp_kms {resource_id}"),
+            KeyRef::AzureKv { vault_url, name, version } => {
+                format!("azure_kv {vault_url}/keys/{name}/{version}")
+            }
+            KeyRef::HcVault { address, engine_path, key_name } => {
+                format!("hc_vault {address}/v1/{engine_path}/keys/{key_name}")
+            }
+            KeyRef::Hckms { key_id } => format!("hckms {key_id}"),
+        }
+    }
+}
+
+/// A master key as stored in a file: which key, the wrapped secret, and when it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub key: KeyRef,
+    /// The wrapped data key (or share) exactly as stored in `enc`.
+    pub enc: String,
+    /// `created_at` (RFC 3339), absent for age.
+    pub created_at: Option<String>,
+}
+
+/// The secret a master key wraps: the 32-byte data key, or a 33-byte Shamir share.
+pub type Secret = Zeroizing<Vec<u8>>;
+
+/// One kind of master key.
+pub trait Backend {
+    /// The kind this backend handles (`KeyRef::kind`).
+    fn kind(&self) -> &'static str;
+    /// Wrap `secret` for `key`; returns the text stored in `enc`.
+    fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String>;
+    /// Unwrap `enc`. `Ok(Outcome)` with no secret means "not mine / no identity"; an `Err`
+    /// means the key was ours and failed.
+    fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
+}
+
+/// Every backend this build has; the engine's only door to keys.
+#[derive(Default)]
+pub struct KeyService {
+    backends: Vec<Box<dyn Backend>>,
+}
+
+impl KeyService {
+    pub fn new() -> KeyService {
+        KeyService::default()
+    }
+
+    /// The local key service with every backend built in, reading identities from the
+    /// environment once, now.
+    pub fn local() -> KeyService {
+        let mut ks = KeyService::new();
+        ks.add(Box::new(age::AgeBackend::from_env()));
+        ks
+    }
+
+    pub fn add(&mut self, b: Box<dyn Backend>) {
+        self.backends.push(b);
+    }
+
+    fn backend(&self, kind: &str) -> Option<&dyn Backend> {
+        self.backends.iter().find(|b| b.kind() == kind).map(|b| b.as_ref())
+    }
+
+    pub fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String> {
+        match self.backend(key.kind()) {
+            Some(b) => b.wrap(key, secret),
+            None => Err(Error::new(
+                crate::error::Code::CouldNotRetrieveKey,
+                format!("{} keys are not supported by this veil build yet", key.kind()),
+            )
+            .hint("use an age key (--age) for now, or a sops build for this key type")),
+        }
+    }
+
+    pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
+        match self.backend(key.kind()) {
+            Some(b) => b.unwrap(key, enc),
+            None => Err(Outcome::Unsupported),
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! The `sops` metadata block: the internal [`Metadata`] and its on-disk tree form.
+//!
+//! The on-disk form is a [`Value`] tree in sops 3.11's field order (spec 3.1), which each format
+//! renders in its own syntax. Reading accepts every order (3.13 sorts alphabetically), old
+//! `kms: []` lists and quoted dates. The internal form is separate from the on-disk one (as sops
+//! keeps `stores/stores.go` apart), so field-order and quoting rules live here only.
+//!
+//! File metadata is untrusted input: every field is checked for type and size here.
+
+use crate::error::{Code, Error, Result};
+use crate::keys::{KeyRef, WrappedKey};
+use crate::tree::{Item, Scalar, Value};
+use std::collections::BTreeMap;
+
+/// The version veil writes into `version`: the sops format version it is compatible with.
+pub const SOPS_FORMAT_VERSION: &str = "3.11.0";
+
+/// Which leaves are encrypted (spec 1.5). At most one rule is set.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Rule {
+    /// No rule in the file (binary store): read as `_unencrypted`.
+    #[default]
+    None,
+    UnencryptedSuffix(String),
+    EncryptedSuffix(String),
+    UnencryptedRegex(String),
+    EncryptedRegex(String),
+    UnencryptedCommentRegex(String),
+    EncryptedCommentRegex(String),
+}
+
+impl Rule {
+    fn field(&self) -> Option<(&'static str, &str)> {
+        Some(match self {
+            Rule::None => return None,
+            Rule::UnencryptedSuffix(s) => ("unencrypted_suffix", s),
+            Rule::EncryptedSuffix(s) => ("encrypted_suffix", s),
+            Rule::UnencryptedRegex(s) => ("unencrypted_regex", s),
+            Rule::EncryptedRegex(s) => ("encrypted_regex", s),
+            Rule::UnencryptedCommentRegex(s) => ("unencrypted_comment_regex", s),
+            Rule::EncryptedCommentRegex(s) => ("encrypted_comment_regex", s),
+        })
+    }
+}
+
+/// The internal metadata of an encrypted file.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Metadata {
+    /// Key groups; one group means the data key itself is wrapped, several mean Shamir shares.
+    pub key_groups: Vec<Vec<WrappedKey>>,
+    pub shamir_threshold: usize,
+    /// RFC 3339 text as stored.
+    pub lastmodified: String,
+    /// The encrypted MAC (`ENC[…]`), or empty.
+    pub mac: String,
+    pub rule: Rule,
+    pub mac_only_encrypted: bool,
+    pub version: String,
+}
+
+fn s(v: &str) -> Value {
+    Value::Scalar(Scalar::Str(v.to_string()))
+}
+
+fn entry(k: &str, v: Value) -> Item {
+    Item::Entry(k.to_string(), v)
+}
+
+const KINDS: [&str; 7] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp"];
+
+fn key_to_tree(k: &WrappedKey) -> Value {
+    let created = || s(k.created_at.as_deref().unwrap_or(""));
+    let items = match &k.key {
+        KeyRef::Age { recipient } => vec![entry("recipient", s(recipient)), entry("enc", s(&k.enc))],
+        KeyRef::Pgp { fingerprint } => {
+            vec![entry("created_at", created()), entry("enc", s(&k.enc)), entry("fp", s(fingerprint))]
+        }
+        KeyRef::Kms { arn, role, context, aws_profile } => {
+            let mut v = vec![entry("arn", s(arn))];
+            if !role.is_empty() {
+                v.push(entry("role", s(role)));
+            }
+            if !context.is_empty() {
+                v.push(entry(
+                    "context",
+                    Value::Map(context.iter().map(|(a, b)| entry(a, s(b))).collect()),
+                ));
+            }
+            v.push(entry("created_at", created()));
+            v.push(entry("enc", s(&k.enc)));
+            v.push(entry("aws_profile", s(aws_profile)));
+            v
+        }
+        KeyRef::GcpKms { resource_id } => vec![
+            entry("resource_id", s(resource_id)),
+            entry("created_at", created()),
+            entry("enc", s(&k.enc)),
+        ],
+        KeyRef::Hckms { key_id } => {
+            vec![entry("key_id", s(key_id)), entry("created_at", created()), entry("enc", s(&k.enc))]
+        }
+        KeyRef::AzureKv { vault_url, name, version } => vec![
+            entry("vault_url", s(vault_url)),
+            entry("name", s(name)),
+            entry("version", s(version)),
+            entry("created_at", created()),
+            entry("enc", s(&k.enc)),
+        ],
+        KeyRef::HcVault { address, engine_path, key_name } => vec![
+            entry("vault_address", s(address)),
+            entry("engine_path", s(engine_path)),
+            entry("key_name", s(key_name)),
+            entry("created_at", created()),
+            entry("enc", s(&k.enc)),
+        ],
+    };
+    Value::Map(items)
+}
+
+fn keys_of_kind(group: &[WrappedKey], kind: &str) -> Vec<Value> {
+    group.iter().filter(|k| k.key.kind() == kind).map(key_to_tree).collect()
+}
+
+impl Metadata {
+    /// The on-disk tree in sops 3.11's field order (spec 3.1). `null_empty_lists` gives JSON's
+    /// `"hc_vault": null` for empty always-written group lists; YAML writes `[]`.
+    pub fn to_tree(&self, null_empty_lists: bool) -> Value {
+        let mut items = Vec::new();
+        if self.shamir_threshold != 0 && self.key_groups.len() > 1 {
+            items.push(entry("shamir_threshold", Value::Scalar(Scalar::Int(self.shamir_threshold as i64))));
+        }
+        let single = self.key_groups.len() <= 1;
+        let empty = Vec::new();
+        let g0 = self.key_groups.first().unwrap_or(&empty);
+        if !single {
+            let groups = self
+                .key_groups
+                .iter()
+                .map(|g| {
+                    let mut gi = Vec::new();
+                    for kind in ["pgp", "kms", "gcp_kms", "hckms", "azure_kv"] {
+                        let ks = keys_of_kind(g, kind);
+                        if !ks.is_empty() {
+                            gi.push(entry(kind, Value::List(ks)));
+                        }
+                    }
+                    for kind in ["hc_vault", "age"] {
+                        let ks = keys_of_kind(g, kind);
+                        let v = if ks.is_empty() && null_empty_lists { Value::Null } else { Value::List(ks) };
+                        gi.push(entry(kind, v));
+                    }
+                    Value::Map(gi)
+                })
+                .collect();
+            items.push(entry("key_groups", Value::List(groups)));
+        } else {
+            for kind in ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"] {
+                let ks = keys_of_kind(g0, kind);
+                if !ks.is_empty() {
+                    items.push(entry(kind, Value::List(ks)));
+                }
+            }
+        }
+        items.push(entry("lastmodified", s(&self.lastmodified)));
+        items.push(entry("mac", s(&self.mac)));
+        if single {
+            let ks = keys_of_kind(g0, "pgp");
+            if !ks.is_empty() {
+                items.push(entry("pgp", Value::List(ks)));
+            }
+        }
+        if let Some((name, v)) = self.rule.field() {
+            items.push(entry(name, s(v)));
+        }
+        if self.mac_only_encrypted {
+            items.push(entry("mac_only_encrypted", Value::Scalar(Scalar::Bool(true))));
+        }
+        items.push(entry("version", s(&self.version)));
+        Value::Map(items)
+    }
+
+    /// Read the on-disk tree, in any field order.
+    pub fn from_tree(v: &Value) -> Result<Metadata> {
+        let Value::Map(_) = v else {
+            return Err(bad("the sops metadata is not a map"));
+        };
+        let mut m = Metadata {
+            lastmodified: text(v.get("lastmodified")).unwrap_or_default(),
+            mac: text(v.get("mac")).unwrap_or_default(),
+            version: text(v.get("version")).unwrap_or_default(),
+            ..Metadata::default()
+        };
+        m.mac_only_encrypted = matches!(v.get("mac_only_encrypted"), Some(Value::Scalar(Scalar::Bool(true))))
+            || text(v.get("mac_only_encrypted")).as_deref() == Some("true");
+        m.shamir_threshold = match v.get("shamir_threshold") {
+            Some(Value::Scalar(Scalar::Int(i))) if *i >= 0 && *i <= 255 => *i as usize,
+            Some(Value::Scalar(Scalar::Float(f))) => f.parse::<f64>().ok().filter(|x| x.fract() == 0.0 && (0.0..=255.0).contains(x)).map(|x| x as usize).ok_or_else(|| bad("invalid shamir_threshold"))?,
+            Some(Value::Scalar(Scalar::Str(t))) => t.parse().map_err(|_| bad("invalid shamir_threshold"))?,
+            None | Some(Value::Null) => 0,
+            _ => return Err(bad("invalid shamir_threshold")),
+        };
+        let rules = [
+            ("unencrypted_suffix", Rule::UnencryptedSuffix as fn(String) -> Rule),
+            ("encrypted_suffix", Rule::EncryptedSuffix),
+            ("unencrypted_regex", Rule::UnencryptedRegex),
+            ("encrypted_regex", Rule::EncryptedRegex),
+            ("unencrypted_comment_regex", Rule::UnencryptedCommentRegex),
+            ("encrypted_comment_regex", Rule::EncryptedCommentRegex),
+        ];
+        for (name, mk) in rules {
+            if let Some(t) = text(v.get(name)).filter(|t| !t.is_empty()) {
+                if m.rule != Rule::None {
+                    return Err(Error::new(
+                        Code::ConflictingParameters,
+                        "the file's metadata sets more than one encryption rule",
+                    ));
+                }
+                m.rule = mk(t);
+            }
+        }
+        // Flat lists win over key_groups when both are present (spec 3.1).
+        let mut flat = Vec::new();
+        for kind in KINDS {
+            if let Some(list) = v.get(kind) {
+                flat.extend(keys_from_list(kind, list)?);
+            }
+        }
+        if !flat.is_empty() {
+            m.key_groups = vec![flat];
+        } else if let Some(Value::List(groups)) = v.get("key_groups") {
+            for g in groups {
+                let mut keys = Vec::new();
+                for kind in KINDS {
+                    if let Some(list) = g.get(kind) {
+                        keys.extend(keys_from_list(kind, list)?);
+                    }
+                }
+                m.key_groups.push(keys);
+            }
+        }
+        if m.key_groups.iter().all(|g| g.is_empty()) {
+            return Err(bad("No keys found in file").hint(
+                "the file's sops metadata lists no master keys; it cannot be decrypted",
+            ));
+        }
+        Ok(m)
+    }
+}
+
+fn bad(msg: &str) -> Error {
+    Error::new(Code::CouldNotReadInputFile, msg.to_string())
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Scalar(Scalar::Str(s)) | Value::Scalar(Scalar::Time(s)) | Value::Scalar(Scalar::Float(s)) => {
+            Some(s.clone())
+        }
+        Value::Scalar(Scalar::Int(i)) => Some(i.to_string()),
+        Value::Scalar(Scalar::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn field(m: &Value, name: &str) -> String {
+    text(m.get(name)).unwrap_or_default()
+}
+
+fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
+    let items = match list {
+        Value::List(items) => items,
+        Value::Null => return Ok(Vec::new()),
+        _ => return Err(bad("invalid key list in the sops metadata")),
+    };
+    let mut out = Vec::new();
+    for it in items {
+        if !matches!(it, Value::Map(_)) {
+            return Err(bad("invalid key entry in the sops metadata"));
+        }
+        let created_at = text(it.get("created_at"));
+        let key = match kind {
+            "age" => KeyRef::Age { recipient: field(it, "recipient") },
+            "pgp" => KeyRef::Pgp { fingerprint: field(it, "fp") },
+            "kms" => {
+                let mut context = BTreeMap::new();
+                if let Some(Value::Map(c)) = it.get("context") {
+                    for i in c {
+                        if let Item::Entry(k, v) = i {
+                            context.insert(k.clone(), text(Some(v)).unwrap_or_default());
+                        }
+                    }
+                }
+                KeyRef::Kms {
+                    arn: field(it, "arn"),
+                    role: field(it, "role"),
+                    context,
+                    aws_profile: field(it, "aws_profile"),
+                }
+            }
+            "gcp_kms" => KeyRef::GcpKms { resource_id: field(it, "resource_id") },
+            "hckms" => KeyRef::Hckms { key_id: field(it, "key_id") },
+            "azure_kv" => KeyRef::AzureKv {
+                vault_url: field(it, "vault_url"),
+                name: field(it, "name"),
+                version: field(it, "version"),
+            },
+            "hc_vault" => KeyRef::HcVault {
+                address: field(it, "vault_address"),
+                engine_path: field(it, "engine_path"),
+                key_name: field(it, "key_name"),
+            },
+            _ => continue,
+        };
+        out.push(WrappedKey { key, enc: field(it, "enc"), created_at: if kind == "age" { None } else { created_at } });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn age(r: &str) -> WrappedKey {
+        WrappedKey { key: KeyRef::Age { recipient: r.into() }, enc: "-----BEGIN AGE ENCRYPTED FILE-----\nx\n-----END AGE ENCRYPTED FILE-----\n".into(), created_at: None }
+    }
+
+    fn names(v: &Value) -> Vec<String> {
+        match v {
+            Value::Map(items) => items.iter().filter_map(|i| match i { Item::Entry(k, _) => Some(k.clone()), _ => None }).collect(),
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn single_group_field_order() {
+        let m = Metadata {
+            key_groups: vec![vec![age("age1a")]],
+            lastmodified: "2026-11-29T00:16:37Z".into(),
+            mac: "ENC[x]".into(),
+            rule: Rule::UnencryptedSuffix("_unencrypted".into()),
+            version: "3.11.0".into(),
+            ..Default::default()
+        };
+        let t = m.to_tree(false);
+        assert_eq!(names(&t), ["age", "lastmodified", "mac", "unencrypted_suffix", "version"]);
+        assert_eq!(Metadata::from_tree(&t).unwrap(), m);
+    }
+
+    #[test]
+    fn groups_always_write_hc_vault_and_age() {
+        let m = Metadata {
+            key_groups: vec![vec![age("age1a")], vec![age("age1b")]],
+            shamir_threshold: 2,
+            lastmodified: "t".into(),
+            mac: "m".into(),
+            version: "3.11.0".into(),
+            ..Default::default()
+        };
+        let t = m.to_tree(true);
+        assert_eq!(names(&t), ["shamir_threshold", "key_groups", "lastmodified", "mac", "version"]);
+        let Some(Value::List(g)) = t.get("key_groups") else { panic!() };
+        assert_eq!(names(&g[0]), ["hc_vault", "age"]);
+        assert_eq!(g[0].get("hc_vault"), Some(&Value::Null));
+        assert_eq!(Metadata::from_tree(&t).unwrap(), m);
+    }
+
+    #[test]
+    fn no_keys_is_an_error() {
+        let t = Value::Map(vec![entry("mac", s("x")), entry("kms", Value::List(vec![]))]);
+        assert!(Metadata::from_tree(&t).unwrap_err().message.contains("No keys found"));
+    }
+}
