@@ -6,10 +6,12 @@
 //! and computes the MAC ([`engine`]), key backends wrap the data key ([`keys`]).
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod crypto;
+pub mod engine;
+pub mod env;
 pub mod error;
 pub mod format;
-pub mod tree;
-pub mod env;
 pub mod keys;
 pub mod metadata;
-pub mod crypto;
+pub mod tree;

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha512};
 
 /// SHA-256("sops"), the prefix of the `mac_only_encrypted` hash.
 pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
-    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b, 0x0b, 0x97, 0x5b,
-    0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
 
 /// A running MAC.
@@ -69,12 +69,18 @@ mod tests {
         m.add(&Scalar::Comment("ignored".into()), true);
         m.add(&Scalar::Bool(true), false);
         m.add(&Scalar::Float("2.50".into()), true);
-        let expect: String = Sha512::digest(b"aTrue2.5").iter().map(|b| format!("{b:02X}")).collect();
+        let expect: String = Sha512::digest(b"aTrue2.5")
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
         assert_eq!(m.finish(), expect);
     }
 
     #[test]
     fn aad_normalises_time() {
-        assert_eq!(mac_aad("2026-11-29T00:20:35.999+00:00"), "2026-11-29T00:20:35Z");
+        assert_eq!(
+            mac_aad("2026-11-29T00:20:35.999+00:00"),
+            "2026-11-29T00:20:35Z"
+        );
     }
 }

@@ -65,7 +65,12 @@ pub struct EncValue {
 
 impl std::fmt::Debug for EncValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EncValue({}, type:{})", self.cipher.tag(), self.type_name)
+        write!(
+            f,
+            "EncValue({}, type:{})",
+            self.cipher.tag(),
+            self.type_name
+        )
     }
 }
 
@@ -75,8 +80,11 @@ pub fn is_enc(s: &str) -> bool {
 }
 
 fn malformed() -> Error {
-    Error::new(Code::ErrorDecryptingTree, "Error decrypting tree: malformed ENC[] value")
-        .hint("the encrypted value was damaged or edited by hand; restore it from git")
+    Error::new(
+        Code::ErrorDecryptingTree,
+        "Error decrypting tree: malformed ENC[] value",
+    )
+    .hint("the encrypted value was damaged or edited by hand; restore it from git")
 }
 
 impl EncValue {
@@ -168,7 +176,13 @@ impl ValueCipher {
 
     /// Seal `plaintext` of type `type_name` with `aad`; `iv` reuses a stashed IV, else a fresh
     /// one is drawn. Returns the `ENC[…]` text.
-    pub fn seal(&mut self, plaintext: &[u8], type_name: &str, aad: &[u8], iv: Option<&[u8]>) -> Result<String> {
+    pub fn seal(
+        &mut self,
+        plaintext: &[u8],
+        type_name: &str,
+        aad: &[u8],
+        iv: Option<&[u8]>,
+    ) -> Result<String> {
         let cipher = self.cipher;
         let iv: Vec<u8> = match iv {
             Some(iv) if iv.len() == cipher.iv_len() => iv.to_vec(),
@@ -183,7 +197,11 @@ impl ValueCipher {
         let tag = match cipher {
             Cipher::Aes256Gcm => self
                 .aes
-                .encrypt_in_place_detached(aes_gcm::aead::generic_array::GenericArray::from_slice(&iv), aad, &mut buf)
+                .encrypt_in_place_detached(
+                    aes_gcm::aead::generic_array::GenericArray::from_slice(&iv),
+                    aad,
+                    &mut buf,
+                )
                 .map_err(|_| fail())?
                 .to_vec(),
             Cipher::XChaCha20Poly1305 => self
@@ -192,7 +210,13 @@ impl ValueCipher {
                 .map_err(|_| fail())?
                 .to_vec(),
         };
-        let v = EncValue { cipher, data: buf, iv, tag, type_name: type_name.to_string() };
+        let v = EncValue {
+            cipher,
+            data: buf,
+            iv,
+            tag,
+            type_name: type_name.to_string(),
+        };
         Ok(v.to_string())
     }
 
@@ -214,7 +238,12 @@ impl ValueCipher {
                 match v.iv.len() {
                     32 => self
                         .aes
-                        .decrypt_in_place_detached(aes_gcm::aead::generic_array::GenericArray::from_slice(&v.iv), aad, &mut buf, tag)
+                        .decrypt_in_place_detached(
+                            aes_gcm::aead::generic_array::GenericArray::from_slice(&v.iv),
+                            aad,
+                            &mut buf,
+                            tag,
+                        )
                         .map_err(|_| fail())?,
                     _ => return Err(fail()),
                 }
@@ -268,7 +297,12 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused_without_panic() {
-        for s in ["ENC[", "ENC[AES256_GCM,data:,iv:,tag:,type:]", "ENC[AES256_GCM,data:!!,iv:a,tag:b,type:str]", "ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str"] {
+        for s in [
+            "ENC[",
+            "ENC[AES256_GCM,data:,iv:,tag:,type:]",
+            "ENC[AES256_GCM,data:!!,iv:a,tag:b,type:str]",
+            "ENC[AES256_GCM,data:YQ==,iv:YQ==,tag:YQ==,type:str",
+        ] {
             assert!(EncValue::parse(s).is_err(), "{s}");
         }
     }

@@ -53,17 +53,22 @@ pub struct AgeSources {
     pub default_key_file: Option<PathBuf>,
 }
 
+/// Identities and notes on where each source was looked for.
+type Loaded = (Vec<Box<dyn age::Identity>>, Vec<String>);
+
 /// The age backend.
 pub struct AgeBackend {
     sources: AgeSources,
     key_env: Option<Zeroizing<String>>,
-    identities: OnceCell<(Vec<Box<dyn age::Identity>>, Vec<String>)>,
+    identities: OnceCell<Loaded>,
     cmd_identities: std::cell::RefCell<HashMap<String, Vec<Box<dyn age::Identity>>>>,
 }
 
 impl std::fmt::Debug for AgeBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgeBackend").field("sources", &self.sources).finish_non_exhaustive()
+        f.debug_struct("AgeBackend")
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +80,8 @@ pub fn default_key_file() -> Option<PathBuf> {
     }
     #[cfg(target_os = "macos")]
     {
-        return env::var(env::HOME).map(|h| PathBuf::from(h).join("Library/Application Support/sops/age/keys.txt"));
+        return env::var(env::HOME)
+            .map(|h| PathBuf::from(h).join("Library/Application Support/sops/age/keys.txt"));
     }
     #[allow(unreachable_code)]
     env::var(env::HOME).map(|h| PathBuf::from(h).join(".config/sops/age/keys.txt"))
@@ -106,7 +112,7 @@ impl AgeBackend {
         }
     }
 
-    fn load(&self) -> &(Vec<Box<dyn age::Identity>>, Vec<String>) {
+    fn load(&self) -> &Loaded {
         self.identities.get_or_init(|| {
             let mut ids: Vec<Box<dyn age::Identity>> = Vec::new();
             let mut notes = Vec::new();
@@ -140,12 +146,17 @@ impl AgeBackend {
     }
 
     fn cmd_identities(&self, recipient: &str) -> std::result::Result<(), String> {
-        let Some(cmd) = &self.sources.key_cmd else { return Ok(()) };
+        let Some(cmd) = &self.sources.key_cmd else {
+            return Ok(());
+        };
         if self.cmd_identities.borrow().contains_key(recipient) {
             return Ok(());
         }
-        let argv = shlex::split(cmd).ok_or_else(|| format!("{}: cannot split the command", env::SOPS_AGE_KEY_CMD))?;
-        let (prog, args) = argv.split_first().ok_or_else(|| format!("{}: empty command", env::SOPS_AGE_KEY_CMD))?;
+        let argv = shlex::split(cmd)
+            .ok_or_else(|| format!("{}: cannot split the command", env::SOPS_AGE_KEY_CMD))?;
+        let (prog, args) = argv
+            .split_first()
+            .ok_or_else(|| format!("{}: empty command", env::SOPS_AGE_KEY_CMD))?;
         let out = std::process::Command::new(prog)
             .args(args)
             .env(env::SOPS_AGE_RECIPIENT, recipient)
@@ -155,32 +166,56 @@ impl AgeBackend {
             .map_err(|e| format!("{}: could not run {prog}: {e}", env::SOPS_AGE_KEY_CMD))?;
         let stdout = Zeroizing::new(out.stdout);
         if !out.status.success() {
-            return Err(format!("{}: {prog} exited with {}", env::SOPS_AGE_KEY_CMD, out.status));
+            return Err(format!(
+                "{}: {prog} exited with {}",
+                env::SOPS_AGE_KEY_CMD,
+                out.status
+            ));
         }
-        let ids = parse_identities(&stdout, None).map_err(|e| format!("{}: {e}", env::SOPS_AGE_KEY_CMD))?;
-        self.cmd_identities.borrow_mut().insert(recipient.to_string(), ids);
+        let ids = parse_identities(&stdout, None)
+            .map_err(|e| format!("{}: {e}", env::SOPS_AGE_KEY_CMD))?;
+        self.cmd_identities
+            .borrow_mut()
+            .insert(recipient.to_string(), ids);
         Ok(())
     }
 }
 
-fn load_ssh(p: &PathBuf, ids: &mut Vec<Box<dyn age::Identity>>, notes: &mut Vec<String>, explicit: bool) {
+fn load_ssh(
+    p: &PathBuf,
+    ids: &mut Vec<Box<dyn age::Identity>>,
+    notes: &mut Vec<String>,
+    explicit: bool,
+) {
     match std::fs::File::open(p) {
-        Ok(f) => match age::ssh::Identity::from_buffer(BufReader::new(f), Some(p.display().to_string())) {
-            Ok(age::ssh::Identity::Unsupported(_)) => {
-                notes.push(format!("ssh key {}: unsupported key type", p.display()))
+        Ok(f) => {
+            match age::ssh::Identity::from_buffer(BufReader::new(f), Some(p.display().to_string()))
+            {
+                Ok(age::ssh::Identity::Unsupported(_)) => {
+                    notes.push(format!("ssh key {}: unsupported key type", p.display()))
+                }
+                Ok(id) => {
+                    notes.push(format!("ssh key {}: loaded", p.display()));
+                    ids.push(Box::new(id.with_callbacks(TermCallbacks)));
+                }
+                Err(e) => notes.push(format!("ssh key {}: unreadable ({e})", p.display())),
             }
-            Ok(id) => {
-                notes.push(format!("ssh key {}: loaded", p.display()));
-                ids.push(Box::new(id.with_callbacks(TermCallbacks)));
-            }
-            Err(e) => notes.push(format!("ssh key {}: unreadable ({e})", p.display())),
-        },
+        }
         Err(_) if !explicit => {}
-        Err(e) => notes.push(format!("{} {}: {e}", env::SOPS_AGE_SSH_PRIVATE_KEY_FILE, p.display())),
+        Err(e) => notes.push(format!(
+            "{} {}: {e}",
+            env::SOPS_AGE_SSH_PRIVATE_KEY_FILE,
+            p.display()
+        )),
     }
 }
 
-fn load_file(p: &PathBuf, ids: &mut Vec<Box<dyn age::Identity>>, notes: &mut Vec<String>, what: &str) {
+fn load_file(
+    p: &PathBuf,
+    ids: &mut Vec<Box<dyn age::Identity>>,
+    notes: &mut Vec<String>,
+    what: &str,
+) {
     match std::fs::read(p) {
         Ok(data) => {
             let data = Zeroizing::new(data);
@@ -207,9 +242,14 @@ fn short_io(e: &std::io::Error) -> String {
 /// Parse identities from key-file text: `AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…` lines (blank and
 /// `#` lines ignored), or a passphrase-encrypted identity file (`age-encryption.org/…` or
 /// armored), which prompts on the terminal.
-pub fn parse_identities(data: &[u8], filename: Option<String>) -> std::result::Result<Vec<Box<dyn age::Identity>>, String> {
+pub fn parse_identities(
+    data: &[u8],
+    filename: Option<String>,
+) -> std::result::Result<Vec<Box<dyn age::Identity>>, String> {
     let trimmed = trim_ascii_start(data);
-    if trimmed.starts_with(b"age-encryption.org/") || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+    if trimmed.starts_with(b"age-encryption.org/")
+        || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    {
         let reader = ArmoredReader::new(std::io::Cursor::new(data.to_vec()));
         let id = age::encrypted::Identity::from_buffer(reader, filename, TermCallbacks, None)
             .map_err(|e| e.to_string())?
@@ -218,20 +258,30 @@ pub fn parse_identities(data: &[u8], filename: Option<String>) -> std::result::R
     }
     // sops 3.13 allows several identities on one line separated by spaces.
     let mut text = String::from_utf8(data.to_vec()).map_err(|_| "not UTF-8")?;
-    if text.lines().any(|l| !l.trim_start().starts_with('#') && l.trim().contains(' ')) {
+    if text
+        .lines()
+        .any(|l| !l.trim_start().starts_with('#') && l.trim().contains(' '))
+    {
         let joined: String = text
             .lines()
             .flat_map(|l| {
-                if l.trim_start().starts_with('#') { vec![l.to_string()] } else { l.split_whitespace().map(str::to_string).collect() }
+                if l.trim_start().starts_with('#') {
+                    vec![l.to_string()]
+                } else {
+                    l.split_whitespace().map(str::to_string).collect()
+                }
             })
             .collect::<Vec<_>>()
             .join("\n");
         text.zeroize_replace(joined);
     }
-    let file = age::IdentityFile::from_buffer(BufReader::new(text.as_bytes())).map_err(|e| e.to_string())?;
+    let file = age::IdentityFile::from_buffer(BufReader::new(text.as_bytes()))
+        .map_err(|e| e.to_string())?;
     let text = Zeroizing::new(text);
     drop(text);
-    file.with_callbacks(TermCallbacks).into_identities().map_err(|e| e.to_string())
+    file.with_callbacks(TermCallbacks)
+        .into_identities()
+        .map_err(|e| e.to_string())
 }
 
 trait ZeroizeReplace {
@@ -252,7 +302,11 @@ fn trim_ascii_start(d: &[u8]) -> &[u8] {
 
 /// A plugin name from a recipient `age1NAME1…` must be a safe binary-name component.
 fn valid_plugin_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.') && !name.starts_with('.')
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
+        })
+        && !name.starts_with('.')
 }
 
 /// Parse a recipient string as sops accepts it.
@@ -263,7 +317,9 @@ pub fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             .hint("age recipients look like age1…, or an ssh-ed25519/ssh-rsa public key line")
     };
     if r.starts_with("ssh-") {
-        return age::ssh::Recipient::from_str(r).map(|x| Box::new(x) as _).map_err(|e| bad(format!("{e:?}")));
+        return age::ssh::Recipient::from_str(r)
+            .map(|x| Box::new(x) as _)
+            .map_err(|e| bad(format!("{e:?}")));
     }
     let lower = r.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("age1") {
@@ -273,13 +329,16 @@ pub fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
             if !valid_plugin_name(&name) {
                 return Err(bad("invalid plugin name".into()));
             }
-            let plugin = age::plugin::RecipientPluginV1::new(&name, &[rec], &[], TermCallbacks).map_err(|e| {
-                Error::new(Code::Generic, format!("age plugin age-plugin-{name}: {e}"))
-                    .hint(format!("install age-plugin-{name} and put it on PATH"))
-            })?;
+            let plugin = age::plugin::RecipientPluginV1::new(&name, &[rec], &[], TermCallbacks)
+                .map_err(|e| {
+                    Error::new(Code::Generic, format!("age plugin age-plugin-{name}: {e}"))
+                        .hint(format!("install age-plugin-{name} and put it on PATH"))
+                })?;
             return Ok(Box::new(plugin));
         }
-        return age::x25519::Recipient::from_str(r).map(|x| Box::new(x) as _).map_err(|e| bad(e.to_string()));
+        return age::x25519::Recipient::from_str(r)
+            .map(|x| Box::new(x) as _)
+            .map_err(|e| bad(e.to_string()));
     }
     Err(bad("unknown recipient type".into()))
 }
@@ -302,7 +361,10 @@ pub fn encrypt_to(recipient: &str, secret: &[u8]) -> Result<String> {
     Ok(s)
 }
 
-fn decrypt_with<'a>(enc: &str, ids: impl Iterator<Item = &'a dyn age::Identity>) -> std::result::Result<Secret, age::DecryptError> {
+fn decrypt_with<'a>(
+    enc: &str,
+    ids: impl Iterator<Item = &'a dyn age::Identity>,
+) -> std::result::Result<Secret, age::DecryptError> {
     let d = age::Decryptor::new(ArmoredReader::new(enc.trim_start().as_bytes()))?;
     let mut r = d.decrypt(ids)?;
     let mut out = Zeroizing::new(Vec::new());
@@ -323,24 +385,34 @@ impl Backend for AgeBackend {
     }
 
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
-        let KeyRef::Age { recipient } = key else { return Err(Outcome::Unsupported) };
+        let KeyRef::Age { recipient } = key else {
+            return Err(Outcome::Unsupported);
+        };
         let (ids, notes) = self.load();
         let mut cmd_note = None;
         if let Err(e) = self.cmd_identities(recipient) {
             cmd_note = Some(e);
         }
         let cmd = self.cmd_identities.borrow();
-        let cmd_ids = cmd.get(recipient.as_str()).map(|v| v.as_slice()).unwrap_or(&[]);
+        let cmd_ids = cmd
+            .get(recipient.as_str())
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
         let total = ids.len() + cmd_ids.len();
         let mut looked = notes.clone();
         if let Some(c) = &self.sources.key_cmd {
             let _ = c;
-            looked.push(cmd_note.unwrap_or_else(|| format!("{}: {} identities", env::SOPS_AGE_KEY_CMD, cmd_ids.len())));
+            looked.push(cmd_note.unwrap_or_else(|| {
+                format!("{}: {} identities", env::SOPS_AGE_KEY_CMD, cmd_ids.len())
+            }));
         } else {
             looked.push(format!("{}: not set", env::SOPS_AGE_KEY_CMD));
         }
         if total == 0 {
-            return Err(Outcome::NoIdentity(format!("no age identity found (looked at: {})", looked.join("; "))));
+            return Err(Outcome::NoIdentity(format!(
+                "no age identity found (looked at: {})",
+                looked.join("; ")
+            )));
         }
         let all = ids.iter().chain(cmd_ids.iter()).map(|b| b.as_ref());
         match decrypt_with(enc, all) {
@@ -367,12 +439,19 @@ mod tests {
         assert!(enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(enc.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
         let key = id.to_string();
-        let ids = parse_identities(format!("# comment\n\n{}\n", key.expose_secret()).as_bytes(), None).unwrap();
+        let ids = parse_identities(
+            format!("# comment\n\n{}\n", key.expose_secret()).as_bytes(),
+            None,
+        )
+        .unwrap();
         let out = decrypt_with(&enc, ids.iter().map(|b| b.as_ref())).unwrap();
         assert_eq!(&out[..], &[7u8; 32]);
         let other = age::x25519::Identity::generate();
         let ids = parse_identities(other.to_string().expose_secret().as_bytes(), None).unwrap();
-        assert!(matches!(decrypt_with(&enc, ids.iter().map(|b| b.as_ref())), Err(age::DecryptError::NoMatchingKeys)));
+        assert!(matches!(
+            decrypt_with(&enc, ids.iter().map(|b| b.as_ref())),
+            Err(age::DecryptError::NoMatchingKeys)
+        ));
     }
 
     #[test]

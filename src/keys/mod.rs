@@ -21,13 +21,26 @@ pub enum KeyRef {
     /// A PGP key fingerprint (spaces removed).
     Pgp { fingerprint: String },
     /// AWS KMS: key ARN, optional role to assume, encryption context, profile.
-    Kms { arn: String, role: String, context: BTreeMap<String, String>, aws_profile: String },
+    Kms {
+        arn: String,
+        role: String,
+        context: BTreeMap<String, String>,
+        aws_profile: String,
+    },
     /// GCP Cloud KMS crypto key resource id.
     GcpKms { resource_id: String },
     /// Azure Key Vault key.
-    AzureKv { vault_url: String, name: String, version: String },
+    AzureKv {
+        vault_url: String,
+        name: String,
+        version: String,
+    },
     /// HashiCorp Vault / OpenBao transit key.
-    HcVault { address: String, engine_path: String, key_name: String },
+    HcVault {
+        address: String,
+        engine_path: String,
+        key_name: String,
+    },
     /// Huawei Cloud KMS key (`region:uuid`).
     Hckms { key_id: String },
 }
@@ -54,10 +67,18 @@ impl KeyRef {
             KeyRef::Kms { arn, role, .. } if role.is_empty() => format!("kms {arn}"),
             KeyRef::Kms { arn, role, .. } => format!("kms {arn} (role {role})"),
             KeyRef::GcpKms { resource_id } => format!("gcp_kms {resource_id}"),
-            KeyRef::AzureKv { vault_url, name, version } => {
+            KeyRef::AzureKv {
+                vault_url,
+                name,
+                version,
+            } => {
                 format!("azure_kv {vault_url}/keys/{name}/{version}")
             }
-            KeyRef::HcVault { address, engine_path, key_name } => {
+            KeyRef::HcVault {
+                address,
+                engine_path,
+                key_name,
+            } => {
                 format!("hc_vault {address}/v1/{engine_path}/keys/{key_name}")
             }
             KeyRef::Hckms { key_id } => format!("hckms {key_id}"),
@@ -113,7 +134,10 @@ impl KeyService {
     }
 
     fn backend(&self, kind: &str) -> Option<&dyn Backend> {
-        self.backends.iter().find(|b| b.kind() == kind).map(|b| b.as_ref())
+        self.backends
+            .iter()
+            .find(|b| b.kind() == kind)
+            .map(|b| b.as_ref())
     }
 
     pub fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String> {
@@ -121,7 +145,10 @@ impl KeyService {
             Some(b) => b.wrap(key, secret),
             None => Err(Error::new(
                 crate::error::Code::CouldNotRetrieveKey,
-                format!("{} keys are not supported by this veil build yet", key.kind()),
+                format!(
+                    "{} keys are not supported by this veil build yet",
+                    key.kind()
+                ),
             )
             .hint("use an age key (--age) for now, or a sops build for this key type")),
         }

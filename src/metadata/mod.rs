@@ -66,16 +66,29 @@ fn entry(k: &str, v: Value) -> Item {
     Item::Entry(k.to_string(), v)
 }
 
-const KINDS: [&str; 7] = ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp"];
+const KINDS: [&str; 7] = [
+    "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
+];
 
 fn key_to_tree(k: &WrappedKey) -> Value {
     let created = || s(k.created_at.as_deref().unwrap_or(""));
     let items = match &k.key {
-        KeyRef::Age { recipient } => vec![entry("recipient", s(recipient)), entry("enc", s(&k.enc))],
-        KeyRef::Pgp { fingerprint } => {
-            vec![entry("created_at", created()), entry("enc", s(&k.enc)), entry("fp", s(fingerprint))]
+        KeyRef::Age { recipient } => {
+            vec![entry("recipient", s(recipient)), entry("enc", s(&k.enc))]
         }
-        KeyRef::Kms { arn, role, context, aws_profile } => {
+        KeyRef::Pgp { fingerprint } => {
+            vec![
+                entry("created_at", created()),
+                entry("enc", s(&k.enc)),
+                entry("fp", s(fingerprint)),
+            ]
+        }
+        KeyRef::Kms {
+            arn,
+            role,
+            context,
+            aws_profile,
+        } => {
             let mut v = vec![entry("arn", s(arn))];
             if !role.is_empty() {
                 v.push(entry("role", s(role)));
@@ -97,16 +110,28 @@ fn key_to_tree(k: &WrappedKey) -> Value {
             entry("enc", s(&k.enc)),
         ],
         KeyRef::Hckms { key_id } => {
-            vec![entry("key_id", s(key_id)), entry("created_at", created()), entry("enc", s(&k.enc))]
+            vec![
+                entry("key_id", s(key_id)),
+                entry("created_at", created()),
+                entry("enc", s(&k.enc)),
+            ]
         }
-        KeyRef::AzureKv { vault_url, name, version } => vec![
+        KeyRef::AzureKv {
+            vault_url,
+            name,
+            version,
+        } => vec![
             entry("vault_url", s(vault_url)),
             entry("name", s(name)),
             entry("version", s(version)),
             entry("created_at", created()),
             entry("enc", s(&k.enc)),
         ],
-        KeyRef::HcVault { address, engine_path, key_name } => vec![
+        KeyRef::HcVault {
+            address,
+            engine_path,
+            key_name,
+        } => vec![
             entry("vault_address", s(address)),
             entry("engine_path", s(engine_path)),
             entry("key_name", s(key_name)),
@@ -118,7 +143,11 @@ fn key_to_tree(k: &WrappedKey) -> Value {
 }
 
 fn keys_of_kind(group: &[WrappedKey], kind: &str) -> Vec<Value> {
-    group.iter().filter(|k| k.key.kind() == kind).map(key_to_tree).collect()
+    group
+        .iter()
+        .filter(|k| k.key.kind() == kind)
+        .map(key_to_tree)
+        .collect()
 }
 
 impl Metadata {
@@ -127,7 +156,10 @@ impl Metadata {
     pub fn to_tree(&self, null_empty_lists: bool) -> Value {
         let mut items = Vec::new();
         if self.shamir_threshold != 0 && self.key_groups.len() > 1 {
-            items.push(entry("shamir_threshold", Value::Scalar(Scalar::Int(self.shamir_threshold as i64))));
+            items.push(entry(
+                "shamir_threshold",
+                Value::Scalar(Scalar::Int(self.shamir_threshold as i64)),
+            ));
         }
         let single = self.key_groups.len() <= 1;
         let empty = Vec::new();
@@ -146,7 +178,11 @@ impl Metadata {
                     }
                     for kind in ["hc_vault", "age"] {
                         let ks = keys_of_kind(g, kind);
-                        let v = if ks.is_empty() && null_empty_lists { Value::Null } else { Value::List(ks) };
+                        let v = if ks.is_empty() && null_empty_lists {
+                            Value::Null
+                        } else {
+                            Value::List(ks)
+                        };
                         gi.push(entry(kind, v));
                     }
                     Value::Map(gi)
@@ -173,7 +209,10 @@ impl Metadata {
             items.push(entry(name, s(v)));
         }
         if self.mac_only_encrypted {
-            items.push(entry("mac_only_encrypted", Value::Scalar(Scalar::Bool(true))));
+            items.push(entry(
+                "mac_only_encrypted",
+                Value::Scalar(Scalar::Bool(true)),
+            ));
         }
         items.push(entry("version", s(&self.version)));
         Value::Map(items)
@@ -190,17 +229,29 @@ impl Metadata {
             version: text(v.get("version")).unwrap_or_default(),
             ..Metadata::default()
         };
-        m.mac_only_encrypted = matches!(v.get("mac_only_encrypted"), Some(Value::Scalar(Scalar::Bool(true))))
-            || text(v.get("mac_only_encrypted")).as_deref() == Some("true");
+        m.mac_only_encrypted = matches!(
+            v.get("mac_only_encrypted"),
+            Some(Value::Scalar(Scalar::Bool(true)))
+        ) || text(v.get("mac_only_encrypted")).as_deref() == Some("true");
         m.shamir_threshold = match v.get("shamir_threshold") {
             Some(Value::Scalar(Scalar::Int(i))) if *i >= 0 && *i <= 255 => *i as usize,
-            Some(Value::Scalar(Scalar::Float(f))) => f.parse::<f64>().ok().filter(|x| x.fract() == 0.0 && (0.0..=255.0).contains(x)).map(|x| x as usize).ok_or_else(|| bad("invalid shamir_threshold"))?,
-            Some(Value::Scalar(Scalar::Str(t))) => t.parse().map_err(|_| bad("invalid shamir_threshold"))?,
+            Some(Value::Scalar(Scalar::Float(f))) => f
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.fract() == 0.0 && (0.0..=255.0).contains(x))
+                .map(|x| x as usize)
+                .ok_or_else(|| bad("invalid shamir_threshold"))?,
+            Some(Value::Scalar(Scalar::Str(t))) => {
+                t.parse().map_err(|_| bad("invalid shamir_threshold"))?
+            }
             None | Some(Value::Null) => 0,
             _ => return Err(bad("invalid shamir_threshold")),
         };
         let rules = [
-            ("unencrypted_suffix", Rule::UnencryptedSuffix as fn(String) -> Rule),
+            (
+                "unencrypted_suffix",
+                Rule::UnencryptedSuffix as fn(String) -> Rule,
+            ),
             ("encrypted_suffix", Rule::EncryptedSuffix),
             ("unencrypted_regex", Rule::UnencryptedRegex),
             ("encrypted_regex", Rule::EncryptedRegex),
@@ -239,9 +290,8 @@ impl Metadata {
             }
         }
         if m.key_groups.iter().all(|g| g.is_empty()) {
-            return Err(bad("No keys found in file").hint(
-                "the file's sops metadata lists no master keys; it cannot be decrypted",
-            ));
+            return Err(bad("No keys found in file")
+                .hint("the file's sops metadata lists no master keys; it cannot be decrypted"));
         }
         Ok(m)
     }
@@ -253,9 +303,9 @@ fn bad(msg: &str) -> Error {
 
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
-        Value::Scalar(Scalar::Str(s)) | Value::Scalar(Scalar::Time(s)) | Value::Scalar(Scalar::Float(s)) => {
-            Some(s.clone())
-        }
+        Value::Scalar(Scalar::Str(s))
+        | Value::Scalar(Scalar::Time(s))
+        | Value::Scalar(Scalar::Float(s)) => Some(s.clone()),
         Value::Scalar(Scalar::Int(i)) => Some(i.to_string()),
         Value::Scalar(Scalar::Bool(b)) => Some(b.to_string()),
         _ => None,
@@ -279,8 +329,12 @@ fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
         }
         let created_at = text(it.get("created_at"));
         let key = match kind {
-            "age" => KeyRef::Age { recipient: field(it, "recipient") },
-            "pgp" => KeyRef::Pgp { fingerprint: field(it, "fp") },
+            "age" => KeyRef::Age {
+                recipient: field(it, "recipient"),
+            },
+            "pgp" => KeyRef::Pgp {
+                fingerprint: field(it, "fp"),
+            },
             "kms" => {
                 let mut context = BTreeMap::new();
                 if let Some(Value::Map(c)) = it.get("context") {
@@ -297,8 +351,12 @@ fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
                     aws_profile: field(it, "aws_profile"),
                 }
             }
-            "gcp_kms" => KeyRef::GcpKms { resource_id: field(it, "resource_id") },
-            "hckms" => KeyRef::Hckms { key_id: field(it, "key_id") },
+            "gcp_kms" => KeyRef::GcpKms {
+                resource_id: field(it, "resource_id"),
+            },
+            "hckms" => KeyRef::Hckms {
+                key_id: field(it, "key_id"),
+            },
             "azure_kv" => KeyRef::AzureKv {
                 vault_url: field(it, "vault_url"),
                 name: field(it, "name"),
@@ -311,7 +369,11 @@ fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
             },
             _ => continue,
         };
-        out.push(WrappedKey { key, enc: field(it, "enc"), created_at: if kind == "age" { None } else { created_at } });
+        out.push(WrappedKey {
+            key,
+            enc: field(it, "enc"),
+            created_at: if kind == "age" { None } else { created_at },
+        });
     }
     Ok(out)
 }
@@ -321,12 +383,24 @@ mod tests {
     use super::*;
 
     fn age(r: &str) -> WrappedKey {
-        WrappedKey { key: KeyRef::Age { recipient: r.into() }, enc: "-----BEGIN AGE ENCRYPTED FILE-----\nx\n-----END AGE ENCRYPTED FILE-----\n".into(), created_at: None }
+        WrappedKey {
+            key: KeyRef::Age {
+                recipient: r.into(),
+            },
+            enc: "-----BEGIN AGE ENCRYPTED FILE-----\nx\n-----END AGE ENCRYPTED FILE-----\n".into(),
+            created_at: None,
+        }
     }
 
     fn names(v: &Value) -> Vec<String> {
         match v {
-            Value::Map(items) => items.iter().filter_map(|i| match i { Item::Entry(k, _) => Some(k.clone()), _ => None }).collect(),
+            Value::Map(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Entry(k, _) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect(),
             _ => vec![],
         }
     }
@@ -342,7 +416,16 @@ mod tests {
             ..Default::default()
         };
         let t = m.to_tree(false);
-        assert_eq!(names(&t), ["age", "lastmodified", "mac", "unencrypted_suffix", "version"]);
+        assert_eq!(
+            names(&t),
+            [
+                "age",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
         assert_eq!(Metadata::from_tree(&t).unwrap(), m);
     }
 
@@ -357,8 +440,19 @@ mod tests {
             ..Default::default()
         };
         let t = m.to_tree(true);
-        assert_eq!(names(&t), ["shamir_threshold", "key_groups", "lastmodified", "mac", "version"]);
-        let Some(Value::List(g)) = t.get("key_groups") else { panic!() };
+        assert_eq!(
+            names(&t),
+            [
+                "shamir_threshold",
+                "key_groups",
+                "lastmodified",
+                "mac",
+                "version"
+            ]
+        );
+        let Some(Value::List(g)) = t.get("key_groups") else {
+            panic!()
+        };
         assert_eq!(names(&g[0]), ["hc_vault", "age"]);
         assert_eq!(g[0].get("hc_vault"), Some(&Value::Null));
         assert_eq!(Metadata::from_tree(&t).unwrap(), m);
@@ -366,7 +460,13 @@ mod tests {
 
     #[test]
     fn no_keys_is_an_error() {
-        let t = Value::Map(vec![entry("mac", s("x")), entry("kms", Value::List(vec![]))]);
-        assert!(Metadata::from_tree(&t).unwrap_err().message.contains("No keys found"));
+        let t = Value::Map(vec![
+            entry("mac", s("x")),
+            entry("kms", Value::List(vec![])),
+        ]);
+        assert!(Metadata::from_tree(&t)
+            .unwrap_err()
+            .message
+            .contains("No keys found"));
     }
 }

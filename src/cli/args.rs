@@ -1,0 +1,170 @@
+//! The command line, defined once with clap: it is the single source of `--help`, the man page
+//! and the shell completions. Names, flags and env-var defaults follow sops 3.11.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "veil",
+    version,
+    about = "Keep secrets encrypted inside the config files you commit (sops-compatible)",
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// sops's legacy top-level form: `veil -d FILE`, `veil -e FILE`.
+    #[command(flatten)]
+    pub legacy: LegacyArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Encrypt a file (to stdout, or in place with -i)
+    Encrypt(EncryptArgs),
+    /// Decrypt a file (to stdout, or in place with -i)
+    Decrypt(DecryptArgs),
+    /// Tell whether a file is encrypted: {"encrypted":true|false}
+    Filestatus(FilestatusArgs),
+}
+
+/// Options shared by commands that read a file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// The output format (default: the input format)
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Use this name for format detection and .sops.yaml matching (needed with stdin)
+    #[arg(long, value_name = "NAME")]
+    pub filename_override: Option<String>,
+}
+
+/// Where the result goes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Write the result back to the file (atomically)
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Write the result to this file (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+/// Keys and rules for new encryptions.
+#[derive(Args, Debug, Clone, Default)]
+pub struct KeyArgs {
+    /// age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated
+    #[arg(
+        short = 'a',
+        long = "age",
+        env = "SOPS_AGE_RECIPIENTS",
+        value_name = "RECIPIENTS"
+    )]
+    pub age: Vec<String>,
+    /// Leave keys ending with this suffix unencrypted (default _unencrypted)
+    #[arg(long, value_name = "SUFFIX")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only keys ending with this suffix
+    #[arg(long, value_name = "SUFFIX")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave keys matching this regex unencrypted
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only keys matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_regex: Option<String>,
+    /// Leave values under comments matching this regex unencrypted
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values under comments matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_comment_regex: Option<String>,
+    /// Compute the MAC over encrypted values only, so plaintext keys can change freely
+    #[arg(long)]
+    pub mac_only_encrypted: bool,
+    /// Number of key groups needed to decrypt (Shamir)
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    /// Value cipher: aes256-gcm (default, sops-compatible) or xchacha20-poly1305 (veil only)
+    #[arg(long, value_name = "CIPHER", default_value = "aes256-gcm")]
+    pub cipher: String,
+    /// Path of the .sops.yaml config (default: searched upward from the current directory)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EncryptArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// The file to encrypt (stdin when absent or `-`)
+    pub file: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print only the value at this path, e.g. '["a"][0]'
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Decrypt even if the MAC does not verify
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Order in which key types are tried, e.g. age,pgp,kms
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "ORDER")]
+    pub decryption_order: Option<String>,
+    /// The file to decrypt (stdin when absent or `-`)
+    pub file: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FilestatusArgs {
+    /// The input format (default: from the extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    pub file: String,
+}
+
+/// sops's top-level flags (`sops -d file`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct LegacyArgs {
+    /// Encrypt the file (legacy form)
+    #[arg(short = 'e', long = "encrypt")]
+    pub encrypt: bool,
+    /// Decrypt the file (legacy form)
+    #[arg(short = 'd', long = "decrypt")]
+    pub decrypt: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Print only the value at this path (with -d)
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Decrypt even if the MAC does not verify
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Order in which key types are tried
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "ORDER")]
+    pub decryption_order: Option<String>,
+    /// The file
+    pub file: Option<String>,
+}

@@ -1,0 +1,47 @@
+//! `veil decrypt`: open a sops file, check its MAC, and print or write the plaintext.
+
+use super::args::{InputArgs, OutputArgs};
+use crate::engine::{self, DecryptOptions};
+use crate::error::{Code, Error, Result};
+use crate::format::EmitOptions;
+use crate::keys::KeyService;
+
+pub fn run(
+    input: &InputArgs,
+    output: &OutputArgs,
+    extract: Option<&str>,
+    ignore_mac: bool,
+    decryption_order: Option<&str>,
+    file: Option<&str>,
+) -> Result<i32> {
+    let (inf, outf) = super::formats(input, file);
+    let path = extract.map(super::extract::parse_path).transpose()?;
+    let order = engine::parse_decryption_order(decryption_order)?;
+    let data = super::io::read_input(file)?;
+    let store = inf.store();
+    let parsed = store.parse_encrypted(&data)?;
+    let ks = KeyService::local();
+    let dec = engine::decrypt(
+        parsed.as_ref(),
+        &DecryptOptions {
+            ignore_mac,
+            decryption_order: order,
+        },
+        &ks,
+    )?;
+    let out = if let Some(path) = path {
+        let doc = dec
+            .docs
+            .first()
+            .ok_or_else(|| Error::new(Code::Generic, "the file has no documents"))?;
+        let v = super::extract::lookup(doc, &path)?;
+        outf.store().emit_value(v, &EmitOptions::default())?
+    } else if outf == inf {
+        parsed.render(&dec.edits, None)?
+    } else {
+        outf.store()
+            .emit(&dec.docs, None, &EmitOptions::default())?
+    };
+    super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
+    Ok(0)
+}

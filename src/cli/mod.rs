@@ -1,0 +1,99 @@
+//! The command-line front end: argument handling, one file per command, exit codes.
+//!
+//! `main` turns every error into sops's exit code after printing its cause line and hint on
+//! stderr. Nothing here prints a secret: errors carry key paths and key identifiers only.
+
+pub mod args;
+pub mod decrypt;
+pub mod encrypt;
+pub mod extract;
+pub mod filestatus;
+pub mod io;
+
+use crate::error::{Code, Error, Result};
+use crate::format::Format;
+use args::{Cli, Command, InputArgs};
+use clap::Parser;
+
+/// Entry point used by `src/main.rs`; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.code.exit_code()
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::Encrypt(a)) => encrypt::run(&a.input, &a.output, &a.keys, a.file.as_deref()),
+        Some(Command::Decrypt(a)) => decrypt::run(
+            &a.input,
+            &a.output,
+            a.extract.as_deref(),
+            a.ignore_mac,
+            a.decryption_order.as_deref(),
+            a.file.as_deref(),
+        ),
+        Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
+        None => {
+            let l = cli.legacy;
+            let Some(file) = l.file.as_deref() else {
+                return Err(
+                    Error::new(Code::NoFileSpecified, "Error: no file specified")
+                        .hint("run `veil --help` for the commands, e.g. `veil decrypt FILE`"),
+                );
+            };
+            if l.decrypt {
+                decrypt::run(
+                    &l.input,
+                    &l.output,
+                    l.extract.as_deref(),
+                    l.ignore_mac,
+                    l.decryption_order.as_deref(),
+                    Some(file),
+                )
+            } else if l.encrypt {
+                encrypt::run(&l.input, &l.output, &l.keys, Some(file))
+            } else {
+                Err(Error::generic("editing files is not implemented yet")
+                    .hint("use `veil decrypt` and `veil encrypt` for now"))
+            }
+        }
+    }
+}
+
+/// The input and output formats, by sops's rules: the flags, else the extension of the
+/// `--filename-override` or file name; stdin without a name is binary.
+pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
+    let name = input.filename_override.as_deref().or(match file {
+        Some("-") | None => None,
+        f => f,
+    });
+    let by_name = name.map(Format::from_path).unwrap_or(Format::Binary);
+    let inf = input
+        .input_type
+        .as_deref()
+        .and_then(Format::from_name)
+        .unwrap_or(by_name);
+    let outf = input
+        .output_type
+        .as_deref()
+        .and_then(Format::from_name)
+        .unwrap_or(by_name);
+    (inf, outf)
+}

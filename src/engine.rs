@@ -1,0 +1,716 @@
+//! The engine: seal and open a parsed document's leaves, compute and check the MAC, wrap and
+//! unwrap the data key. It sees only the format-neutral tree and edits, never syntax.
+//!
+//! Encrypt: select leaves → seal each with its path as AAD → MAC over every leaf → data key
+//! wrapped for every master key (Shamir shares for several groups) → metadata.
+//! Decrypt: metadata → unwrap the data key (any one key per group; combine groups) → open every
+//! `ENC[…]` leaf → recompute and check the MAC.
+//!
+//! The RNG and the clock come from [`Context`], so tests are deterministic.
+
+use crate::crypto::data_key::DataKey;
+use crate::crypto::mac::{mac_aad, Mac};
+use crate::crypto::value::{is_enc, Cipher, EncValue, ValueCipher};
+use crate::error::{Code, Error, KeyAttempt, Outcome, Result};
+use crate::format::{Edit, Parsed};
+use crate::keys::{KeyRef, KeyService, WrappedKey};
+use crate::metadata::{Metadata, Rule, SOPS_FORMAT_VERSION};
+use crate::tree::{aad, walk_leaves, walk_leaves_mut, Scalar, Value};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+/// Sources of randomness and time, passed in so that the core never calls a global.
+pub struct Context {
+    pub rng: ChaCha20Rng,
+    pub now: time::OffsetDateTime,
+}
+
+impl Context {
+    /// The real thing: an OS-seeded CSPRNG and the system clock.
+    pub fn system() -> Context {
+        Context {
+            rng: ChaCha20Rng::from_entropy(),
+            now: time::OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// `lastmodified`: UTC, whole seconds, RFC 3339.
+    pub fn timestamp(&self) -> String {
+        let t = self.now.to_offset(time::UtcOffset::UTC);
+        crate::tree::format_time_go(t.replace_nanosecond(0).unwrap_or(t))
+    }
+}
+
+/// What to encrypt with.
+#[derive(Clone, Debug, Default)]
+pub struct EncryptOptions {
+    pub key_groups: Vec<Vec<KeyRef>>,
+    pub shamir_threshold: usize,
+    pub rule: Rule,
+    pub mac_only_encrypted: bool,
+    pub cipher: Cipher,
+}
+
+/// The result of encrypting: one edit per leaf and the metadata to append.
+pub struct Encrypted {
+    pub edits: Vec<Edit>,
+    pub metadata: Metadata,
+}
+
+/// The result of decrypting.
+pub struct Decrypted {
+    pub edits: Vec<Edit>,
+    /// The documents with every leaf opened (for conversions, `--extract`, exec-env).
+    pub docs: Vec<Value>,
+    pub metadata: Metadata,
+    pub data_key: DataKey,
+}
+
+/// Which leaves a rule encrypts. Until the full rule engine lands this covers the default
+/// (`_unencrypted` suffix) and the two suffix rules; regex rules are refused rather than
+/// guessed.
+pub fn select(docs: &[Value], rule: &Rule) -> Result<Vec<bool>> {
+    let mut out = Vec::new();
+    let mut err = None;
+    walk_leaves(docs, |_, path, s| {
+        let sel = match rule {
+            Rule::None => !path.iter().any(|p| p.ends_with("_unencrypted")),
+            Rule::UnencryptedSuffix(x) => !path.iter().any(|p| p.ends_with(x.as_str())),
+            Rule::EncryptedSuffix(x) => path.iter().any(|p| p.ends_with(x.as_str())),
+            _ => {
+                err = Some(Error::generic(
+                    "regex rules are not supported by this veil build yet",
+                ));
+                false
+            }
+        };
+        out.push(sel && !s.is_empty_text());
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Encrypt a parsed plaintext document.
+pub fn encrypt(
+    parsed: &dyn Parsed,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+) -> Result<Encrypted> {
+    if parsed.metadata().is_some() {
+        return Err(
+            Error::new(Code::FileAlreadyEncrypted, "File already encrypted")
+                .hint("decrypt it first, or use `veil edit`/`veil rotate` to change it"),
+        );
+    }
+    if opts.key_groups.is_empty() || opts.key_groups.iter().any(|g| g.is_empty()) {
+        return Err(
+            Error::generic("Could not generate data key: [empty key group provided]").hint(
+                "give at least one key per group, e.g. --age age1…, or a .sops.yaml creation rule",
+            ),
+        );
+    }
+    let docs = parsed.docs();
+    let selected = select(docs, &opts.rule)?;
+    let data_key = DataKey::generate(&mut ctx.rng);
+    let mut cipher = ValueCipher::with_rng(
+        &data_key,
+        opts.cipher,
+        ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?,
+    );
+    let mut mac = Mac::new(opts.mac_only_encrypted);
+    let mut edits = Vec::new();
+    let mut err = None;
+    walk_leaves(docs, |i, path, s| {
+        let enc = selected.get(i).copied().unwrap_or(false);
+        mac.add(s, enc);
+        if enc && err.is_none() {
+            if let Scalar::Str(t) = s {
+                if is_enc(t) {
+                    err = Some(Error::new(Code::ErrorEncryptingTree, format!("the value at {} already looks encrypted", aad(path)))
+                        .hint("the file seems to hold values copied from an encrypted file; decrypt them first"));
+                }
+            }
+            match cipher.seal(&s.plaintext(), s.type_name(), aad(path).as_bytes(), None) {
+                Ok(tok) => edits.push(Edit::Seal(tok)),
+                Err(e) => err = Some(e),
+            }
+        } else {
+            edits.push(Edit::Keep);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let lastmodified = ctx.timestamp();
+    let mac_token = cipher.seal(
+        mac.finish().as_bytes(),
+        "str",
+        mac_aad(&lastmodified).as_bytes(),
+        None,
+    )?;
+    let created_at = ctx.timestamp();
+    let key_groups = wrap_groups(
+        &data_key,
+        &opts.key_groups,
+        opts.shamir_threshold,
+        keys,
+        &created_at,
+        ctx,
+    )?;
+    let metadata = Metadata {
+        shamir_threshold: if key_groups.len() > 1 {
+            if opts.shamir_threshold == 0 {
+                key_groups.len()
+            } else {
+                opts.shamir_threshold
+            }
+        } else {
+            0
+        },
+        key_groups,
+        lastmodified,
+        mac: mac_token,
+        rule: opts.rule.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: SOPS_FORMAT_VERSION.to_string(),
+    };
+    Ok(Encrypted { edits, metadata })
+}
+
+/// Wrap the data key (or its Shamir shares) for every key of every group.
+pub fn wrap_groups(
+    data_key: &DataKey,
+    groups: &[Vec<KeyRef>],
+    threshold: usize,
+    keys: &KeyService,
+    created_at: &str,
+    ctx: &mut Context,
+) -> Result<Vec<Vec<WrappedKey>>> {
+    let shares: Vec<zeroize::Zeroizing<Vec<u8>>> = if groups.len() > 1 {
+        let t = if threshold == 0 {
+            groups.len()
+        } else {
+            threshold
+        };
+        if t > groups.len() {
+            return Err(Error::generic(format!(
+                "the shamir threshold ({t}) is larger than the number of key groups ({})",
+                groups.len()
+            )));
+        }
+        shamir_split(data_key.expose(), groups.len(), t, ctx)?
+    } else {
+        vec![zeroize::Zeroizing::new(data_key.expose().to_vec())]
+    };
+    let mut out = Vec::new();
+    for (g, share) in groups.iter().zip(shares.iter()) {
+        let mut wk = Vec::new();
+        for k in g {
+            let enc = keys.wrap(k, share)?;
+            let created = if matches!(k, KeyRef::Age { .. }) {
+                None
+            } else {
+                Some(created_at.to_string())
+            };
+            wk.push(WrappedKey {
+                key: k.clone(),
+                enc,
+                created_at: created,
+            });
+        }
+        out.push(wk);
+    }
+    Ok(out)
+}
+
+fn shamir_split(
+    secret: &[u8],
+    parts: usize,
+    threshold: usize,
+    ctx: &mut Context,
+) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>> {
+    let _ = (secret, parts, threshold, &mut ctx.rng);
+    Err(Error::generic(
+        "key groups (Shamir) are not supported by this veil build yet",
+    ))
+}
+
+fn shamir_combine(parts: &[&[u8]]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let _ = parts;
+    Err(Error::generic(
+        "key groups (Shamir) are not supported by this veil build yet",
+    ))
+}
+
+/// The order key kinds are tried in: `--decryption-order`, default `age,pgp`, then file order.
+pub fn parse_decryption_order(s: Option<&str>) -> Result<Vec<String>> {
+    let s = s.unwrap_or("age,pgp");
+    let mut out: Vec<String> = Vec::new();
+    for k in s.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        if out.iter().any(|o| o == k) {
+            return Err(Error::new(
+                Code::DuplicateDecryptionKeyType,
+                format!("Duplicate decryption key type: {k}"),
+            ));
+        }
+        out.push(k.to_string());
+    }
+    Ok(out)
+}
+
+/// Unwrap the data key, trying keys in `order`; on failure, exit 128 with a per-key report.
+pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> Result<DataKey> {
+    let mut attempts: Vec<KeyAttempt> = Vec::new();
+    let mut parts: Vec<zeroize::Zeroizing<Vec<u8>>> = Vec::new();
+    let needed = if meta.key_groups.len() > 1 {
+        if meta.shamir_threshold == 0 {
+            meta.key_groups.len()
+        } else {
+            meta.shamir_threshold
+        }
+    } else {
+        1
+    };
+    for (gi, group) in meta.key_groups.iter().enumerate() {
+        if parts.len() >= needed {
+            break;
+        }
+        let mut ordered: Vec<&WrappedKey> = group.iter().collect();
+        ordered.sort_by_key(|k| {
+            order
+                .iter()
+                .position(|o| o == k.key.kind())
+                .unwrap_or(order.len())
+        });
+        for k in ordered {
+            match keys.unwrap(&k.key, &k.enc) {
+                Ok(secret) => {
+                    attempts.push(KeyAttempt {
+                        group: gi,
+                        key: k.key.describe(),
+                        outcome: Outcome::Decrypted,
+                    });
+                    parts.push(secret);
+                    break;
+                }
+                Err(o) => attempts.push(KeyAttempt {
+                    group: gi,
+                    key: k.key.describe(),
+                    outcome: o,
+                }),
+            }
+        }
+    }
+    if parts.len() >= needed {
+        if meta.key_groups.len() == 1 {
+            return DataKey::from_slice(&parts[0]);
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+        let key = shamir_combine(&refs)?;
+        return DataKey::from_slice(&key);
+    }
+    Err(report_failure(meta, &attempts, parts.len(), needed))
+}
+
+fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize, needed: usize) -> Error {
+    let mut msg = String::from("Failed to get the data key required to decrypt the SOPS file.\n");
+    for (gi, _) in meta.key_groups.iter().enumerate() {
+        let ok = attempts
+            .iter()
+            .any(|a| a.group == gi && a.outcome == Outcome::Decrypted);
+        msg.push_str(&format!(
+            "\nGroup {gi}: {}\n",
+            if ok { "SUCCESS" } else { "FAILED" }
+        ));
+        for a in attempts.iter().filter(|a| a.group == gi) {
+            msg.push_str(&format!("  {}: {}\n", a.key, a.outcome));
+        }
+    }
+    if needed > 1 {
+        msg.push_str(&format!(
+            "\nRecovery failed: {got} of the {needed} key groups needed could be decrypted."
+        ));
+    } else {
+        msg.push_str("\nRecovery failed because no master key was able to decrypt the file.");
+    }
+    let recipients: Vec<String> = meta
+        .key_groups
+        .iter()
+        .flatten()
+        .filter_map(|k| match &k.key {
+            KeyRef::Age { recipient } => Some(recipient.clone()),
+            _ => None,
+        })
+        .collect();
+    let hint = if recipients.is_empty() {
+        "make one of the keys listed above available (credentials, agent or key file)".to_string()
+    } else {
+        format!(
+            "this file is encrypted for {}; put the matching AGE-SECRET-KEY in SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or ~/.config/sops/age/keys.txt",
+            recipients.join(", ")
+        )
+    };
+    Error::new(Code::CouldNotRetrieveKey, msg).hint(hint)
+}
+
+/// Options for decryption.
+#[derive(Clone, Debug, Default)]
+pub struct DecryptOptions {
+    pub ignore_mac: bool,
+    pub decryption_order: Vec<String>,
+}
+
+/// Read the metadata of a parsed encrypted document.
+pub fn metadata_of(parsed: &dyn Parsed) -> Result<Metadata> {
+    match parsed.metadata() {
+        Some(t) => Metadata::from_tree(t),
+        None => Err(Error::generic("sops metadata not found")
+            .hint("the file is not encrypted; `veil encrypt` it, or check --input-type")),
+    }
+}
+
+/// Decrypt a parsed encrypted document.
+pub fn decrypt(parsed: &dyn Parsed, opts: &DecryptOptions, keys: &KeyService) -> Result<Decrypted> {
+    let metadata = metadata_of(parsed)?;
+    let order = if opts.decryption_order.is_empty() {
+        parse_decryption_order(None)?
+    } else {
+        opts.decryption_order.clone()
+    };
+    let data_key = unwrap_data_key(&metadata, keys, &order)?;
+    let (edits, docs) = open_leaves(parsed.docs(), &data_key, &metadata, opts.ignore_mac)?;
+    Ok(Decrypted {
+        edits,
+        docs,
+        metadata,
+        data_key,
+    })
+}
+
+/// Open every `ENC[…]` leaf and check the MAC; returns the edits and the opened documents.
+pub fn open_leaves(
+    src: &[Value],
+    key: &DataKey,
+    meta: &Metadata,
+    ignore_mac: bool,
+) -> Result<(Vec<Edit>, Vec<Value>)> {
+    let cipher = ValueCipher::new(key, Cipher::Aes256Gcm);
+    let mut mac = Mac::new(meta.mac_only_encrypted);
+    let mut edits = Vec::new();
+    let mut docs = src.to_vec();
+    let mut err: Option<Error> = None;
+    walk_leaves_mut(&mut docs, |_, path, s| {
+        if err.is_some() {
+            return;
+        }
+        let text = match s.as_text() {
+            Some(t) if is_enc(t) => t.to_string(),
+            _ => {
+                mac.add(s, false);
+                edits.push(Edit::Keep);
+                return;
+            }
+        };
+        let is_comment = s.is_comment();
+        let opened = EncValue::parse(&text).and_then(|v| {
+            let pt = cipher.open(&v, aad(path).as_bytes())?;
+            Scalar::from_plaintext(&v.type_name, pt.to_vec()).map_err(|e| {
+                Error::new(
+                    Code::ErrorDecryptingTree,
+                    format!("Error decrypting tree: {e} at {}", aad(path)),
+                )
+            })
+        });
+        match opened {
+            Ok(v) => {
+                mac.add(&v, true);
+                *s = v.clone();
+                edits.push(Edit::Open(v));
+            }
+            Err(_) if is_comment => {
+                // Old sops did not encrypt comments, and comment placement is not covered by
+                // the MAC: keep an unreadable comment as it is, with a warning.
+                eprintln!(
+                    "warning: could not decrypt a comment under {}; kept as is",
+                    aad(path)
+                );
+                edits.push(Edit::Keep);
+            }
+            Err(e) => err = Some(e.context(format!("at {}", aad(path)))),
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let computed = mac.finish();
+    if !ignore_mac {
+        verify_mac(&cipher, meta, &computed)?;
+    }
+    Ok((edits, docs))
+}
+
+fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<()> {
+    let stored = if meta.mac.is_empty() {
+        String::new()
+    } else {
+        let v =
+            EncValue::parse(&meta.mac).map_err(|_| mac_error("File has no valid MAC".into()))?;
+        let pt = cipher
+            .open(&v, mac_aad(&meta.lastmodified).as_bytes())
+            .map_err(|_| {
+                mac_error(
+                    "the MAC could not be decrypted (the file or its lastmodified was changed)"
+                        .into(),
+                )
+            })?;
+        String::from_utf8_lossy(&pt).into_owned()
+    };
+    if stored.is_empty() {
+        return Err(mac_error("File has no MAC".into()));
+    }
+    if stored != computed {
+        return Err(mac_error(format!(
+            "MAC mismatch. File has {stored}, computed {computed}"
+        )));
+    }
+    Ok(())
+}
+
+fn mac_error(msg: String) -> Error {
+    Error::new(Code::MacMismatch, msg)
+        .hint("the file was changed outside veil/sops (a value added, removed, moved or edited); restore it from git, or use --ignore-mac to read it anyway")
+}
+
+/// Replace every leaf of `docs` by its sealed token (for writing an encrypted file in another
+/// format): sealed values become strings, sealed comments stay comments.
+pub fn apply_edits(docs: &[Value], edits: &[Edit]) -> Vec<Value> {
+    let mut out = docs.to_vec();
+    walk_leaves_mut(&mut out, |i, _, s| match edits.get(i) {
+        Some(Edit::Seal(t)) => {
+            *s = if s.is_comment() {
+                Scalar::Comment(t.clone())
+            } else {
+                Scalar::Str(t.clone())
+            };
+        }
+        Some(Edit::Open(v)) => *s = v.clone(),
+        _ => {}
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::Item;
+
+    /// A syntax-free document: just a tree and optional metadata.
+    struct TreeDoc(Vec<Value>, Option<Value>);
+    impl Parsed for TreeDoc {
+        fn docs(&self) -> &[Value] {
+            &self.0
+        }
+        fn metadata(&self) -> Option<&Value> {
+            self.1.as_ref()
+        }
+        fn render(&self, _: &[Edit], _: Option<&Value>) -> Result<Vec<u8>> {
+            Ok(vec![])
+        }
+    }
+
+    fn sample() -> Vec<Value> {
+        vec![Value::Map(vec![
+            Item::Comment(Scalar::Comment(" top".into())),
+            Item::Entry("a".into(), Value::str("secret")),
+            Item::Entry("n".into(), Value::Scalar(Scalar::Int(5))),
+            Item::Entry("f".into(), Value::Scalar(Scalar::Float("2.50".into()))),
+            Item::Entry("b".into(), Value::Scalar(Scalar::Bool(true))),
+            Item::Entry("empty".into(), Value::str("")),
+            Item::Entry("nil".into(), Value::Null),
+            Item::Entry("port_unencrypted".into(), Value::Scalar(Scalar::Int(80))),
+            Item::Entry(
+                "l".into(),
+                Value::List(vec![Value::str("x"), Value::str("x")]),
+            ),
+        ])]
+    }
+
+    fn setup() -> (KeyService, age::x25519::Identity, Context) {
+        let id = age::x25519::Identity::generate();
+        let mut ks = KeyService::new();
+        ks.add(Box::new(TestAge(id.clone())));
+        let ctx = Context {
+            rng: ChaCha20Rng::seed_from_u64(7),
+            now: time::macros::datetime!(2026-11-29 01:02:03.5 UTC),
+        };
+        (ks, id, ctx)
+    }
+
+    struct TestAge(age::x25519::Identity);
+    impl crate::keys::Backend for TestAge {
+        fn kind(&self) -> &'static str {
+            "age"
+        }
+        fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String> {
+            let KeyRef::Age { recipient } = key else {
+                unreachable!()
+            };
+            crate::keys::age::encrypt_to(recipient, secret)
+        }
+        fn unwrap(
+            &self,
+            _: &KeyRef,
+            enc: &str,
+        ) -> std::result::Result<crate::keys::Secret, Outcome> {
+            use std::io::Read;
+            let d = age::Decryptor::new(age::armor::ArmoredReader::new(enc.as_bytes()))
+                .map_err(|e| Outcome::Failed(e.to_string()))?;
+            let mut r = d
+                .decrypt(std::iter::once(&self.0 as &dyn age::Identity))
+                .map_err(|e| Outcome::Failed(e.to_string()))?;
+            let mut out = zeroize::Zeroizing::new(vec![]);
+            r.read_to_end(&mut out).unwrap();
+            Ok(out)
+        }
+    }
+
+    fn encrypt_sample(
+        ctx: &mut Context,
+        ks: &KeyService,
+        id: &age::x25519::Identity,
+    ) -> (Vec<Value>, Metadata) {
+        let docs = sample();
+        let opts = EncryptOptions {
+            key_groups: vec![vec![KeyRef::Age {
+                recipient: id.to_public().to_string(),
+            }]],
+            rule: Rule::UnencryptedSuffix("_unencrypted".into()),
+            ..Default::default()
+        };
+        let enc = encrypt(&TreeDoc(docs.clone(), None), &opts, ks, ctx).unwrap();
+        (apply_edits(&docs, &enc.edits), enc.metadata)
+    }
+
+    #[test]
+    fn round_trip_and_rules() {
+        let (ks, id, mut ctx) = setup();
+        let (encd, meta) = encrypt_sample(&mut ctx, &ks, &id);
+        assert_eq!(meta.lastmodified, "2026-11-29T01:02:03Z");
+        let Value::Map(items) = &encd[0] else {
+            panic!()
+        };
+        let get = |k: &str| encd[0].get(k).cloned();
+        assert!(
+            matches!(&items[0], Item::Comment(Scalar::Comment(t)) if t.starts_with("ENC[AES256_GCM,") && t.ends_with("type:comment]"))
+        );
+        assert!(get("a").unwrap().as_str().unwrap().ends_with("type:str]"));
+        assert!(get("n").unwrap().as_str().unwrap().ends_with("type:int]"));
+        assert_eq!(get("empty"), Some(Value::str("")));
+        assert_eq!(
+            get("port_unencrypted"),
+            Some(Value::Scalar(Scalar::Int(80)))
+        );
+        let doc = TreeDoc(encd, Some(meta.to_tree(false)));
+        let dec = decrypt(&doc, &DecryptOptions::default(), &ks).unwrap();
+        assert_eq!(dec.docs, sample());
+    }
+
+    #[test]
+    fn tampering_is_refused() {
+        let (ks, id, mut ctx) = setup();
+        let (encd, meta) = encrypt_sample(&mut ctx, &ks, &id);
+        // Two values swapped: AAD mismatch → 25.
+        let mut swapped = encd.clone();
+        if let Value::Map(items) = &mut swapped[0] {
+            let (Item::Entry(_, a), Item::Entry(_, n)) = (items[1].clone(), items[2].clone())
+            else {
+                unreachable!()
+            };
+            items[1] = Item::Entry("a".into(), n);
+            items[2] = Item::Entry("n".into(), a);
+        }
+        let e = decrypt(
+            &TreeDoc(swapped, Some(meta.to_tree(false))),
+            &DecryptOptions::default(),
+            &ks,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, Code::ErrorDecryptingTree);
+        // An unencrypted value changed: MAC mismatch → 51; --ignore-mac reads anyway.
+        let mut changed = encd.clone();
+        if let Value::Map(items) = &mut changed[0] {
+            items[7] = Item::Entry("port_unencrypted".into(), Value::Scalar(Scalar::Int(81)));
+        }
+        let doc = TreeDoc(changed, Some(meta.to_tree(false)));
+        let e = decrypt(&doc, &DecryptOptions::default(), &ks)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, Code::MacMismatch);
+        assert!(e.message.starts_with("MAC mismatch. File has "));
+        assert!(decrypt(
+            &doc,
+            &DecryptOptions {
+                ignore_mac: true,
+                ..Default::default()
+            },
+            &ks
+        )
+        .is_ok());
+        // A key deleted: MAC mismatch.
+        let mut deleted = encd.clone();
+        if let Value::Map(items) = &mut deleted[0] {
+            items.remove(1);
+        }
+        let e = decrypt(
+            &TreeDoc(deleted, Some(meta.to_tree(false))),
+            &DecryptOptions::default(),
+            &ks,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, Code::MacMismatch);
+    }
+
+    #[test]
+    fn wrong_key_reports_every_key() {
+        let (ks, id, mut ctx) = setup();
+        let (encd, meta) = encrypt_sample(&mut ctx, &ks, &id);
+        let (other, _, _) = setup();
+        let e = decrypt(
+            &TreeDoc(encd, Some(meta.to_tree(false))),
+            &DecryptOptions::default(),
+            &other,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, Code::CouldNotRetrieveKey);
+        let text = e.to_string();
+        assert!(text.contains("Group 0: FAILED"), "{text}");
+        assert!(text.contains(&id.to_public().to_string()), "{text}");
+    }
+
+    #[test]
+    fn already_encrypted_is_203() {
+        let (ks, id, mut ctx) = setup();
+        let (encd, meta) = encrypt_sample(&mut ctx, &ks, &id);
+        let opts = EncryptOptions {
+            key_groups: vec![vec![KeyRef::Age {
+                recipient: id.to_public().to_string(),
+            }]],
+            ..Default::default()
+        };
+        let e = encrypt(
+            &TreeDoc(encd, Some(meta.to_tree(false))),
+            &opts,
+            &ks,
+            &mut ctx,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code, Code::FileAlreadyEncrypted);
+    }
+}
