@@ -7,22 +7,30 @@ use veil::tree::walk_leaves;
 fn yaml(n: usize) -> String {
     let mut s = String::new();
     for i in 0..n / 2 {
-        s.push_str(&format!("key{i}:\n    user: user{i}\n    password: \"p@ss-{i}-xyz\"\n"));
+        s.push_str(&format!(
+            "key{i}:\n    user: user{i}\n    password: \"p@ss-{i}-xyz\"\n"
+        ));
     }
     s
 }
 
 fn json(n: usize) -> String {
-    let body: Vec<String> = (0..n).map(|i| format!("\t\"key{i}\": \"value-{i}-secret\"")).collect();
+    let body: Vec<String> = (0..n)
+        .map(|i| format!("\t\"key{i}\": \"value-{i}-secret\""))
+        .collect();
     format!("{{\n{}\n}}\n", body.join(",\n"))
 }
 
 fn dotenv(n: usize) -> String {
-    (0..n).map(|i| format!("KEY_{i}=value-{i}-secret\n")).collect()
+    (0..n)
+        .map(|i| format!("KEY_{i}=value-{i}-secret\n"))
+        .collect()
 }
 
 fn toml(n: usize) -> String {
-    (0..n).map(|i| format!("key{i} = \"value-{i}-secret\"\n")).collect()
+    (0..n)
+        .map(|i| format!("key{i} = \"value-{i}-secret\"\n"))
+        .collect()
 }
 
 fn ini(n: usize) -> String {
@@ -50,13 +58,22 @@ fn bench(c: &mut Criterion) {
                 continue;
             };
             let name = format!("{}/{n}", fmt.name());
-            c.bench_function(&format!("parse/{name}"), |b| b.iter(|| store.parse(black_box(input.as_bytes())).unwrap()));
+            c.bench_function(&format!("parse/{name}"), |b| {
+                b.iter(|| store.parse(black_box(input.as_bytes())).unwrap())
+            });
             let mut leaves = Vec::new();
             walk_leaves(parsed.docs(), |_, _, s| leaves.push(s.clone()));
-            let seal: Vec<Edit> = leaves.iter().map(|_| Edit::Seal(TOKEN.to_string())).collect();
-            c.bench_function(&format!("seal/{name}"), |b| b.iter(|| parsed.render(black_box(&seal), None).unwrap()));
+            let seal: Vec<Edit> = leaves
+                .iter()
+                .map(|_| Edit::Seal(TOKEN.to_string()))
+                .collect();
+            c.bench_function(&format!("seal/{name}"), |b| {
+                b.iter(|| parsed.render(black_box(&seal), None).unwrap())
+            });
             let open: Vec<Edit> = leaves.iter().map(|s| Edit::Open(s.clone())).collect();
-            c.bench_function(&format!("render/{name}"), |b| b.iter(|| parsed.render(black_box(&open), None).unwrap()));
+            c.bench_function(&format!("render/{name}"), |b| {
+                b.iter(|| parsed.render(black_box(&open), None).unwrap())
+            });
         }
     }
 }

@@ -15,7 +15,10 @@ fn bench(c: &mut Criterion) {
         let mut vc = ValueCipher::with_rng(&key, cipher, ChaCha20Rng::seed_from_u64(1));
         let pt = b"a 32-byte secret value 012345678";
         c.bench_function(&format!("seal/{}", cipher.tag()), |b| {
-            b.iter(|| vc.seal(black_box(pt), "str", b"db:password:", None).unwrap())
+            b.iter(|| {
+                vc.seal(black_box(pt), "str", b"db:password:", None)
+                    .unwrap()
+            })
         });
         let tok = vc.seal(pt, "str", b"db:password:", None).unwrap();
         c.bench_function(&format!("open/{}", cipher.tag()), |b| {

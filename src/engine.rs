@@ -714,3 +714,41 @@ mod tests {
         assert_eq!(e.code, Code::FileAlreadyEncrypted);
     }
 }
+
+/// Check that `actual` (what a written file parses back to) holds the same leaves as
+/// `expected`: the same values, in the same order, under the same paths. Comments are skipped,
+/// since not every format can hold them everywhere. Numbers compare by value (JSON has one
+/// number type) and times as their text. With `strict`, the kind (number, bool, text) must match
+/// too; conversions to dotenv/INI turn everything into text, so they compare values only.
+/// Refusing here means a bug in a format module; the file is not written.
+pub fn verify_same_leaves(expected: &[Value], actual: &[Value], strict: bool) -> Result<()> {
+    fn collect(docs: &[Value], strict: bool) -> Vec<(String, &'static str, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk_leaves(docs, |_, path, s| {
+            let (class, bytes) = match s {
+                Scalar::Comment(_) => return,
+                Scalar::Int(i) => ("num", i.to_string().into_bytes()),
+                Scalar::Float(_) => ("num", s.mac_bytes()),
+                Scalar::Bool(b) => ("bool", b.to_string().into_bytes()),
+                other => ("text", other.plaintext()),
+            };
+            out.push((aad(path), if strict { class } else { "" }, bytes));
+        });
+        out
+    }
+    let e = collect(expected, strict);
+    let a = collect(actual, strict);
+    let refuse = |at: String| {
+        Err(Error::new(Code::ErrorDumpingTree, format!("refusing to write: the output does not read back as the intended data (at {at})"))
+            .hint("this is a veil bug; the original file is untouched; please report the file's structure (not its values)"))
+    };
+    for (i, (x, y)) in e.iter().zip(a.iter()).enumerate() {
+        if x != y {
+            return refuse(format!("leaf {i}, {}", x.0));
+        }
+    }
+    if e.len() != a.len() {
+        return refuse(format!("leaf count {} vs {}", e.len(), a.len()));
+    }
+    Ok(())
+}

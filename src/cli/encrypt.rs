@@ -113,6 +113,11 @@ pub fn run(
         outf.store()
             .emit(&docs, Some(&meta), &EmitOptions::default())?
     };
+    // Read what we are about to write with the output format's parser, and refuse to write a
+    // file whose leaves are not exactly the intended ones.
+    let expected = engine::apply_edits(parsed.docs(), &enc.edits);
+    let back = outf.store().parse_encrypted(&out)?;
+    engine::verify_same_leaves(&expected, back.docs(), outf == inf)?;
     super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
     Ok(0)
 }
