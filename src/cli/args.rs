@@ -20,6 +20,8 @@ pub struct Cli {
     pub legacy: LegacyArgs,
 }
 
+// Parsed once per run; boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Encrypt a file (to stdout, or in place with -i)
@@ -66,6 +68,31 @@ pub struct KeyArgs {
         value_name = "RECIPIENTS"
     )]
     pub age: Vec<String>,
+    /// AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_name = "ARNS")]
+    pub kms: Vec<String>,
+    /// The AWS profile for the --kms keys
+    #[arg(long = "aws-profile", value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context for the --kms keys: key:value pairs, comma-separated
+    #[arg(long = "encryption-context", value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// PGP fingerprints, comma-separated or repeated
+    #[arg(
+        short = 'p',
+        long = "pgp",
+        env = "SOPS_PGP_FP",
+        value_name = "FINGERPRINTS"
+    )]
+    pub pgp: Vec<String>,
+    /// Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated
+    /// or repeated. Their servers may receive the Vault token.
+    #[arg(
+        long = "hc-vault-transit",
+        env = "SOPS_VAULT_URIS",
+        value_name = "URIS"
+    )]
+    pub hc_vault_transit: Vec<String>,
     /// Leave keys ending with this suffix unencrypted (default _unencrypted)
     #[arg(long, value_name = "SUFFIX")]
     pub unencrypted_suffix: Option<String>,

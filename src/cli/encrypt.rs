@@ -5,7 +5,7 @@ use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{EmitOptions, Format};
-use crate::keys::{KeyRef, KeyService};
+use crate::keys::{KeyRef, KeyService, LocalOptions};
 use crate::metadata::Rule;
 
 /// The selection rule from the flags; more than one is exit 8.
@@ -44,24 +44,68 @@ pub fn rule_from_flags(k: &KeyArgs, fmt: Format) -> Result<Rule> {
     })
 }
 
-/// Key groups from the key flags (and their env-var defaults).
-pub fn groups_from_flags(k: &KeyArgs) -> Vec<Vec<KeyRef>> {
-    let mut g = Vec::new();
-    for a in &k.age {
-        for r in a.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-            let key = KeyRef::Age {
-                recipient: r.to_string(),
-            };
-            if !g.contains(&key) {
-                g.push(key);
+/// Key groups from the key flags (and their env-var defaults), in sops's order: kms, gcp_kms,
+/// hckms, azure_kv, pgp, hc_vault, age. Errors: a malformed `--encryption-context` (exit 6), an
+/// invalid Vault URI, or a key type this build does not have.
+pub fn groups_from_flags(k: &KeyArgs) -> Result<Vec<Vec<KeyRef>>> {
+    let mut g: Vec<KeyRef> = Vec::new();
+    let push = |g: &mut Vec<KeyRef>, key: KeyRef| {
+        if !g.contains(&key) {
+            g.push(key);
+        }
+    };
+    let missing = |what: &str, feature: &str| {
+        Error::generic(format!("{what} keys are not supported by this veil build"))
+            .hint(format!("build veil with the `{feature}` cargo feature"))
+    };
+    if !k.kms.is_empty() {
+        #[cfg(feature = "aws-kms")]
+        {
+            use crate::keys::aws_kms;
+            let ctx =
+                aws_kms::parse_encryption_context(k.encryption_context.as_deref().unwrap_or(""))?;
+            let profile = k.aws_profile.as_deref().unwrap_or("");
+            for list in &k.kms {
+                for key in aws_kms::keys_from_arns(list, &ctx, profile) {
+                    push(&mut g, key);
+                }
             }
         }
+        #[cfg(not(feature = "aws-kms"))]
+        return Err(missing("kms", "aws-kms"));
     }
-    if g.is_empty() {
-        vec![]
-    } else {
-        vec![g]
+    if !k.pgp.is_empty() {
+        #[cfg(feature = "pgp")]
+        for list in &k.pgp {
+            for key in crate::keys::pgp::keys_from_fingerprints(list) {
+                push(&mut g, key);
+            }
+        }
+        #[cfg(not(feature = "pgp"))]
+        return Err(missing("pgp", "pgp"));
     }
+    if !k.hc_vault_transit.is_empty() {
+        #[cfg(feature = "vault")]
+        for list in &k.hc_vault_transit {
+            for key in crate::keys::vault::keys_from_uris(list)? {
+                push(&mut g, key);
+            }
+        }
+        #[cfg(not(feature = "vault"))]
+        return Err(missing("hc_vault", "vault"));
+    }
+    let _ = &missing;
+    for a in &k.age {
+        for r in a.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            push(
+                &mut g,
+                KeyRef::Age {
+                    recipient: r.to_string(),
+                },
+            );
+        }
+    }
+    Ok(if g.is_empty() { vec![] } else { vec![g] })
 }
 
 pub fn run(
@@ -84,12 +128,12 @@ pub fn run(
             .hint("use aes256-gcm or xchacha20-poly1305")
     })?;
     let rule = rule_from_flags(keys, inf)?;
-    let key_groups = groups_from_flags(keys);
+    let key_groups = groups_from_flags(keys)?;
     if key_groups.is_empty() {
         return Err(Error::generic(
             "config file not found, or has no creation rules, and no keys provided through command line options",
         )
-        .hint("pass --age age1… (or set SOPS_AGE_RECIPIENTS)"));
+        .hint("pass --age age1…, --pgp FINGERPRINT, --kms ARN or --hc-vault-transit URI (or set SOPS_AGE_RECIPIENTS)"));
     }
     let data = super::io::read_input(file)?;
     let store = inf.store();
@@ -101,7 +145,8 @@ pub fn run(
         mac_only_encrypted: keys.mac_only_encrypted,
         cipher,
     };
-    let ks = KeyService::local();
+    // Vault servers the user named on the command line may receive the token.
+    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let mut ctx = Context::system();
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
     let json_like = matches!(outf, Format::Json | Format::Binary);
