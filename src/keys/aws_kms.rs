@@ -115,6 +115,9 @@ type ClientKey = (String, String, String);
 
 /// The AWS KMS backend.
 pub struct KmsBackend {
+    /// An endpoint for KMS and STS instead of AWS's (tests, private deployments); the SDK's
+    /// own `AWS_ENDPOINT_URL(_KMS)` variables work without it.
+    endpoint_url: Option<String>,
     runtime: OnceCell<std::result::Result<tokio::runtime::Runtime, String>>,
     http: OnceCell<aws_sdk_kms::config::SharedHttpClient>,
     clients: RefCell<HashMap<ClientKey, std::result::Result<aws_sdk_kms::Client, Outcome>>>,
@@ -123,6 +126,7 @@ pub struct KmsBackend {
 impl std::fmt::Debug for KmsBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KmsBackend")
+            .field("endpoint_url", &self.endpoint_url)
             .field("clients", &self.clients.borrow().len())
             .finish_non_exhaustive()
     }
@@ -139,10 +143,17 @@ impl KmsBackend {
     /// config files, SSO cache…) the first time a KMS key is used.
     pub fn new() -> KmsBackend {
         KmsBackend {
+            endpoint_url: None,
             runtime: OnceCell::new(),
             http: OnceCell::new(),
             clients: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Send KMS and STS calls to `url` instead of AWS (sops has the same knob for its tests).
+    pub fn with_endpoint_url(mut self, url: impl Into<String>) -> KmsBackend {
+        self.endpoint_url = Some(url.into());
+        self
     }
 
     fn runtime(&self) -> std::result::Result<&tokio::runtime::Runtime, String> {
@@ -203,11 +214,24 @@ impl KmsBackend {
             .map_err(|e| Outcome::Failed(format!("kms: {e}")))?;
         let http = self.http();
         rt.block_on(async {
+            let region = aws_sdk_kms::config::Region::new(region.to_string());
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_sdk_kms::config::Region::new(region.to_string()))
-                .http_client(http);
+                .region(region.clone())
+                .http_client(http.clone());
+            if let Some(u) = &self.endpoint_url {
+                loader = loader.endpoint_url(u);
+            }
             if !profile.is_empty() {
-                loader = loader.profile_name(profile);
+                // As in the Go SDK that sops uses, a profile named by the key wins over
+                // credentials in the environment: its credentials come from that profile only.
+                let pc = aws_config::provider_config::ProviderConfig::without_region()
+                    .with_region(Some(region))
+                    .with_http_client(http);
+                let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&pc)
+                    .profile_name(profile)
+                    .build();
+                loader = loader.profile_name(profile).credentials_provider(creds);
             }
             let mut conf = loader.load().await;
             let base_creds = conf.credentials_provider().ok_or_else(|| {
