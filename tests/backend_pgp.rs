@@ -202,7 +202,6 @@ fn pgp_wrong_key_gives_128_with_a_per_key_report() {
         .expect("bob cannot decrypt");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
-    eprintln!("{text}");
     assert!(text.contains("Group 0: FAILED"), "{text}");
     assert!(text.contains(&format!("pgp {}", alice.fpr)), "{text}");
     assert!(text.contains("no secret key"), "{text}");

@@ -16,7 +16,7 @@ use super::{Backend, KeyRef, Secret};
 use crate::error::{Code, Error, Outcome, Result};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::config::ProvideCredentials;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine as _;
 use std::cell::{OnceCell, RefCell};
@@ -281,7 +281,22 @@ async fn check_credentials(
 }
 
 fn cred_error(e: &CredentialsError) -> String {
-    one_line(&DisplayErrorContext(e).to_string())
+    chain(e)
+}
+
+/// An error and its sources, by their `Display` only (the SDK's `Debug` forms are noisy),
+/// with repeats dropped, on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        let t = x.to_string();
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = x.source();
+    }
+    one_line(&parts.join(": "))
 }
 
 fn one_line(s: &str) -> String {
@@ -300,7 +315,7 @@ fn one_line(s: &str) -> String {
 fn sdk_error<E, R>(e: &aws_sdk_kms::error::SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if let aws_sdk_kms::error::SdkError::ServiceError(se) = e {
         let err = se.err();
@@ -310,7 +325,7 @@ where
             None => code.to_string(),
         };
     }
-    one_line(&DisplayErrorContext(e).to_string())
+    chain(e)
 }
 
 impl Backend for KmsBackend {
