@@ -6,6 +6,7 @@
 pub mod args;
 pub mod decrypt;
 pub mod encrypt;
+pub mod exec;
 pub mod extract;
 pub mod filestatus;
 pub mod io;
@@ -50,6 +51,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             a.file.as_deref(),
         ),
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
+        Some(Command::ExecEnv(a)) => exec::run_env(&a),
+        Some(Command::ExecFile(a)) => exec::run_file(&a),
         None => {
             let l = cli.legacy;
             let Some(file) = l.file.as_deref() else {
