@@ -12,3 +12,4 @@ pub mod tree;
 pub mod env;
 pub mod keys;
 pub mod metadata;
+pub mod crypto;
