@@ -13,3 +13,4 @@ pub mod env;
 pub mod keys;
 pub mod metadata;
 pub mod crypto;
+pub mod select;
