@@ -115,32 +115,6 @@ pub struct Decrypted {
     pub stash: IvStash,
 }
 
-/// Which leaves a rule encrypts. Until the full rule engine lands this covers the default
-/// (`_unencrypted` suffix) and the two suffix rules; regex rules are refused rather than
-/// guessed.
-pub fn select(docs: &[Value], rule: &Rule) -> Result<Vec<bool>> {
-    let mut out = Vec::new();
-    let mut err = None;
-    walk_leaves(docs, |_, path, s| {
-        let sel = match rule {
-            Rule::None => !path.iter().any(|p| p.ends_with("_unencrypted")),
-            Rule::UnencryptedSuffix(x) => !path.iter().any(|p| p.ends_with(x.as_str())),
-            Rule::EncryptedSuffix(x) => path.iter().any(|p| p.ends_with(x.as_str())),
-            _ => {
-                err = Some(Error::generic(
-                    "regex rules are not supported by this veil build yet",
-                ));
-                false
-            }
-        };
-        out.push(sel && !s.is_empty_text());
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
-}
-
 /// Encrypt a parsed plaintext document.
 pub fn encrypt(
     parsed: &dyn Parsed,
@@ -221,7 +195,8 @@ pub fn seal_leaves(
     stash: &mut IvStash,
     ctx: &mut Context,
 ) -> Result<Sealed> {
-    let selected = select(docs, rule)?;
+    let selector = crate::select::Selector::new(rule, mac_only_encrypted)?;
+    let selected = selector.encrypted_leaves(docs);
     let rng = ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?;
     let mut cipher = ValueCipher::with_rng(key, cipher_kind, rng);
     let mut mac = Mac::new(mac_only_encrypted);
@@ -247,7 +222,14 @@ pub fn seal_leaves(
         let pt = zeroize::Zeroizing::new(s.plaintext());
         let iv = stash.take(s.type_name(), &a, &pt);
         match cipher.seal(&pt, s.type_name(), a.as_bytes(), iv.as_deref()) {
-            Ok(tok) => edits.push(Edit::Seal(tok)),
+            Ok(tok) => {
+                if s.is_comment() {
+                    if let Err(e) = selector.check_sealed_comment(&tok, path) {
+                        err = Some(e);
+                    }
+                }
+                edits.push(Edit::Seal(tok))
+            }
             Err(e) => err = Some(e),
         }
     });
@@ -320,17 +302,11 @@ fn shamir_split(
     threshold: usize,
     ctx: &mut Context,
 ) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>> {
-    let _ = (secret, parts, threshold, &mut ctx.rng);
-    Err(Error::generic(
-        "key groups (Shamir) are not supported by this veil build yet",
-    ))
+    crate::crypto::shamir::split(secret, parts, threshold, &mut ctx.rng)
 }
 
 fn shamir_combine(parts: &[&[u8]]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    let _ = parts;
-    Err(Error::generic(
-        "key groups (Shamir) are not supported by this veil build yet",
-    ))
+    crate::crypto::shamir::combine(parts)
 }
 
 /// The order key kinds are tried in: `--decryption-order`, default `age,pgp`, then file order.
@@ -672,7 +648,7 @@ mod tests {
     fn setup() -> (KeyService, age::x25519::Identity, Context) {
         let id = age::x25519::Identity::generate();
         let mut ks = KeyService::new();
-        ks.add(Box::new(TestAge(id.clone())));
+        ks.add(Box::new(TestAge(vec![id.clone()])));
         let ctx = Context {
             rng: ChaCha20Rng::seed_from_u64(7),
             now: time::macros::datetime!(2026-11-29 01:02:03.5 UTC),
@@ -680,7 +656,7 @@ mod tests {
         (ks, id, ctx)
     }
 
-    struct TestAge(age::x25519::Identity);
+    struct TestAge(Vec<age::x25519::Identity>);
     impl crate::keys::Backend for TestAge {
         fn kind(&self) -> &'static str {
             "age"
@@ -700,7 +676,7 @@ mod tests {
             let d = age::Decryptor::new(age::armor::ArmoredReader::new(enc.as_bytes()))
                 .map_err(|e| Outcome::Failed(e.to_string()))?;
             let mut r = d
-                .decrypt(std::iter::once(&self.0 as &dyn age::Identity))
+                .decrypt(self.0.iter().map(|i| i as &dyn age::Identity))
                 .map_err(|e| Outcome::Failed(e.to_string()))?;
             let mut out = zeroize::Zeroizing::new(vec![]);
             r.read_to_end(&mut out).unwrap();
@@ -890,5 +866,51 @@ mod tests {
             .collect();
         let n = toks.len();
         assert_ne!(toks[n - 1], toks[n - 2]);
+    }
+
+    #[test]
+    fn three_groups_threshold_two() {
+        let ids: Vec<_> = (0..3).map(|_| age::x25519::Identity::generate()).collect();
+        let mut all = KeyService::new();
+        all.add(Box::new(TestAge(ids.clone())));
+        let mut ctx = Context {
+            rng: ChaCha20Rng::seed_from_u64(9),
+            now: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let docs = sample();
+        let opts = EncryptOptions {
+            key_groups: ids
+                .iter()
+                .map(|i| {
+                    vec![KeyRef::Age {
+                        recipient: i.to_public().to_string(),
+                    }]
+                })
+                .collect(),
+            shamir_threshold: 2,
+            ..Default::default()
+        };
+        let enc = encrypt(&TreeDoc(docs.clone(), None), &opts, &all, &mut ctx).unwrap();
+        assert_eq!(enc.metadata.shamir_threshold, 2);
+        let encd = apply_edits(&docs, &enc.edits);
+        let tree = enc.metadata.to_tree(false);
+        for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+            let mut two = KeyService::new();
+            two.add(Box::new(TestAge(vec![ids[a].clone(), ids[b].clone()])));
+            let dec = decrypt(
+                &TreeDoc(encd.clone(), Some(tree.clone())),
+                &DecryptOptions::default(),
+                &two,
+            )
+            .unwrap();
+            assert_eq!(dec.docs, docs);
+        }
+        let mut one = KeyService::new();
+        one.add(Box::new(TestAge(vec![ids[2].clone()])));
+        let e = decrypt(&TreeDoc(encd, Some(tree)), &DecryptOptions::default(), &one)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, Code::CouldNotRetrieveKey);
+        assert!(e.message.contains("1 of the 2 key groups"), "{}", e.message);
     }
 }

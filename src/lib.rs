@@ -14,4 +14,5 @@ pub mod error;
 pub mod format;
 pub mod keys;
 pub mod metadata;
+pub mod select;
 pub mod tree;
