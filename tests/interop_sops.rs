@@ -866,7 +866,12 @@ fn sops_decrypts_veil_ssh_recipient() {
     );
     // sops stores the SSH public key line verbatim, comment included.
     let docs = yaml_docs(text(&enc)).expect("yaml");
-    check_metadata(&docs[0], &[ssh.clone()], Kind::Yaml, "ssh recipient");
+    check_metadata(
+        &docs[0],
+        std::slice::from_ref(&ssh),
+        Kind::Yaml,
+        "ssh recipient",
+    );
     let out = sb.write("veil-ssh.enc.yaml", &enc);
     let by_sops = sops_decrypt(&sb, &out, Ident::SshFile);
     assert_same(

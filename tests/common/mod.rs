@@ -14,7 +14,6 @@
 //! not byte-identical.
 #![allow(dead_code)]
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -635,7 +634,7 @@ pub fn yaml_docs(src: &str) -> Result<Vec<Data>, String> {
 }
 
 fn resolve_scalar(
-    value: &Cow<'_, str>,
+    value: &str,
     style: saphyr_parser::ScalarStyle,
     tag: Option<(&String, &String)>,
 ) -> Data {
