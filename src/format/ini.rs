@@ -4,7 +4,6 @@ use crate::error::{Error, Result};
 use crate::format::{EmitOptions, Format, Parsed, Store};
 use crate::tree::Value;
 
-
 pub struct IniStore;
 
 impl Store for IniStore {
