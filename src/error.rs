@@ -57,11 +57,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: Code, message: impl Into<String>) -> Error {
-        Error {
-            code,
-            message: message.into(),
-            hint: None,
-        }
+        Error { code, message: message.into(), hint: None }
     }
 
     pub fn generic(message: impl Into<String>) -> Error {

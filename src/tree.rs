@@ -109,11 +109,7 @@ impl Scalar {
             },
             "int" => {
                 let s = text(bytes)?;
-                Scalar::Int(
-                    s.trim()
-                        .parse::<i64>()
-                        .map_err(|_| "invalid int value".to_string())?,
-                )
+                Scalar::Int(s.trim().parse::<i64>().map_err(|_| "invalid int value".to_string())?)
             }
             "float" => {
                 let s = text(bytes)?;
@@ -304,22 +300,13 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
         return None;
     }
     match lower.as_str() {
-        "inf" | "infinity" => {
-            return Some(if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            })
-        }
+        "inf" | "infinity" => return Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY }),
         "nan" => return Some(f64::NAN),
         _ => {}
     }
     let ok = !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-        && t.bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+        && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && t.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.');
     if !ok {
         return None;
     }
@@ -331,11 +318,7 @@ pub fn go_format_float(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
     } else {
         // Rust's Display is shortest-round-trip and never uses an exponent, like Go's 'f'/-1.
         format!("{v}")
@@ -349,18 +332,10 @@ pub fn go_format_float_g(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+        return if v > 0.0 { "+Inf".into() } else { "-Inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
+        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
     }
     // Shortest digits via Rust's exponent formatting: "d.ddde±x".
     let e = format!("{v:e}");
@@ -372,11 +347,7 @@ pub fn go_format_float_g(v: f64) -> String {
     } else {
         format!("{v}")
     };
-    if s.contains('.') || s.contains('E') {
-        s
-    } else {
-        format!("{s}.0")
-    }
+    if s.contains('.') || s.contains('E') { s } else { format!("{s}.0") }
 }
 
 /// Normalise an RFC 3339 timestamp to Go's `time.MarshalText` form (fraction without
@@ -457,18 +428,9 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(
-            normalize_time("2025-01-02T03:04:05.120Z").unwrap(),
-            "2025-01-02T03:04:05.12Z"
-        );
-        assert_eq!(
-            normalize_time("2006-01-02T15:04:05+07:06").unwrap(),
-            "2006-01-02T15:04:05+07:06"
-        );
-        assert_eq!(
-            time_seconds_only("2026-01-01T00:00:00.999+00:00"),
-            "2026-01-01T00:00:00Z"
-        );
+        assert_eq!(normalize_time("2025-01-02T03:04:05.120Z").unwrap(), "2025-01-02T03:04:05.12Z");
+        assert_eq!(normalize_time("2006-01-02T15:04:05+07:06").unwrap(), "2006-01-02T15:04:05+07:06");
+        assert_eq!(time_seconds_only("2026-01-01T00:00:00.999+00:00"), "2026-01-01T00:00:00Z");
     }
 
     #[test]
@@ -482,16 +444,10 @@ mod tests {
         let doc = Value::Map(vec![
             Item::Comment(Scalar::Comment(" c".into())),
             Item::Entry("a".into(), Value::List(vec![Value::str("x"), Value::Null])),
-            Item::Entry(
-                "b".into(),
-                Value::Map(vec![Item::Entry("c".into(), Value::str("y"))]),
-            ),
+            Item::Entry("b".into(), Value::Map(vec![Item::Entry("c".into(), Value::str("y"))])),
         ]);
         let mut seen = vec![];
         walk_leaves(std::slice::from_ref(&doc), |i, p, _| seen.push((i, aad(p))));
-        assert_eq!(
-            seen,
-            vec![(0, ":".into()), (1, "a:".into()), (2, "b:c:".into())]
-        );
+        assert_eq!(seen, vec![(0, ":".into()), (1, "a:".into()), (2, "b:c:".into())]);
     }
 }

@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::format::{EmitOptions, Format, Parsed, Store};
 use crate::tree::Value;
 
+
 pub struct BinaryStore;
 
 impl Store for BinaryStore {
