@@ -324,7 +324,6 @@ fn veil_decrypts_sops_yaml_ssh_recipient() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the dotenv store lands"]
 fn veil_decrypts_sops_dotenv() {
     check_veil_decrypts("app.enc.env");
 }
@@ -809,7 +808,6 @@ fn sops_decrypts_veil_binary() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the dotenv store lands"]
 fn sops_decrypts_veil_dotenv() {
     if !require_peer("sops") {
         return;
