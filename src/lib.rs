@@ -14,3 +14,4 @@ pub mod keys;
 pub mod metadata;
 pub mod crypto;
 pub mod select;
+pub mod config;
