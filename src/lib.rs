@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
 pub mod crypto;
 pub mod engine;
 pub mod env;
@@ -15,4 +16,5 @@ pub mod exec;
 pub mod format;
 pub mod keys;
 pub mod metadata;
+pub mod select;
 pub mod tree;

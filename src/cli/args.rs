@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     name = "veil",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (writes the sops ", "3.11.0", " file format)"),
     about = "Keep secrets encrypted inside the config files you commit (sops-compatible)",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
@@ -28,10 +28,31 @@ pub enum Command {
     Decrypt(DecryptArgs),
     /// Tell whether a file is encrypted: {"encrypted":true|false}
     Filestatus(FilestatusArgs),
+    /// Create an age identity at sops's default key file path and print its public key
+    Keygen(KeygenArgs),
+    /// Print a shell completion script
+    Completion(CompletionArgs),
     /// Run a command with the decrypted values in its environment
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a private path ({} in the command)
     ExecFile(ExecFileArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KeygenArgs {
+    /// Write the identity here instead of $XDG_CONFIG_HOME/sops/age/keys.txt
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<String>,
+    /// Add a new identity to an existing key file instead of refusing
+    #[arg(long)]
+    pub append: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompletionArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options shared by commands that read a file.
