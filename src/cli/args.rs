@@ -215,8 +215,10 @@ pub struct ExecCommonArgs {
 }
 
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  veil exec-env secrets.enc.yaml 'echo $DB__HOST'\n  \
-veil exec-env secrets.enc.yaml -- ./server --port 8080")]
+#[command(
+    after_help = "Examples:\n  veil exec-env secrets.enc.yaml 'echo $DB__HOST'\n  \
+veil exec-env secrets.enc.yaml -- ./server --port 8080"
+)]
 pub struct ExecEnvArgs {
     #[command(flatten)]
     pub common: ExecCommonArgs,
@@ -242,8 +244,10 @@ pub struct ExecEnvArgs {
 }
 
 #[derive(Args, Debug, Clone)]
-#[command(after_help = "Examples:\n  veil exec-file secrets.enc.json 'jq .db {}'\n  \
-veil exec-file --output-type json --filename app.json secrets.enc.yaml -- ./app --config {}")]
+#[command(
+    after_help = "Examples:\n  veil exec-file secrets.enc.json 'jq .db {}'\n  \
+veil exec-file --output-type json --filename app.json secrets.enc.yaml -- ./app --config {}"
+)]
 pub struct ExecFileArgs {
     #[command(flatten)]
     pub common: ExecCommonArgs,

@@ -6,7 +6,7 @@
 //! Secrets go into the child's environment or the FIFO only, never into its argv or a message.
 
 use super::args::{ExecCommonArgs, ExecEnvArgs, ExecFileArgs, InputArgs};
-use crate::engine::{self, Decrypted, DecryptOptions};
+use crate::engine::{self, DecryptOptions, Decrypted};
 use crate::error::{Code, Error, Result};
 use crate::exec::run::{check_filename, exec_replace, spawn_failure_code};
 use crate::exec::user::{resolve_system, UserIds};

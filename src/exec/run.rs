@@ -141,8 +141,18 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
+    /// Signals veil was started with ignored (`nohup`, a background job of a script) are left
+    /// ignored, so the child inherits that, as it would without veil in between.
     pub fn install() -> Result<Forwarder> {
-        let signals = SignalsInfo::<WithOrigin>::new(FORWARDED_SIGNALS)
+        let ignored = std::fs::read_to_string("/proc/self/status")
+            .map(|s| ignored_signals(&s))
+            .unwrap_or_default();
+        let wanted: Vec<i32> = FORWARDED_SIGNALS
+            .iter()
+            .copied()
+            .filter(|s| !ignored.contains(s))
+            .collect();
+        let signals = SignalsInfo::<WithOrigin>::new(wanted)
             .map_err(|e| Error::generic(format!("could not install signal handlers: {e}")))?;
         Ok(Forwarder { signals })
     }
@@ -204,6 +214,22 @@ fn should_forward(origin: &Origin, child: Pid) -> bool {
         Some(p) => p.pid != child.as_raw_nonzero().get(),
         None => true,
     }
+}
+
+/// The signals a process ignores, from the `SigIgn:` mask of Linux's `/proc/<pid>/status`
+/// (bit N-1 set = signal N ignored). Empty when the line is missing or malformed.
+pub fn ignored_signals(status: &str) -> Vec<i32> {
+    let Some(hex) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(str::trim)
+    else {
+        return Vec::new();
+    };
+    let Ok(mask) = u64::from_str_radix(hex, 16) else {
+        return Vec::new();
+    };
+    (1..=64).filter(|n| mask & (1u64 << (n - 1)) != 0).collect()
 }
 
 /// Replace veil with the program (`--same-process`): same PID, no cleanup afterwards. Returns
@@ -425,6 +451,16 @@ mod tests {
         assert_eq!(spawn_failure_code(&nf), 127);
         let pd = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(spawn_failure_code(&pd), 126);
+    }
+
+    #[test]
+    fn ignored_signals_from_proc_status() {
+        let status = "Name:\tveil\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\n";
+        // 0x1006: bits 1, 2 and 12 -> SIGINT (2), SIGQUIT (3), SIGPIPE (13).
+        assert_eq!(ignored_signals(status), vec![2, 3, 13]);
+        assert!(ignored_signals("SigIgn:\tzz\n").is_empty());
+        assert!(ignored_signals("").is_empty());
+        assert_eq!(ignored_signals("SigIgn: 8000000000000000"), vec![64]);
     }
 
     #[test]
