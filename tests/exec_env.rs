@@ -357,15 +357,10 @@ fn forwarded_signals_reach_the_child() {
             ready = ready.display()
         );
         let mut child = spawn(x.veil_std().arg("exec-env").arg(&f).arg(&script));
-        wait_for_file(&ready, &mut child);
+        let sh: u32 = wait_for_file(&ready, &mut child).trim().parse().unwrap();
         send_signal(child.id(), sig);
-        let out = child.wait_with_output().expect("wait veil");
-        assert_eq!(
-            out.status.code(),
-            Some(7),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let st = wait_or_fail(&mut child, Some(sh), name);
+        assert_eq!(st.code(), Some(7), "{name}");
         assert_eq!(std::fs::read_to_string(&got).unwrap(), format!("{name}\n"));
     }
 }
@@ -383,7 +378,7 @@ fn a_signal_that_kills_the_child_is_veils_exit_status() {
     let sleeper: u32 = wait_for_file(&ready, &mut child).trim().parse().unwrap();
     assert_ne!(sleeper, child.id(), "a child process, not veil itself");
     send_signal(child.id(), Signal::TERM);
-    let st = child.wait().unwrap();
+    let st = wait_or_fail(&mut child, Some(sleeper), "TERM");
     assert_eq!(st.code(), Some(143));
 }
 

@@ -148,3 +148,22 @@ pub fn plain(name: &str) -> String {
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
+
+/// Wait for veil to exit, bounded: if it is still running after a minute (a signal was not
+/// forwarded, say), kill it and `also` (its child) with SIGKILL and fail, instead of hanging.
+pub fn wait_or_fail(child: &mut Child, also: Option<u32>, what: &str) -> std::process::ExitStatus {
+    for _ in 0..6000 {
+        if let Ok(Some(st)) = child.try_wait() {
+            return st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    if let Some(pid) = also {
+        if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+        }
+    }
+    let _ = child.wait();
+    panic!("{what}: veil did not exit after the signal");
+}
