@@ -90,7 +90,7 @@ complete -c veil -n "__fish_veil_using_subcommand exec-env" -l user -d 'Run the 
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l separator -d 'What joins the key segments of a nested value\'s variable name' -r
-complete -c veil -n "__fish_veil_using_subcommand exec-env" -l background -d 'Deprecated (sops): do not wait for the command'
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l background -d 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l pristine -d 'Pass only the decrypted values, not veil\'s own environment'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l same-process -d 'Replace veil with the command (exec) instead of running it as a child'
@@ -101,7 +101,7 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l input-type -d 'T
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l output-type -d 'The output format of the decrypted file (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l filename -d 'Name of the decrypted file inside the private directory (default: tmp-file)' -r
-complete -c veil -n "__fish_veil_using_subcommand exec-file" -l background -d 'Deprecated (sops): do not wait for the command'
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l background -d 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 regular file instead of a FIFO'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -s h -l help -d 'Print help'

@@ -197,7 +197,7 @@ pub struct LegacyArgs {
 /// Options shared by `exec-env` and `exec-file`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct ExecCommonArgs {
-    /// Deprecated (sops): do not wait for the command
+    /// Deprecated (sops). exec-env: start the command detached; exec-file: ignored
     #[arg(long)]
     pub background: bool,
     /// Run the command as this user (name, UID or UID:GID; needs root)
