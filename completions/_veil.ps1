@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('filestatus', 'filestatus', [CompletionResultType]::ParameterValue, 'Tell whether a file is encrypted: {"encrypted":true|false}')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create an age identity at sops''s default key file path and print its public key')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter .sops.yaml here for your age key, and print the next steps')
             break
         }
         'veil;encrypt' {
@@ -109,6 +110,13 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             break
         }
         'veil;completion' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;init' {
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'age recipients (default: the public key of your default age key file)')
+            [CompletionResult]::new('--age', '--age', [CompletionResultType]::ParameterName, 'age recipients (default: the public key of your default age key file)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

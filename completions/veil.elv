@@ -52,6 +52,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand filestatus 'Tell whether a file is encrypted: {"encrypted":true|false}'
             cand keygen 'Create an age identity at sops''s default key file path and print its public key'
             cand completion 'Print a shell completion script'
+            cand init 'Write a starter .sops.yaml here for your age key, and print the next steps'
         }
         &'veil;encrypt'= {
             cand --input-type 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)'
@@ -101,6 +102,12 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --help 'Print help'
         }
         &'veil;completion'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;init'= {
+            cand -a 'age recipients (default: the public key of your default age key file)'
+            cand --age 'age recipients (default: the public key of your default age key file)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

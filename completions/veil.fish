@@ -52,6 +52,7 @@ complete -c veil -n "__fish_veil_needs_command" -a "decrypt" -d 'Decrypt a file 
 complete -c veil -n "__fish_veil_needs_command" -a "filestatus" -d 'Tell whether a file is encrypted: {"encrypted":true|false}'
 complete -c veil -n "__fish_veil_needs_command" -a "keygen" -d 'Create an age identity at sops\'s default key file path and print its public key'
 complete -c veil -n "__fish_veil_needs_command" -a "completion" -d 'Print a shell completion script'
+complete -c veil -n "__fish_veil_needs_command" -a "init" -d 'Write a starter .sops.yaml here for your age key, and print the next steps'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
@@ -84,3 +85,5 @@ complete -c veil -n "__fish_veil_using_subcommand keygen" -s o -l output -d 'Wri
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l append -d 'Add a new identity to an existing key file instead of refusing'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand init" -s a -l age -d 'age recipients (default: the public key of your default age key file)' -r
+complete -c veil -n "__fish_veil_using_subcommand init" -s h -l help -d 'Print help'

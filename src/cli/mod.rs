@@ -9,6 +9,7 @@ pub mod decrypt;
 pub mod encrypt;
 pub mod extract;
 pub mod filestatus;
+pub mod init;
 pub mod io;
 pub mod keygen;
 
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         ),
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
         Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
+        Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)
