@@ -22,12 +22,23 @@ struct Layout {
 fn layout() -> impl Strategy<Value = Layout> {
     (
         prop_oneof![Just("\n"), Just("\r\n"), Just("")],
-        prop_oneof![Just("\t".to_string()), Just("  ".to_string()), Just("    ".to_string()), Just(String::new())],
+        prop_oneof![
+            Just("\t".to_string()),
+            Just("  ".to_string()),
+            Just("    ".to_string()),
+            Just(String::new())
+        ],
         prop_oneof![Just(": "), Just(":"), Just(" : ")],
         prop_oneof![Just(""), Just(" ")],
         prop::bool::weighted(0.2),
     )
-        .prop_map(|(newline, unit, colon, after_comma, escape_all)| Layout { newline, unit, colon, after_comma, escape_all })
+        .prop_map(|(newline, unit, colon, after_comma, escape_all)| Layout {
+            newline,
+            unit,
+            colon,
+            after_comma,
+            escape_all,
+        })
 }
 
 /// A JSON string literal written independently of veil's writer. With `go` escaping it is the
@@ -100,7 +111,9 @@ fn ser(v: &Value, l: &Layout, depth: usize, out: &mut String) {
         Value::Map(items) => {
             out.push('{');
             for (i, it) in items.iter().enumerate() {
-                let Item::Entry(k, v) = it else { unreachable!() };
+                let Item::Entry(k, v) = it else {
+                    unreachable!()
+                };
                 if i > 0 {
                     comma(out);
                 }
@@ -118,14 +131,16 @@ fn ser(v: &Value, l: &Layout, depth: usize, out: &mut String) {
 fn float_text() -> impl Strategy<Value = String> {
     prop_oneof![
         (any::<i32>(), 0..100_000u32).prop_map(|(a, b)| format!("{a}.{b}")),
-        (-999..999i32, -30..30i32, any::<bool>()).prop_map(|(m, e, big)| format!("{m}{}{e}", if big { "E" } else { "e" })),
+        (-999..999i32, -30..30i32, any::<bool>())
+            .prop_map(|(m, e, big)| format!("{m}{}{e}", if big { "E" } else { "e" })),
         "-?[1-9][0-9]{19,35}",
         (1..9u8, 1..300u32).prop_map(|(m, e)| format!("{m}.5e-{e}")),
     ]
 }
 
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![3 => "[a-z_]{1,8}", 1 => any::<String>()].prop_filter("not the metadata key", |k| k != "sops")
+    prop_oneof![3 => "[a-z_]{1,8}", 1 => any::<String>()]
+        .prop_filter("not the metadata key", |k| k != "sops")
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -142,8 +157,9 @@ fn tree() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 48, 5, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::List),
-            prop::collection::vec((key(), inner), 0..5)
-                .prop_map(|kv| Value::Map(kv.into_iter().map(|(k, v)| Item::Entry(k, v)).collect())),
+            prop::collection::vec((key(), inner), 0..5).prop_map(|kv| Value::Map(
+                kv.into_iter().map(|(k, v)| Item::Entry(k, v)).collect()
+            )),
         ]
     })
 }

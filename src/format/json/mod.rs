@@ -22,7 +22,7 @@ pub use write::{escape as go_json_string, go_json_float};
 
 use crate::error::{Code, Error, Result};
 use crate::format::{Edit, EmitOptions, Format, Parsed, Store};
-use crate::tree::{walk_leaves, Scalar, Value};
+use crate::tree::{walk_leaves, Item, Scalar, Value};
 
 use check::Want;
 use parse::Member;
@@ -269,8 +269,7 @@ impl JsonDoc {
                 self.leaves.len()
             )));
         }
-        let mut originals = Vec::with_capacity(self.leaves.len());
-        walk_leaves(&self.docs, |_, _, s| originals.push(s));
+        let originals = leaves_in_walk_order(&self.docs, self.leaves.len());
         let splices = self.meta_splices(meta)?;
         let src = &self.src;
         let mut out = Vec::with_capacity(
@@ -320,6 +319,24 @@ impl JsonDoc {
         check::verify(&out, &self.docs[0], &wants, meta)?;
         Ok(out)
     }
+}
+
+/// The leaves of `docs` in [`walk_leaves`] order, without building key paths.
+fn leaves_in_walk_order(docs: &[Value], capacity: usize) -> Vec<&Scalar> {
+    fn go<'a>(v: &'a Value, out: &mut Vec<&'a Scalar>) {
+        match v {
+            Value::Null => {}
+            Value::Scalar(s) => out.push(s),
+            Value::List(items) => items.iter().for_each(|i| go(i, out)),
+            Value::Map(items) => items.iter().for_each(|i| match i {
+                Item::Comment(c) => out.push(c),
+                Item::Entry(_, v) => go(v, out),
+            }),
+        }
+    }
+    let mut out = Vec::with_capacity(capacity);
+    docs.iter().for_each(|d| go(d, &mut out));
+    out
 }
 
 impl Parsed for JsonDoc {
