@@ -2,14 +2,14 @@
 //!
 //! sops decodes a JSON file and writes it back from scratch, so every encryption reformats the
 //! file. This module instead keeps the source bytes and the byte span of every leaf
-//! ([`parse`](self::parse)); rendering replaces exactly those spans with `ENC[…]` tokens or
+//! (the `parse` submodule); rendering replaces exactly those spans with `ENC[…]` tokens or
 //! opened values and appends, replaces or removes the top-level `"sops"` member in the file's
 //! own layout (tab, N spaces, compact, CRLF). Key order, whitespace, duplicate keys and number
 //! text (a 30-digit integer, `1.50`) stay byte-for-byte. Fresh documents (format conversion,
 //! `--extract`) are written like Go's `encoding/json` + `json.Indent`, as sops writes them.
 //!
 //! Every rendered or emitted file is re-read by serde_json — an independent parser — and
-//! compared with what was meant ([`check`]); a mismatch is an error, never a written file.
+//! compared with what was meant (the `check` submodule); a mismatch is an error, never a written file.
 //! This module must not quote values in errors, must not panic on any input, and must stay
 //! linear in the file size (output is built by copying the gaps between sorted spans).
 
@@ -272,8 +272,10 @@ impl JsonDoc {
         let originals = leaves_in_walk_order(&self.docs, self.leaves.len());
         let splices = self.meta_splices(meta)?;
         let src = &self.src;
+        // Room for the source, the metadata and (roughly) the tokens' growth over the values.
+        let changed = edits.iter().filter(|e| !matches!(e, Edit::Keep)).count();
         let mut out = Vec::with_capacity(
-            src.len() + splices.iter().map(|s| s.2.len()).sum::<usize>() + edits.len() * 96,
+            src.len() + splices.iter().map(|s| s.2.len()).sum::<usize>() + changed * 96,
         );
         let mut wants = Vec::with_capacity(edits.len());
         let mut cursor = 0usize;

@@ -379,6 +379,10 @@ impl Parser<'_> {
                 return Ok(Value::Scalar(Scalar::Int(i)));
             }
         }
+        // Go's decoder (and so sops) rejects numbers beyond float64's range; so does serde_json.
+        if !text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err(self.error_at(start, "number out of range"));
+        }
         Ok(Value::Scalar(Scalar::Float(text.to_owned())))
     }
 
@@ -542,6 +546,24 @@ mod tests {
             Some(Value::Scalar(Scalar::Float("9223372036854775808".into())))
         );
         assert_eq!(g("m"), Some(Value::Scalar(Scalar::Int(i64::MAX))));
+    }
+
+    #[test]
+    fn numbers_beyond_float64_are_rejected() {
+        for bad in [
+            "-524587E870379235437",
+            "1e309",
+            &format!("1{}", "0".repeat(400)),
+        ] {
+            let src = format!("{{\"a\": {bad}}}");
+            assert_eq!(
+                parse(src.as_bytes()).unwrap_err().code,
+                Code::CouldNotReadInputFile,
+                "{bad}"
+            );
+        }
+        // Underflow is not an error (Go gives 0).
+        assert!(parse(b"{\"a\": 1e-400}").is_ok());
     }
 
     #[test]

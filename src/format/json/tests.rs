@@ -518,3 +518,13 @@ fn own_leaf_walk_matches_walk_leaves() {
     walk_leaves(&docs, |_, _, s| want.push(s));
     assert_eq!(leaves_in_walk_order(&docs, 0), want);
 }
+
+#[test]
+fn deepest_accepted_nesting_also_passes_the_check() {
+    let depth = MAX_DEPTH - 1;
+    let src = format!("{{\"a\": {}\"x\"{}}}", "[".repeat(depth), "]".repeat(depth));
+    let d = doc(&src);
+    assert_eq!(text(d.render(&keep_all(&d), None).unwrap()), src);
+    let out = d.render(&seal_all(&d), Some(&meta())).unwrap();
+    assert_eq!(JsonDoc::parse(&out).unwrap().metadata(), Some(&meta()));
+}

@@ -77,7 +77,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// `s` as a JSON string literal (see [`escape_into`]).
+/// `s` as a JSON string literal, escaped like Go's `encoding/json` (see `escape_into`).
 pub fn escape(s: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(s.len() + 2);
     escape_into(&mut v, s);
