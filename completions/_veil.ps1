@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('exec-env', 'exec-env', [CompletionResultType]::ParameterValue, 'Run a command with the decrypted values in its environment')
             [CompletionResult]::new('exec-file', 'exec-file', [CompletionResultType]::ParameterValue, 'Run a command with the decrypted file at a private path ({} in the command)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter .sops.yaml here for your age key, and print the next steps')
             break
         }
         'veil;encrypt' {
@@ -138,6 +139,13 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--background', '--background', [CompletionResultType]::ParameterName, 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Run the command even if the MAC does not verify')
             [CompletionResult]::new('--no-fifo', '--no-fifo', [CompletionResultType]::ParameterName, 'Use a 0600 regular file instead of a FIFO')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;init' {
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'age recipients (default: the public key of your default age key file)')
+            [CompletionResult]::new('--age', '--age', [CompletionResultType]::ParameterName, 'age recipients (default: the public key of your default age key file)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

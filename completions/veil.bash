@@ -34,6 +34,9 @@ _veil() {
             veil,filestatus)
                 cmd="veil__subcmd__filestatus"
                 ;;
+            veil,init)
+                cmd="veil__subcmd__init"
+                ;;
             veil,keygen)
                 cmd="veil__subcmd__keygen"
                 ;;
@@ -44,7 +47,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -i -a -h -V --encrypt --decrypt --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --extract --ignore-mac --decryption-order --help --version encrypt decrypt filestatus keygen completion exec-env exec-file"
+            opts="-e -d -i -a -h -V --encrypt --decrypt --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --extract --ignore-mac --decryption-order --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +326,28 @@ _veil() {
             fi
             case "${prev}" in
                 --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__init)
+            opts="-a -h --age --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

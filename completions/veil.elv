@@ -54,6 +54,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand completion 'Print a shell completion script'
             cand exec-env 'Run a command with the decrypted values in its environment'
             cand exec-file 'Run a command with the decrypted file at a private path ({} in the command)'
+            cand init 'Write a starter .sops.yaml here for your age key, and print the next steps'
         }
         &'veil;encrypt'= {
             cand --input-type 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)'
@@ -128,6 +129,12 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --background 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
             cand --ignore-mac 'Run the command even if the MAC does not verify'
             cand --no-fifo 'Use a 0600 regular file instead of a FIFO'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;init'= {
+            cand -a 'age recipients (default: the public key of your default age key file)'
+            cand --age 'age recipients (default: the public key of your default age key file)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -54,6 +54,7 @@ complete -c veil -n "__fish_veil_needs_command" -a "keygen" -d 'Create an age id
 complete -c veil -n "__fish_veil_needs_command" -a "completion" -d 'Print a shell completion script'
 complete -c veil -n "__fish_veil_needs_command" -a "exec-env" -d 'Run a command with the decrypted values in its environment'
 complete -c veil -n "__fish_veil_needs_command" -a "exec-file" -d 'Run a command with the decrypted file at a private path ({} in the command)'
+complete -c veil -n "__fish_veil_needs_command" -a "init" -d 'Write a starter .sops.yaml here for your age key, and print the next steps'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
@@ -105,3 +106,5 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l background -d 'D
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 regular file instead of a FIFO'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand init" -s a -l age -d 'age recipients (default: the public key of your default age key file)' -r
+complete -c veil -n "__fish_veil_using_subcommand init" -s h -l help -d 'Print help'

@@ -36,6 +36,15 @@ pub enum Command {
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a private path ({} in the command)
     ExecFile(ExecFileArgs),
+    /// Write a starter .sops.yaml here for your age key, and print the next steps
+    Init(InitArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// age recipients (default: the public key of your default age key file)
+    #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
+    pub age: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

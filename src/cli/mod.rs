@@ -10,6 +10,7 @@ pub mod encrypt;
 pub mod exec;
 pub mod extract;
 pub mod filestatus;
+pub mod init;
 pub mod io;
 pub mod keygen;
 
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::ExecEnv(a)) => exec::run_env(&a),
         Some(Command::ExecFile(a)) => exec::run_file(&a),
         Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
+        Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)
