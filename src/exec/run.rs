@@ -303,8 +303,7 @@ impl PrivateDir {
         pd.dir = Some(dir);
         if fifo {
             let file = base.join(filename.unwrap_or(FALLBACK_FILENAME));
-            rustix::fs::mkfifoat(rustix::fs::CWD, &file, Mode::RUSR | Mode::WUSR)
-                .map_err(|e| fail("FIFO", e.into()))?;
+            make_fifo(&file).map_err(|e| fail("FIFO", e))?;
             if let Some(u) = owner {
                 std::os::unix::fs::chown(&file, Some(u.uid), Some(u.gid))
                     .map_err(|e| fail("FIFO", e))?;
@@ -396,6 +395,31 @@ impl Drop for PrivateDir {
     fn drop(&mut self) {
         self.release_writer();
         // TempDir's own drop removes the directory.
+    }
+}
+
+/// `mkfifo(path, 0600)`.
+#[cfg(not(target_vendor = "apple"))]
+fn make_fifo(path: &Path) -> std::io::Result<()> {
+    Ok(rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        path,
+        Mode::RUSR | Mode::WUSR,
+    )?)
+}
+
+/// `mkfifo(path, 0600)`. rustix has no `mkfifoat` on Apple systems (older macOS lack it), and
+/// the crate forbids `unsafe`, so use the system's `mkfifo` tool; its argv holds only the path.
+#[cfg(target_vendor = "apple")]
+fn make_fifo(path: &Path) -> std::io::Result<()> {
+    let st = Command::new("/usr/bin/mkfifo")
+        .args(["-m", "600"])
+        .arg(path)
+        .status()?;
+    if st.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("mkfifo failed"))
     }
 }
 
