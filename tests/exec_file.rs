@@ -428,3 +428,52 @@ fn same_content_and_exit_codes_as_sops() {
         assert_eq!(vc, sc, "{cmd}");
     }
 }
+
+/// The examples of sops's README, run by both tools on the same file. Only the private
+/// directory's random name differs (`.sops123…` vs `.veilAbC…`, and `--no-fifo`'s random
+/// suffix), so those are masked.
+#[test]
+fn sops_readme_examples_side_by_side() {
+    if !require_peer("sops") {
+        return;
+    }
+    let x = ExecSandbox::new();
+    let f = x.fixture("flat.enc.json");
+    if !x.format_ready(&f) {
+        return;
+    }
+    let mask = |out: &[u8]| -> String {
+        let dir = regex::Regex::new(r"/\.(sops|veil)[^/]+/").unwrap();
+        let suffix = regex::Regex::new(r"tmp-file\S+").unwrap();
+        let t = dir.replace_all(text(out), "/.PRIVATE/");
+        suffix.replace_all(&t, "tmp-file*").into_owned()
+    };
+    let examples: &[(&str, &[&str], &str)] = &[
+        ("exec-env", &[], "echo secret: $API_KEY"),
+        ("exec-file", &[], "echo your temporary file: {}"),
+        ("exec-file", &["--no-fifo"], "echo your temporary file: {}"),
+        (
+            "exec-file",
+            &["--output-type", "dotenv"],
+            "echo your temporary file: {}",
+        ),
+        (
+            "exec-file",
+            &["--filename", "filename.json"],
+            "echo your temporary file: {}",
+        ),
+    ];
+    for (cmd, flags, line) in examples {
+        let v = run_ok(x.sb.veil().arg(cmd).args(*flags).arg(&f).arg(line), "veil");
+        let s = run_ok(x.sb.sops().arg(cmd).args(*flags).arg(&f).arg(line), "sops");
+        assert_eq!(mask(&v), mask(&s), "{cmd} {flags:?} {line}");
+        if flags.contains(&"--filename") {
+            assert!(
+                mask(&v).ends_with("/.PRIVATE/filename.json\n"),
+                "{}",
+                mask(&v)
+            );
+        }
+    }
+    assert!(x.tmp_entries().is_empty(), "{:?}", x.tmp_entries());
+}
