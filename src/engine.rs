@@ -41,6 +41,53 @@ impl Context {
     }
 }
 
+/// sops's IV stash (spec 1.6), done better: IVs seen while opening, keyed by a digest of
+/// (type, AAD, plaintext), kept *in order of occurrence*. Re-sealing an unchanged value reuses
+/// its IV, so with the same data key its ciphertext is byte-identical and git shows no change.
+/// Unlike sops, two equal values under one path keep their own IVs instead of collapsing onto
+/// the last one. Only digests are kept, never plaintext.
+#[derive(Default)]
+pub struct IvStash {
+    map: std::collections::HashMap<[u8; 32], std::collections::VecDeque<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for IvStash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IvStash({} entries)", self.map.len())
+    }
+}
+
+impl IvStash {
+    fn digest(type_name: &str, aad: &str, plaintext: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [type_name.as_bytes(), aad.as_bytes(), plaintext] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    /// Remember the IV of an opened value.
+    pub fn push(&mut self, type_name: &str, aad: &str, plaintext: &[u8], iv: Vec<u8>) {
+        self.map
+            .entry(Self::digest(type_name, aad, plaintext))
+            .or_default()
+            .push_back(iv);
+    }
+
+    /// Take the next stashed IV for this value, if any.
+    pub fn take(&mut self, type_name: &str, aad: &str, plaintext: &[u8]) -> Option<Vec<u8>> {
+        self.map
+            .get_mut(&Self::digest(type_name, aad, plaintext))?
+            .pop_front()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
 /// What to encrypt with.
 #[derive(Clone, Debug, Default)]
 pub struct EncryptOptions {
@@ -64,32 +111,8 @@ pub struct Decrypted {
     pub docs: Vec<Value>,
     pub metadata: Metadata,
     pub data_key: DataKey,
-}
-
-/// Which leaves a rule encrypts. Until the full rule engine lands this covers the default
-/// (`_unencrypted` suffix) and the two suffix rules; regex rules are refused rather than
-/// guessed.
-pub fn select(docs: &[Value], rule: &Rule) -> Result<Vec<bool>> {
-    let mut out = Vec::new();
-    let mut err = None;
-    walk_leaves(docs, |_, path, s| {
-        let sel = match rule {
-            Rule::None => !path.iter().any(|p| p.ends_with("_unencrypted")),
-            Rule::UnencryptedSuffix(x) => !path.iter().any(|p| p.ends_with(x.as_str())),
-            Rule::EncryptedSuffix(x) => path.iter().any(|p| p.ends_with(x.as_str())),
-            _ => {
-                err = Some(Error::generic(
-                    "regex rules are not supported by this veil build yet",
-                ));
-                false
-            }
-        };
-        out.push(sel && !s.is_empty_text());
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+    /// The IVs of every opened value, for stable re-encryption.
+    pub stash: IvStash,
 }
 
 /// Encrypt a parsed plaintext document.
@@ -113,44 +136,17 @@ pub fn encrypt(
         );
     }
     let docs = parsed.docs();
-    let selected = select(docs, &opts.rule)?;
     let data_key = DataKey::generate(&mut ctx.rng);
-    let mut cipher = ValueCipher::with_rng(
-        &data_key,
+    let sealed = seal_leaves(
+        docs,
+        &opts.rule,
+        opts.mac_only_encrypted,
         opts.cipher,
-        ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?,
-    );
-    let mut mac = Mac::new(opts.mac_only_encrypted);
-    let mut edits = Vec::new();
-    let mut err = None;
-    walk_leaves(docs, |i, path, s| {
-        let enc = selected.get(i).copied().unwrap_or(false);
-        mac.add(s, enc);
-        if enc && err.is_none() {
-            if let Scalar::Str(t) = s {
-                if is_enc(t) {
-                    err = Some(Error::new(Code::ErrorEncryptingTree, format!("the value at {} already looks encrypted", aad(path)))
-                        .hint("the file seems to hold values copied from an encrypted file; decrypt them first"));
-                }
-            }
-            match cipher.seal(&s.plaintext(), s.type_name(), aad(path).as_bytes(), None) {
-                Ok(tok) => edits.push(Edit::Seal(tok)),
-                Err(e) => err = Some(e),
-            }
-        } else {
-            edits.push(Edit::Keep);
-        }
-    });
-    if let Some(e) = err {
-        return Err(e);
-    }
-    let lastmodified = ctx.timestamp();
-    let mac_token = cipher.seal(
-        mac.finish().as_bytes(),
-        "str",
-        mac_aad(&lastmodified).as_bytes(),
-        None,
+        &data_key,
+        &mut IvStash::default(),
+        ctx,
     )?;
+    let (edits, lastmodified, mac_token) = (sealed.edits, sealed.lastmodified, sealed.mac);
     let created_at = ctx.timestamp();
     let key_groups = wrap_groups(
         &data_key,
@@ -178,6 +174,80 @@ pub fn encrypt(
         version: SOPS_FORMAT_VERSION.to_string(),
     };
     Ok(Encrypted { edits, metadata })
+}
+
+/// Sealed leaves: one edit per leaf, and the new `lastmodified` and sealed MAC.
+pub struct Sealed {
+    pub edits: Vec<Edit>,
+    pub lastmodified: String,
+    pub mac: String,
+}
+
+/// Seal the selected leaves of plaintext documents with `key`, reusing stashed IVs for values
+/// that did not change, and compute the MAC. Used by encrypt, and by every command that
+/// re-encrypts a decrypted file (edit, set, unset, rotate, the merge driver).
+pub fn seal_leaves(
+    docs: &[Value],
+    rule: &Rule,
+    mac_only_encrypted: bool,
+    cipher_kind: Cipher,
+    key: &DataKey,
+    stash: &mut IvStash,
+    ctx: &mut Context,
+) -> Result<Sealed> {
+    let selector = crate::select::Selector::new(rule, mac_only_encrypted)?;
+    let selected = selector.encrypted_leaves(docs);
+    let rng = ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?;
+    let mut cipher = ValueCipher::with_rng(key, cipher_kind, rng);
+    let mut mac = Mac::new(mac_only_encrypted);
+    let mut edits = Vec::new();
+    let mut err = None;
+    walk_leaves(docs, |i, path, s| {
+        let enc = selected.get(i).copied().unwrap_or(false);
+        mac.add(s, enc);
+        if !enc || err.is_some() {
+            edits.push(Edit::Keep);
+            return;
+        }
+        if let Scalar::Str(t) = s {
+            if is_enc(t) {
+                err = Some(
+                    Error::new(Code::ErrorEncryptingTree, format!("the value at {} already looks encrypted", aad(path)))
+                        .hint("the file seems to hold values copied from an encrypted file; decrypt them first"),
+                );
+                return;
+            }
+        }
+        let a = aad(path);
+        let pt = zeroize::Zeroizing::new(s.plaintext());
+        let iv = stash.take(s.type_name(), &a, &pt);
+        match cipher.seal(&pt, s.type_name(), a.as_bytes(), iv.as_deref()) {
+            Ok(tok) => {
+                if s.is_comment() {
+                    if let Err(e) = selector.check_sealed_comment(&tok, path) {
+                        err = Some(e);
+                    }
+                }
+                edits.push(Edit::Seal(tok))
+            }
+            Err(e) => err = Some(e),
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let lastmodified = ctx.timestamp();
+    let mac = cipher.seal(
+        mac.finish().as_bytes(),
+        "str",
+        mac_aad(&lastmodified).as_bytes(),
+        None,
+    )?;
+    Ok(Sealed {
+        edits,
+        lastmodified,
+        mac,
+    })
 }
 
 /// Wrap the data key (or its Shamir shares) for every key of every group.
@@ -232,17 +302,11 @@ fn shamir_split(
     threshold: usize,
     ctx: &mut Context,
 ) -> Result<Vec<zeroize::Zeroizing<Vec<u8>>>> {
-    let _ = (secret, parts, threshold, &mut ctx.rng);
-    Err(Error::generic(
-        "key groups (Shamir) are not supported by this veil build yet",
-    ))
+    crate::crypto::shamir::split(secret, parts, threshold, &mut ctx.rng)
 }
 
 fn shamir_combine(parts: &[&[u8]]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    let _ = parts;
-    Err(Error::generic(
-        "key groups (Shamir) are not supported by this veil build yet",
-    ))
+    crate::crypto::shamir::combine(parts)
 }
 
 /// The order key kinds are tried in: `--decryption-order`, default `age,pgp`, then file order.
@@ -381,22 +445,25 @@ pub fn decrypt(parsed: &dyn Parsed, opts: &DecryptOptions, keys: &KeyService) ->
         opts.decryption_order.clone()
     };
     let data_key = unwrap_data_key(&metadata, keys, &order)?;
-    let (edits, docs) = open_leaves(parsed.docs(), &data_key, &metadata, opts.ignore_mac)?;
+    let (edits, docs, stash) = open_leaves(parsed.docs(), &data_key, &metadata, opts.ignore_mac)?;
     Ok(Decrypted {
         edits,
         docs,
         metadata,
         data_key,
+        stash,
     })
 }
 
-/// Open every `ENC[…]` leaf and check the MAC; returns the edits and the opened documents.
+/// Open every `ENC[…]` leaf and check the MAC; returns the edits, the opened documents and
+/// the IV stash.
 pub fn open_leaves(
     src: &[Value],
     key: &DataKey,
     meta: &Metadata,
     ignore_mac: bool,
-) -> Result<(Vec<Edit>, Vec<Value>)> {
+) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
+    let mut stash = IvStash::default();
     let cipher = ValueCipher::new(key, Cipher::Aes256Gcm);
     let mut mac = Mac::new(meta.mac_only_encrypted);
     let mut edits = Vec::new();
@@ -416,7 +483,9 @@ pub fn open_leaves(
         };
         let is_comment = s.is_comment();
         let opened = EncValue::parse(&text).and_then(|v| {
-            let pt = cipher.open(&v, aad(path).as_bytes())?;
+            let a = aad(path);
+            let pt = cipher.open(&v, a.as_bytes())?;
+            stash.push(&v.type_name, &a, &pt, v.iv.clone());
             Scalar::from_plaintext(&v.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
@@ -449,7 +518,7 @@ pub fn open_leaves(
     if !ignore_mac {
         verify_mac(&cipher, meta, &computed)?;
     }
-    Ok((edits, docs))
+    Ok((edits, docs, stash))
 }
 
 fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<()> {
@@ -502,6 +571,44 @@ pub fn apply_edits(docs: &[Value], edits: &[Edit]) -> Vec<Value> {
     out
 }
 
+/// Check that `actual` (what a written file parses back to) holds the same leaves as
+/// `expected`: the same values, in the same order, under the same paths. Comments are skipped,
+/// since not every format can hold them everywhere. Numbers compare by value (JSON has one
+/// number type) and times as their text. With `strict`, the kind (number, bool, text) must match
+/// too; conversions to dotenv/INI turn everything into text, so they compare values only.
+/// Refusing here means a bug in a format module; the file is not written.
+pub fn verify_same_leaves(expected: &[Value], actual: &[Value], strict: bool) -> Result<()> {
+    fn collect(docs: &[Value], strict: bool) -> Vec<(String, &'static str, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk_leaves(docs, |_, path, s| {
+            let (class, bytes) = match s {
+                Scalar::Comment(_) => return,
+                Scalar::Int(i) => ("num", i.to_string().into_bytes()),
+                Scalar::Float(_) => ("num", s.mac_bytes()),
+                Scalar::Bool(b) => ("bool", b.to_string().into_bytes()),
+                other => ("text", other.plaintext()),
+            };
+            out.push((aad(path), if strict { class } else { "" }, bytes));
+        });
+        out
+    }
+    let e = collect(expected, strict);
+    let a = collect(actual, strict);
+    let refuse = |at: String| {
+        Err(Error::new(Code::ErrorDumpingTree, format!("refusing to write: the output does not read back as the intended data (at {at})"))
+            .hint("this is a veil bug; the original file is untouched; please report the file's structure (not its values)"))
+    };
+    for (i, (x, y)) in e.iter().zip(a.iter()).enumerate() {
+        if x != y {
+            return refuse(format!("leaf {i}, {}", x.0));
+        }
+    }
+    if e.len() != a.len() {
+        return refuse(format!("leaf count {} vs {}", e.len(), a.len()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,7 +648,7 @@ mod tests {
     fn setup() -> (KeyService, age::x25519::Identity, Context) {
         let id = age::x25519::Identity::generate();
         let mut ks = KeyService::new();
-        ks.add(Box::new(TestAge(id.clone())));
+        ks.add(Box::new(TestAge(vec![id.clone()])));
         let ctx = Context {
             rng: ChaCha20Rng::seed_from_u64(7),
             now: time::macros::datetime!(2026-11-29 01:02:03.5 UTC),
@@ -549,7 +656,7 @@ mod tests {
         (ks, id, ctx)
     }
 
-    struct TestAge(age::x25519::Identity);
+    struct TestAge(Vec<age::x25519::Identity>);
     impl crate::keys::Backend for TestAge {
         fn kind(&self) -> &'static str {
             "age"
@@ -569,7 +676,7 @@ mod tests {
             let d = age::Decryptor::new(age::armor::ArmoredReader::new(enc.as_bytes()))
                 .map_err(|e| Outcome::Failed(e.to_string()))?;
             let mut r = d
-                .decrypt(std::iter::once(&self.0 as &dyn age::Identity))
+                .decrypt(self.0.iter().map(|i| i as &dyn age::Identity))
                 .map_err(|e| Outcome::Failed(e.to_string()))?;
             let mut out = zeroize::Zeroizing::new(vec![]);
             r.read_to_end(&mut out).unwrap();
@@ -713,42 +820,97 @@ mod tests {
         .unwrap();
         assert_eq!(e.code, Code::FileAlreadyEncrypted);
     }
-}
 
-/// Check that `actual` (what a written file parses back to) holds the same leaves as
-/// `expected`: the same values, in the same order, under the same paths. Comments are skipped,
-/// since not every format can hold them everywhere. Numbers compare by value (JSON has one
-/// number type) and times as their text. With `strict`, the kind (number, bool, text) must match
-/// too; conversions to dotenv/INI turn everything into text, so they compare values only.
-/// Refusing here means a bug in a format module; the file is not written.
-pub fn verify_same_leaves(expected: &[Value], actual: &[Value], strict: bool) -> Result<()> {
-    fn collect(docs: &[Value], strict: bool) -> Vec<(String, &'static str, Vec<u8>)> {
-        let mut out = Vec::new();
-        walk_leaves(docs, |_, path, s| {
-            let (class, bytes) = match s {
-                Scalar::Comment(_) => return,
-                Scalar::Int(i) => ("num", i.to_string().into_bytes()),
-                Scalar::Float(_) => ("num", s.mac_bytes()),
-                Scalar::Bool(b) => ("bool", b.to_string().into_bytes()),
-                other => ("text", other.plaintext()),
-            };
-            out.push((aad(path), if strict { class } else { "" }, bytes));
-        });
-        out
-    }
-    let e = collect(expected, strict);
-    let a = collect(actual, strict);
-    let refuse = |at: String| {
-        Err(Error::new(Code::ErrorDumpingTree, format!("refusing to write: the output does not read back as the intended data (at {at})"))
-            .hint("this is a veil bug; the original file is untouched; please report the file's structure (not its values)"))
-    };
-    for (i, (x, y)) in e.iter().zip(a.iter()).enumerate() {
-        if x != y {
-            return refuse(format!("leaf {i}, {}", x.0));
+    #[test]
+    fn stash_keeps_unchanged_ciphertext_even_for_duplicates() {
+        let (ks, id, mut ctx) = setup();
+        let (encd, meta) = encrypt_sample(&mut ctx, &ks, &id);
+        let doc = TreeDoc(encd.clone(), Some(meta.to_tree(false)));
+        let mut dec = decrypt(&doc, &DecryptOptions::default(), &ks).unwrap();
+        // Change one value; everything else must keep its exact token.
+        if let Value::Map(items) = &mut dec.docs[0] {
+            items[1] = Item::Entry("a".into(), Value::str("new secret"));
         }
+        let rule = Rule::UnencryptedSuffix("_unencrypted".into());
+        let sealed = seal_leaves(
+            &dec.docs,
+            &rule,
+            false,
+            Cipher::Aes256Gcm,
+            &dec.data_key,
+            &mut dec.stash,
+            &mut ctx,
+        )
+        .unwrap();
+        let mut before = Vec::new();
+        walk_leaves(&encd, |_, _, s| {
+            before.push(s.as_text().map(str::to_string))
+        });
+        let mut changed = 0;
+        for (i, e) in sealed.edits.iter().enumerate() {
+            if let Edit::Seal(t) = e {
+                if before[i].as_deref() != Some(t.as_str()) {
+                    changed += 1;
+                }
+            }
+        }
+        assert_eq!(changed, 1, "only the edited value may change");
+        // The two equal list elements kept their own, different ciphertexts.
+        let toks: Vec<&String> = sealed
+            .edits
+            .iter()
+            .filter_map(|e| match e {
+                Edit::Seal(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        let n = toks.len();
+        assert_ne!(toks[n - 1], toks[n - 2]);
     }
-    if e.len() != a.len() {
-        return refuse(format!("leaf count {} vs {}", e.len(), a.len()));
+
+    #[test]
+    fn three_groups_threshold_two() {
+        let ids: Vec<_> = (0..3).map(|_| age::x25519::Identity::generate()).collect();
+        let mut all = KeyService::new();
+        all.add(Box::new(TestAge(ids.clone())));
+        let mut ctx = Context {
+            rng: ChaCha20Rng::seed_from_u64(9),
+            now: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let docs = sample();
+        let opts = EncryptOptions {
+            key_groups: ids
+                .iter()
+                .map(|i| {
+                    vec![KeyRef::Age {
+                        recipient: i.to_public().to_string(),
+                    }]
+                })
+                .collect(),
+            shamir_threshold: 2,
+            ..Default::default()
+        };
+        let enc = encrypt(&TreeDoc(docs.clone(), None), &opts, &all, &mut ctx).unwrap();
+        assert_eq!(enc.metadata.shamir_threshold, 2);
+        let encd = apply_edits(&docs, &enc.edits);
+        let tree = enc.metadata.to_tree(false);
+        for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+            let mut two = KeyService::new();
+            two.add(Box::new(TestAge(vec![ids[a].clone(), ids[b].clone()])));
+            let dec = decrypt(
+                &TreeDoc(encd.clone(), Some(tree.clone())),
+                &DecryptOptions::default(),
+                &two,
+            )
+            .unwrap();
+            assert_eq!(dec.docs, docs);
+        }
+        let mut one = KeyService::new();
+        one.add(Box::new(TestAge(vec![ids[2].clone()])));
+        let e = decrypt(&TreeDoc(encd, Some(tree)), &DecryptOptions::default(), &one)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, Code::CouldNotRetrieveKey);
+        assert!(e.message.contains("1 of the 2 key groups"), "{}", e.message);
     }
-    Ok(())
 }

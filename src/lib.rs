@@ -7,11 +7,14 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
 pub mod crypto;
 pub mod engine;
 pub mod env;
 pub mod error;
+pub mod exec;
 pub mod format;
 pub mod keys;
 pub mod metadata;
+pub mod select;
 pub mod tree;

@@ -1,111 +1,71 @@
 //! `veil encrypt`: seal a plaintext file for the keys the flags (or `.sops.yaml`) name.
 
 use super::args::{InputArgs, KeyArgs, OutputArgs};
+use crate::config::{self, CliKeys, Config, CreationRule};
 use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::{EmitOptions, Format};
-use crate::keys::{KeyRef, KeyService, LocalOptions};
+use crate::format::Format;
+use crate::keys::{KeyService, LocalOptions};
 use crate::metadata::Rule;
+use std::path::Path;
 
-/// The selection rule from the flags; more than one is exit 8.
-pub fn rule_from_flags(k: &KeyArgs, fmt: Format) -> Result<Rule> {
-    let mut rules = Vec::new();
-    if let Some(s) = &k.unencrypted_suffix {
-        rules.push(Rule::UnencryptedSuffix(s.clone()));
+/// The sops-compatible key and rule flags, as the config module takes them.
+pub fn cli_keys(k: &KeyArgs) -> CliKeys {
+    CliKeys {
+        kms: k.kms.clone(),
+        aws_profile: k.aws_profile.clone(),
+        encryption_context: k.encryption_context.clone(),
+        pgp: k.pgp.clone(),
+        hc_vault_transit: k.hc_vault_transit.clone(),
+        age: k.age.clone(),
+        unencrypted_suffix: k.unencrypted_suffix.clone(),
+        encrypted_suffix: k.encrypted_suffix.clone(),
+        unencrypted_regex: k.unencrypted_regex.clone(),
+        encrypted_regex: k.encrypted_regex.clone(),
+        unencrypted_comment_regex: k.unencrypted_comment_regex.clone(),
+        encrypted_comment_regex: k.encrypted_comment_regex.clone(),
+        mac_only_encrypted: k.mac_only_encrypted,
+        shamir_threshold: k.shamir_threshold,
+        ..CliKeys::default()
     }
-    if let Some(s) = &k.encrypted_suffix {
-        rules.push(Rule::EncryptedSuffix(s.clone()));
-    }
-    if let Some(s) = &k.unencrypted_regex {
-        rules.push(Rule::UnencryptedRegex(s.clone()));
-    }
-    if let Some(s) = &k.encrypted_regex {
-        rules.push(Rule::EncryptedRegex(s.clone()));
-    }
-    if let Some(s) = &k.unencrypted_comment_regex {
-        rules.push(Rule::UnencryptedCommentRegex(s.clone()));
-    }
-    if let Some(s) = &k.encrypted_comment_regex {
-        rules.push(Rule::EncryptedCommentRegex(s.clone()));
-    }
-    if rules.len() > 1 {
-        return Err(Error::new(
-            Code::ConflictingParameters,
-            "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same file",
-        )
-        .hint("keep one selection rule"));
-    }
-    Ok(match rules.pop() {
-        Some(r) => r,
-        // The binary store writes no rule; every other store writes the default suffix.
-        None if fmt == Format::Binary => Rule::None,
-        None => Rule::UnencryptedSuffix("_unencrypted".into()),
-    })
+    .with_env_defaults(crate::env::var)
 }
 
-/// Key groups from the key flags (and their env-var defaults), in sops's order: kms, gcp_kms,
-/// hckms, azure_kv, pgp, hc_vault, age. Errors: a malformed `--encryption-context` (exit 6), an
-/// invalid Vault URI, or a key type this build does not have.
-pub fn groups_from_flags(k: &KeyArgs) -> Result<Vec<Vec<KeyRef>>> {
-    let mut g: Vec<KeyRef> = Vec::new();
-    let push = |g: &mut Vec<KeyRef>, key: KeyRef| {
-        if !g.contains(&key) {
-            g.push(key);
-        }
-    };
-    let missing = |what: &str, feature: &str| {
-        Error::generic(format!("{what} keys are not supported by this veil build"))
-            .hint(format!("build veil with the `{feature}` cargo feature"))
-    };
-    if !k.kms.is_empty() {
-        #[cfg(feature = "aws-kms")]
+/// Load `.sops.yaml` (`--config`, `SOPS_CONFIG`, else searched upward from the current
+/// directory) and print sops's warning about an ignored `.sops.yml`.
+pub fn load_config(k: &KeyArgs) -> Result<Option<Config>> {
+    let explicit = config::explicit_config_path(k.config.as_deref().map(Path::new));
+    let cwd = std::env::current_dir()?;
+    let (conf, warning) = config::load_config(explicit.as_deref(), &cwd)?;
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
+    Ok(conf)
+}
+
+/// Keys, threshold and rule for a new file at `target`, by sops's precedence: key flags (and
+/// their env defaults) replace the config's keys; rule flags override the config's one by one.
+pub fn creation_rule(
+    k: &KeyArgs,
+    conf: Option<&Config>,
+    target: &Path,
+    fmt: Format,
+) -> Result<CreationRule> {
+    let mut rule = config::resolve(&cli_keys(k), conf, target)?;
+    if fmt == Format::Binary {
+        // The binary store writes no rule (spec 3.6).
+        if !matches!(&rule.rule, Rule::UnencryptedSuffix(s) if s == "_unencrypted")
+            || rule.mac_only_encrypted
         {
-            use crate::keys::aws_kms;
-            let ctx =
-                aws_kms::parse_encryption_context(k.encryption_context.as_deref().unwrap_or(""))?;
-            let profile = k.aws_profile.as_deref().unwrap_or("");
-            for list in &k.kms {
-                for key in aws_kms::keys_from_arns(list, &ctx, profile) {
-                    push(&mut g, key);
-                }
-            }
-        }
-        #[cfg(not(feature = "aws-kms"))]
-        return Err(missing("kms", "aws-kms"));
-    }
-    if !k.pgp.is_empty() {
-        #[cfg(feature = "pgp")]
-        for list in &k.pgp {
-            for key in crate::keys::pgp::keys_from_fingerprints(list) {
-                push(&mut g, key);
-            }
-        }
-        #[cfg(not(feature = "pgp"))]
-        return Err(missing("pgp", "pgp"));
-    }
-    if !k.hc_vault_transit.is_empty() {
-        #[cfg(feature = "vault")]
-        for list in &k.hc_vault_transit {
-            for key in crate::keys::vault::keys_from_uris(list)? {
-                push(&mut g, key);
-            }
-        }
-        #[cfg(not(feature = "vault"))]
-        return Err(missing("hc_vault", "vault"));
-    }
-    let _ = &missing;
-    for a in &k.age {
-        for r in a.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-            push(
-                &mut g,
-                KeyRef::Age {
-                    recipient: r.to_string(),
-                },
+            eprintln!(
+                "warning: encryption rules and --mac-only-encrypted are ignored for binary files"
             );
         }
+        rule.rule = Rule::None;
+        rule.mac_only_encrypted = false;
     }
-    Ok(if g.is_empty() { vec![] } else { vec![g] })
+    Ok(rule)
 }
 
 pub fn run(
@@ -127,25 +87,29 @@ pub fn run(
         Error::generic(format!("unknown cipher {:?}", keys.cipher))
             .hint("use aes256-gcm or xchacha20-poly1305")
     })?;
-    let rule = rule_from_flags(keys, inf)?;
-    let key_groups = groups_from_flags(keys)?;
-    if key_groups.is_empty() {
-        return Err(Error::generic(
-            "config file not found, or has no creation rules, and no keys provided through command line options",
-        )
-        .hint("pass --age age1…, --pgp FINGERPRINT, --kms ARN or --hc-vault-transit URI (or set SOPS_AGE_RECIPIENTS)"));
-    }
+    let conf = load_config(keys)?;
+    let target = input
+        .filename_override
+        .as_deref()
+        .or(file)
+        .filter(|f| *f != "-")
+        .unwrap_or("stdin");
+    let cr = creation_rule(keys, conf.as_ref(), Path::new(target), inf)?;
+    let emit_opts = conf
+        .as_ref()
+        .map(|c| c.stores.emit_options(outf))
+        .unwrap_or_default();
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse(&data)?;
     let opts = EncryptOptions {
-        key_groups,
-        shamir_threshold: keys.shamir_threshold,
-        rule,
-        mac_only_encrypted: keys.mac_only_encrypted,
+        key_groups: cr.key_groups,
+        shamir_threshold: cr.shamir_threshold,
+        rule: cr.rule,
+        mac_only_encrypted: cr.mac_only_encrypted,
         cipher,
     };
-    // Vault servers the user named on the command line may receive the token.
+    // Vault servers the user named (flags, creation rules) may receive the token.
     let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let mut ctx = Context::system();
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
@@ -155,8 +119,7 @@ pub fn run(
         parsed.render(&enc.edits, Some(&meta))?
     } else {
         let docs = engine::apply_edits(parsed.docs(), &enc.edits);
-        outf.store()
-            .emit(&docs, Some(&meta), &EmitOptions::default())?
+        outf.store().emit(&docs, Some(&meta), &emit_opts)?
     };
     // Read what we are about to write with the output format's parser, and refuse to write a
     // file whose leaves are not exactly the intended ones.

@@ -4,11 +4,15 @@
 //! stderr. Nothing here prints a secret: errors carry key paths and key identifiers only.
 
 pub mod args;
+pub mod assets;
 pub mod decrypt;
 pub mod encrypt;
+pub mod exec;
 pub mod extract;
 pub mod filestatus;
+pub mod init;
 pub mod io;
+pub mod keygen;
 
 use crate::error::{Code, Error, Result};
 use crate::format::Format;
@@ -50,6 +54,14 @@ pub fn run(cli: Cli) -> Result<i32> {
             a.file.as_deref(),
         ),
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
+        Some(Command::ExecEnv(a)) => exec::run_env(&a),
+        Some(Command::ExecFile(a)) => exec::run_file(&a),
+        Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
+        Some(Command::Init(a)) => init::run(&a.age),
+        Some(Command::Completion(a)) => {
+            io::write_stdout(&assets::completion(a.shell))?;
+            Ok(0)
+        }
         None => {
             let l = cli.legacy;
             let Some(file) = l.file.as_deref() else {

@@ -13,6 +13,7 @@
 
 pub mod binary;
 pub mod dotenv;
+pub mod flatten;
 pub mod ini;
 pub mod json;
 pub mod toml;
@@ -81,7 +82,7 @@ impl Format {
     pub fn store(self) -> Box<dyn Store> {
         match self {
             Format::Yaml => Box::new(yaml::YamlStore::default()),
-            Format::Json => Box::new(json::JsonStore::default()),
+            Format::Json => Box::new(json::JsonStore),
             Format::Toml => Box::new(toml::TomlStore),
             Format::Dotenv => Box::new(dotenv::DotenvStore),
             Format::Ini => Box::new(ini::IniStore),
