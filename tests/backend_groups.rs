@@ -207,6 +207,7 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
     ]);
     let by_veil = veil_encrypt_json(p.groups(), 2, &all).unwrap();
     std::fs::write(dir.path().join("veil.json"), &by_veil).unwrap();
+    std::fs::write(dir.path().join("sops.json"), &by_sops).unwrap();
 
     // Every group alone yields a 33-byte share whose last byte is the group's x (index + 1).
     for text in [&by_sops, &by_veil] {
@@ -227,7 +228,7 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
             &sample_plain()
         ));
     }
-    for name in ["veil.json"] {
+    for name in ["veil.json", "sops.json"] {
         let out = sops(&p.sops, dir.path(), &["decrypt", name], &p.sops_env(true));
         assert!(
             out.status.success(),
@@ -248,9 +249,7 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
     }
     // …and one is not: exit 128 with the per-group report.
     let pgp_only = ks(vec![Box::new(p.pgp())]);
-    let e = veil_decrypt_json(&by_sops, &pgp_only)
-        .err()
-        .expect("one group is not enough");
+    let e = veil_decrypt_json(&by_sops, &pgp_only).expect_err("one group is not enough");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("1 of the 2 key groups"), "{text}");
@@ -286,7 +285,6 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
             &sample_plain()
         ));
     }
-    std::fs::write(dir.path().join("sops.json"), &by_sops).unwrap();
     // sops tries every group, the dead servers too; one attempt each instead of the clients'
     // retries.
     let mut env = p.sops_env(true);
@@ -309,8 +307,7 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
             Box::new(p.vault(ROOT_TOKEN)),
         ]),
     )
-    .err()
-    .expect("one group left");
+    .expect_err("one group left");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("could not connect"), "{text}");
@@ -359,9 +356,7 @@ fn every_backend_failing_gives_128_and_a_report_without_secrets() {
         Box::new(p.kms()),
         Box::new(p.vault(wrong_token)),
     ]);
-    let e = veil_decrypt_json(&file, &bad)
-        .err()
-        .expect("everything fails");
+    let e = veil_decrypt_json(&file, &bad).expect_err("everything fails");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();

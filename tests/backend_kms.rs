@@ -164,9 +164,7 @@ fn kms_wrong_key_missing_profile_and_stopped_server_give_128() {
     )
     .unwrap();
     let missing = file.replace("\"veil-test\"", "\"veil-missing\"");
-    let e = veil_decrypt_json(&missing, &ks)
-        .err()
-        .expect("missing profile");
+    let e = veil_decrypt_json(&missing, &ks).expect_err("missing profile");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains(&format!("kms {}", shared.arn)), "{text}");
@@ -186,7 +184,7 @@ fn kms_wrong_key_missing_profile_and_stopped_server_give_128() {
     let file = veil_encrypt_json(vec![vec![kms_key(&own.arn, "", &[], "")]], 0, &ks).unwrap();
     own.server.stop();
     let ks = service(KmsBackend::new().with_endpoint_url(&own.server.addr));
-    let e = veil_decrypt_json(&file, &ks).err().expect("stopped server");
+    let e = veil_decrypt_json(&file, &ks).expect_err("stopped server");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(

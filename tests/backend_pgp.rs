@@ -197,9 +197,7 @@ fn pgp_wrong_key_gives_128_with_a_per_key_report() {
         &veil_decrypt_json(&file, &ks_alice).unwrap(),
         &sample_plain()
     ));
-    let e = veil_decrypt_json(&file, &ks_bob)
-        .err()
-        .expect("bob cannot decrypt");
+    let e = veil_decrypt_json(&file, &ks_bob).expect_err("bob cannot decrypt");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("Group 0: FAILED"), "{text}");

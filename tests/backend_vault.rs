@@ -114,8 +114,7 @@ fn vault_wrong_token_and_stopped_server_give_128_without_the_token() {
         &file,
         &service(backend(wrong, allow(), VaultSettings::default())),
     )
-    .err()
-    .expect("a wrong token fails");
+    .expect_err("a wrong token fails");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("hc_vault http://127.0.0.1:"), "{text}");
@@ -140,9 +139,7 @@ fn vault_wrong_token_and_stopped_server_give_128_without_the_token() {
     ));
 
     srv.server.stop();
-    let e = veil_decrypt_json(&file, &ks)
-        .err()
-        .expect("a stopped server fails");
+    let e = veil_decrypt_json(&file, &ks).expect_err("a stopped server fails");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("could not connect"), "{text}");
@@ -171,7 +168,7 @@ fn vault_token_never_goes_to_an_address_the_user_did_not_allow() {
     // The attacker's edit: same key, but the address points at the recorder.
     let evil = file.replace(&srv.server.addr, &rec.addr);
     assert_ne!(evil, file);
-    let e = veil_decrypt_json(&evil, &ks).err().expect("refused");
+    let e = veil_decrypt_json(&evil, &ks).expect_err("refused");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(text.contains("refusing to send the vault token"), "{text}");
