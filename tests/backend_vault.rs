@@ -79,7 +79,21 @@ fn vault_https_with_cacert_and_skip_verify() {
         }
         other => panic!("{other:?}"),
     }
-    // …unless VAULT_SKIP_VERIFY says so.
+    // …unless VAULT_CAPATH names a directory holding it…
+    let capath = backend(
+        ROOT_TOKEN,
+        allow(),
+        VaultSettings {
+            capath: srv
+                .ca
+                .as_ref()
+                .and_then(|c| c.parent())
+                .map(|d| d.to_path_buf()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(&capath.unwrap(&key, &enc).unwrap()[..], &[3u8; 32]);
+    // …or VAULT_SKIP_VERIFY says not to check.
     let skipping = backend(
         ROOT_TOKEN,
         allow(),

@@ -430,6 +430,16 @@ impl VaultBackend {
         body: &serde_json::Value,
         token: &str,
     ) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+        // The engine path and key name come from the file: they must stay path segments, so
+        // that a crafted file cannot aim the token-bearing request at another Vault endpoint
+        // (`..`, a `?query`, an encoded slash).
+        for seg in engine_path.split('/').chain(std::iter::once(key_name)) {
+            if !safe_segment(seg) {
+                return Err(format!(
+                    "refusing the vault path {engine_path:?}/{key_name:?}: segments must be non-empty names without '.', '..', '?', '#', '%', '\\' or spaces"
+                ));
+            }
+        }
         let client = self.client()?;
         let base = address.trim_end_matches('/');
         let url = format!("{base}/v1/{engine_path}/{op}/{key_name}");
@@ -478,6 +488,16 @@ impl VaultBackend {
             _ => Err(format!("{url} answered with something that is not JSON")),
         }
     }
+}
+
+/// A path segment that means only itself in a URL path.
+fn safe_segment(seg: &str) -> bool {
+    !seg.is_empty()
+        && seg != "."
+        && seg != ".."
+        && !seg
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "?#%\\".contains(c))
 }
 
 fn shorten(s: &str) -> String {
@@ -809,6 +829,31 @@ mod tests {
             b.token().0.as_ref().map(|t| t.as_str()),
             Some("tok-from-file")
         );
+    }
+
+    #[test]
+    fn file_paths_cannot_escape_the_transit_endpoint() {
+        let b = VaultBackend::new(
+            Some("tok".into()),
+            None,
+            Allowlist::new(Some("http://127.0.0.1:1"), None),
+            VaultSettings::default(),
+        );
+        for (engine, key) in [
+            ("auth/token/create?x=", "k"),
+            ("transit/..", "k"),
+            ("transit", "k#x"),
+            ("transit", "%2e%2e"),
+            ("", "k"),
+            ("a//b", "k"),
+            ("transit", ""),
+        ] {
+            match b.unwrap(&hv("http://127.0.0.1:1", engine, key), "vault:v1:x") {
+                Err(Outcome::Failed(m)) => assert!(m.contains("refusing the vault path"), "{m}"),
+                other => panic!("{engine} {key}: {other:?}"),
+            }
+        }
+        assert!(safe_segment("team-a_transit.v2"));
     }
 
     #[test]
