@@ -81,7 +81,7 @@ impl Format {
     /// The store implementing this format.
     pub fn store(self) -> Box<dyn Store> {
         match self {
-            Format::Yaml => Box::new(yaml::YamlStore),
+            Format::Yaml => Box::new(yaml::YamlStore::default()),
             Format::Json => Box::new(json::JsonStore),
             Format::Toml => Box::new(toml::TomlStore),
             Format::Dotenv => Box::new(dotenv::DotenvStore),
