@@ -519,10 +519,10 @@ impl<'a> Parser<'a> {
         }
         let t = lt.trim();
         let t_end = vs + t.len();
-        if t.ends_with('\\') {
+        if let Some(first) = t.strip_suffix('\\') {
             // Continuation lines, joined trimmed, until one does not end with a backslash or
             // is empty (go-ini consumes that empty line too).
-            let mut val = t[..t.len() - 1].to_string();
+            let mut val = first.to_string();
             let mut end = t_end;
             let mut end_li = li;
             let mut cur = li;
