@@ -106,8 +106,8 @@ struct Piece {
     extent: Range<usize>,
     /// Start of the line that owns an inline comment (the key or header line).
     owner_line_start: usize,
-    /// An inline comment that cannot be rewritten in place: the one after the closing quotes
-    /// of a multi-line value, which go-ini ignores once the value fits on one line.
+    /// An inline comment that cannot be rewritten in place: the one on a header line, since
+    /// go-ini ends a section name at the last `]` of its line and a token holds one.
     relocate: bool,
     /// What this piece adds to go-ini's joined comment.
     raw: String,
@@ -122,6 +122,10 @@ struct ValueSlot {
     /// Start of the key line and end (after `\n`) of the line where the value ends.
     line_start: usize,
     line_next: usize,
+    /// What a sealed token replaces: the value inside its quotes, or for a value over several
+    /// lines the whole of it with its quotes, so that a comment after it is still read.
+    seal: Range<usize>,
+    seal_space: bool,
     /// `section:key`, for error messages.
     label: String,
 }
@@ -292,6 +296,8 @@ impl<'a> Parser<'a> {
         let mut cur = 0usize; // current section
         let mut last_data = 0usize; // last non-metadata section
         let mut pending: Vec<Piece> = Vec::new();
+        // Comments above a [sops] section, which removing the section joins to what follows.
+        let mut carried: Vec<Piece> = Vec::new();
         let mut li = 0usize;
         while li < self.lines.len() {
             let line = self.lines[li];
@@ -328,10 +334,10 @@ impl<'a> Parser<'a> {
                     pending.push(p);
                 }
                 if sec.meta {
-                    // Comments above [sops] stay with the data before it.
-                    push_block(&mut sections[last_data], std::mem::take(&mut pending));
-                } else if !pending.is_empty() {
-                    let block = std::mem::take(&mut pending);
+                    carried.append(&mut pending);
+                } else if !pending.is_empty() || !carried.is_empty() {
+                    let mut block = std::mem::take(&mut carried);
+                    block.append(&mut pending);
                     sec.items
                         .push(Item::Comment(Scalar::Comment(block_text(&block))));
                     sec.slots.push(Slot::Comment(block));
@@ -384,12 +390,15 @@ impl<'a> Parser<'a> {
                 outer: rv.outer,
                 line_start: self.lines[key_li].start,
                 line_next: self.lines[end_li].next,
+                seal: rv.seal,
+                seal_space: rv.seal_space,
                 label,
             }));
             push_block(sec, block);
         }
         // go-ini drops comments at the end of the file; keep them with the last data section.
-        push_block(&mut sections[last_data], pending);
+        carried.append(&mut pending);
+        push_block(&mut sections[last_data], carried);
 
         let mut items = Vec::new();
         let mut slots = Vec::new();
@@ -501,18 +510,20 @@ impl<'a> Parser<'a> {
                     let inline = after.find(is_marker).map(|ci| {
                         let m = l.start + pos + ci;
                         let c = after[ci..].trim();
-                        let mut p = self.inline_piece(
-                            m,
-                            m + c.len(),
-                            l.start + pos + ql,
-                            self.lines[li].start,
-                            c.to_string(),
-                        );
-                        p.relocate = true;
-                        p
+                        // The blanks before it go with a sealed value (see `seal` below).
+                        self.inline_piece(m, m + c.len(), m, self.lines[li].start, c.to_string())
                     });
                     let outer = vs..span.end + ql;
-                    return Ok(ReadValue::simple(val, span, outer, inline, cur));
+                    // A token sealed here has no quotes, so it also replaces any text go-ini
+                    // ignores after the closing quotes, up to a comment.
+                    let tail_end = match after.find(is_marker) {
+                        Some(ci) => l.start + pos + ci,
+                        None => (l.start + text[l.start..l.end].trim_end().len()).max(outer.end),
+                    };
+                    let mut rv = ReadValue::simple(val, span, outer.clone(), inline, cur);
+                    rv.seal = outer.start..tail_end;
+                    rv.seal_space = rv.inline.is_some();
+                    return Ok(rv);
                 }
                 val.push_str(next);
             }
@@ -545,6 +556,8 @@ impl<'a> Parser<'a> {
             }
             return Ok(ReadValue {
                 value: val,
+                seal: vs..end,
+                seal_space: false,
                 span: vs..end,
                 outer: vs..end,
                 inline: None,
@@ -589,6 +602,9 @@ struct ReadValue {
     /// The value text inside any quotes, and with them.
     span: Range<usize>,
     outer: Range<usize>,
+    /// What a sealed token replaces, and whether a space must follow it (before a comment).
+    seal: Range<usize>,
+    seal_space: bool,
     /// An inline comment after the value (or after a multi-line value's closing quote).
     inline: Option<Piece>,
     /// The line where the value ends, and the last line read (a continuation also reads the
@@ -607,6 +623,8 @@ impl ReadValue {
     ) -> ReadValue {
         ReadValue {
             value,
+            seal: span.clone(),
+            seal_space: false,
             span,
             outer,
             inline,
@@ -688,30 +706,41 @@ fn goini_value(v: &str) -> String {
     }
 }
 
-/// Does `line` (a key line, possibly several lines long) read as exactly one key whose value is
-/// `want`?
-fn reads_as(line: &str, want: &str) -> bool {
-    match Parser::new(line).parse() {
-        Ok(doc) => match doc.docs.first() {
-            Some(Value::Map(secs)) => {
-                let mut entries = secs.iter().filter_map(|s| match s {
-                    Item::Entry(_, Value::Map(items)) => Some(items),
-                    _ => None,
-                });
-                let (Some(items), None) = (entries.next(), entries.next()) else {
-                    return false;
-                };
-                let mut vals = items.iter().filter_map(|i| match i {
-                    Item::Entry(_, v) => Some(v),
-                    _ => None,
-                });
-                matches!((vals.next(), vals.next()), (Some(Value::Scalar(Scalar::Str(s))), None) if s == want)
-                    && doc.meta.is_none()
-            }
-            _ => false,
-        },
-        Err(_) => false,
+/// Read `line` (a key line, possibly several lines long) as INI: its one value and how many
+/// comments it holds, or `None` unless it is exactly one key.
+fn read_fragment(line: &str) -> Option<(String, usize)> {
+    let doc = Parser::new(line).parse().ok()?;
+    if doc.meta.is_some() {
+        return None;
     }
+    let Some(Value::Map(secs)) = doc.docs.first() else {
+        return None;
+    };
+    let mut sections = secs.iter().filter_map(|s| match s {
+        Item::Entry(_, Value::Map(items)) if !items.is_empty() => Some(items),
+        _ => None,
+    });
+    let (Some(items), None) = (sections.next(), sections.next()) else {
+        return None;
+    };
+    let mut value = None;
+    let mut comments = 0;
+    for i in items {
+        match i {
+            Item::Entry(_, Value::Scalar(Scalar::Str(s))) if value.is_none() => {
+                value = Some(s.clone())
+            }
+            Item::Comment(_) => comments += 1,
+            _ => return None,
+        }
+    }
+    Some((value?, comments))
+}
+
+/// Does `line` read as exactly one key whose value is `want` (and, if given, with that many
+/// comments, so that a rewrite never swallows or drops one)?
+fn reads_as(line: &str, want: &str, comments: Option<usize>) -> bool {
+    matches!(read_fragment(line), Some((v, n)) if v == want && comments.is_none_or(|c| c == n))
 }
 
 /// The ways a value can be written, in order of preference: go-ini's own quoting first, then
@@ -763,7 +792,7 @@ fn write_body(
         let prefix = format!("{kq}{pad} = ");
         let form = value_forms(v)
             .into_iter()
-            .find(|f| reads_as(&format!("{prefix}{f}\n"), v))
+            .find(|f| reads_as(&format!("{prefix}{f}\n"), v, None))
             .ok_or_else(|| cannot_write(&format!("{section}:{k}")))?;
         out.push_str(&prefix);
         out.push_str(&form);
@@ -969,14 +998,37 @@ fn norm_comment(s: &str) -> String {
         .join("\n")
 }
 
+/// The tree as far as a re-read must match it: comments compared loosely, and comments next
+/// to each other merged (go-ini reads adjacent comment lines as one, which happens when the
+/// `[sops]` section between two of them is removed).
 fn norm_tree(docs: &[Value]) -> Vec<Value> {
-    let mut d = docs.to_vec();
-    walk_leaves_mut(&mut d, |_, _, s| {
-        if let Scalar::Comment(c) = s {
-            *s = Scalar::Comment(norm_comment(c));
+    fn go(v: &Value) -> Value {
+        match v {
+            Value::Map(items) => {
+                let mut out: Vec<Item> = Vec::new();
+                for i in items {
+                    match (i, out.last_mut()) {
+                        (Item::Comment(c), Some(Item::Comment(Scalar::Comment(prev)))) => {
+                            prev.push('\n');
+                            prev.push_str(&c.to_env_string());
+                        }
+                        (Item::Comment(c), _) => {
+                            out.push(Item::Comment(Scalar::Comment(c.to_env_string())))
+                        }
+                        (Item::Entry(k, v), _) => out.push(Item::Entry(k.clone(), go(v))),
+                    }
+                }
+                for i in &mut out {
+                    if let Item::Comment(Scalar::Comment(c)) = i {
+                        *c = norm_comment(c);
+                    }
+                }
+                Value::Map(out)
+            }
+            other => other.clone(),
         }
-    });
-    d
+    }
+    docs.iter().map(go).collect()
 }
 
 /// Split comment text into lines for writing, without carriage returns.
@@ -1040,6 +1092,7 @@ impl IniDoc {
 
     fn value_edit(&self, slot: &ValueSlot, v: &str) -> Result<(Range<usize>, String)> {
         let src = &self.src;
+        let comments = read_fragment(&src[slot.line_start..slot.line_next]).map(|(_, n)| n);
         let try_at = |range: &Range<usize>, form: &str| -> bool {
             let frag = format!(
                 "{}{}{}",
@@ -1047,7 +1100,7 @@ impl IniDoc {
                 form,
                 &src[range.end..slot.line_next]
             );
-            reads_as(&frag, v)
+            reads_as(&frag, v, comments)
         };
         // In place first (keeps quotes and layout), then go-ini's forms over the quotes.
         if try_at(&slot.span, v) {
@@ -1083,7 +1136,10 @@ impl Parsed for IniDoc {
         for (slot, edit) in self.slots.iter().zip(edits) {
             match (slot, edit) {
                 (_, Edit::Keep) => {}
-                (Slot::Value(s), Edit::Seal(token)) => reps.push((s.span.clone(), token.clone())),
+                (Slot::Value(s), Edit::Seal(token)) => {
+                    let sep = if s.seal_space { " " } else { "" };
+                    reps.push((s.seal.clone(), format!("{token}{sep}")))
+                }
                 (Slot::Value(s), Edit::Open(v)) => {
                     reps.push(self.value_edit(s, &v.to_env_string())?)
                 }
@@ -1390,8 +1446,8 @@ host = again ; inline only
 
     #[test]
     fn comments_that_move_like_sops() {
-        // A header or value comment in a block with comment lines, and a comment after the
-        // closing quotes of a multi-line value, come back above their key or header.
+        // A header comment, and a value comment in a block with comment lines, come back above
+        // their header or key; a continued value comes back on one line.
         let p = parse(SAMPLE);
         let seals = seal_all(p.as_ref());
         let enc = String::from_utf8(p.render(&seals, None).unwrap()).unwrap();
@@ -1409,10 +1465,6 @@ host = again ; inline only
                 .replace(
                     "; about the section\n[server]   ; header note",
                     "; about the section\n; header note\n[server]"
-                )
-                .replace(
-                    "empty =\nmulti = \"\"\"line one\nline two\"\"\" ; after",
-                    "empty =\n; after\nmulti = \"\"\"line one\nline two\"\"\""
                 )
                 .replace("cont = one \\\n  two", "cont = one two")
         );
@@ -1478,8 +1530,7 @@ host = again ; inline only
             shown(leaves(p.as_ref())),
             shown(vec![
                 ("a:k:".into(), s("v")),
-                ("a:".into(), c("tail")),
-                ("a:".into(), c("after"))
+                ("a:".into(), c("tail\n; after")),
             ])
         );
     }
