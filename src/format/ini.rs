@@ -17,7 +17,16 @@
 //! with `\n` escapes or `"""…"""` values. It is not part of the tree and is written last.
 //!
 //! Rendering replaces only the spans of sealed or opened values and comment blocks, keeping
-//! quotes, alignment and every other byte. This module must never put a value into an error.
+//! quotes, alignment and every other byte; a block seals to one `; ENC[…]` line in place of its
+//! first line (keeping that line's marker and spacing). **Round trip rule:** decrypting a file
+//! veil encrypted gives back its exact bytes when it is empty or ends with a line break, has no
+//! `[sops]` section, and: no section header carries an inline comment (it comes back on its own
+//! line above the header, as sops writes it); no comment block mixes comment lines with a key's
+//! inline comment (the inline part comes back last above the key); no value is continued with
+//! `\` (it comes back on one line); multi-line values use `"""` and have at most one space
+//! before a comment after their closing quotes; the last line of a comment block has no
+//! trailing blanks. Quoted values keep their quotes whenever the value can be read back inside
+//! them. This module must never put a value into an error.
 
 use std::collections::HashSet;
 use std::ops::Range;
