@@ -10,8 +10,9 @@
 //! Comments follow go-ini too: every comment line since the previous key or header, plus the
 //! inline comment of the key or header line, form **one** comment (a block), which sops stores
 //! as an item *after* the key it belongs to (or first in the section, for the header's block)
-//! and decrypts as one `; ENC[…]` line. Blocks at the end of the file, or just above `[sops]`,
-//! which go-ini drops, are kept here as a last item of the section before them.
+//! and decrypts as one `; ENC[…]` line. A block at the end of the file, which go-ini drops, is
+//! kept here as the last item of the last section; a block just above `[sops]` joins the block
+//! of the next header (where it lands once `[sops]` is removed), or else the end of the file.
 //!
 //! The `[sops]` section holds the flattened metadata ([`super::flatten`]) in any key order,
 //! with `\n` escapes or `"""…"""` values. It is not part of the tree and is written last.
@@ -23,8 +24,8 @@
 //! `[sops]` section, and: no section header carries an inline comment (it comes back on its own
 //! line above the header, as sops writes it); no comment block mixes comment lines with a key's
 //! inline comment (the inline part comes back last above the key); no value is continued with
-//! `\` (it comes back on one line); multi-line values use `"""` and have at most one space
-//! before a comment after their closing quotes; the last line of a comment block has no
+//! `\` (it comes back on one line); multi-line values use `"""`, with exactly one space
+//! before any comment after their closing quotes; the last line of a comment block has no
 //! trailing blanks. Quoted values keep their quotes whenever the value can be read back inside
 //! them. This module must never put a value into an error.
 
