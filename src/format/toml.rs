@@ -751,6 +751,22 @@ impl TomlDoc {
                 item => rest.push(Part { item, ..p }),
             }
         }
+        // Any comment no container claimed (none should be left) still becomes a leaf, at the
+        // end of the root table, so that it is never left out of encryption.
+        let mut left: Vec<Comment> = b.by_container.drain().flat_map(|(_, v)| v).collect();
+        left.sort_by_key(|c| c.pos);
+        for c in left {
+            let s = Scalar::Comment(text[c.span.clone()].to_string());
+            let slots = vec![Slot::Comment {
+                span: c.span,
+                label: label_of(&[]),
+            }];
+            rest.push(Part {
+                pos: usize::MAX,
+                item: PartItem::Comment(s),
+                slots,
+            });
+        }
         let (root, slots) = finish_map(rest);
         let docs = vec![root];
 
