@@ -1756,4 +1756,46 @@ name = "beta"
         assert!(meta_matches(p.metadata(), Some(&meta())));
         assert_eq!(leaves(p.as_ref()).len(), 1);
     }
+
+    #[test]
+    fn comment_placement_in_nested_containers() {
+        let src =
+            "a = [ [1, # c\n 2], # d\n  { x = 1 }, # e\n]\n[t]\nd.e = 1 # x\n# between\nd.f = 2\n";
+        let p = parse(src);
+        let c = |x: &str| Scalar::Comment(x.into());
+        assert_eq!(
+            shown(leaves(p.as_ref())),
+            shown(vec![
+                ("a:".into(), Scalar::Int(1)),
+                ("a:".into(), c(" c")),
+                ("a:".into(), Scalar::Int(2)),
+                ("a:".into(), c(" d")),
+                ("a:x:".into(), Scalar::Int(1)),
+                ("a:".into(), c(" e")),
+                ("t:d:e:".into(), Scalar::Int(1)),
+                ("t:d:f:".into(), Scalar::Int(2)),
+                ("t:".into(), c(" x")),
+                ("t:".into(), c(" between")),
+            ])
+        );
+        let enc = p.render(&seal_all(p.as_ref()), None).unwrap();
+        let q = parse(std::str::from_utf8(&enc).unwrap());
+        assert_eq!(
+            q.render(&originals(p.as_ref()), None).unwrap(),
+            src.as_bytes()
+        );
+    }
+
+    #[test]
+    fn sops_table_in_the_middle_is_removed_with_its_comments() {
+        let src =
+            "x = 1\n[sops]\n# in sops\nmac = \"m\"\n[[sops.age]]\nrecipient = \"r\"\n[z]\n# z\n";
+        let p = parse(src);
+        assert_eq!(leaves(p.as_ref()).len(), 2);
+        assert_eq!(p.metadata().unwrap().get("mac"), Some(&Value::str("m")));
+        assert_eq!(
+            p.render(&[Edit::Keep, Edit::Keep], None).unwrap(),
+            b"x = 1\n[z]\n# z\n"
+        );
+    }
 }
