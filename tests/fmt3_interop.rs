@@ -8,7 +8,7 @@
 
 mod fmt3_common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fmt3_common::*;
 use rand::RngCore;
@@ -225,4 +225,26 @@ fn toml_tree_decrypts_in_sops_as_json() {
     let want = norm(to_json(&doc.docs()[0], &mut Vec::new(), &key, false));
     // sops writes the time back with its offset, floats as numbers.
     assert_eq!(got, want, "{}", text(&out));
+}
+
+/// A fresh emit writes what sops writes for the same tree (its plaintext output).
+#[test]
+fn fresh_emit_matches_sops_output() {
+    let Some(r) = peers() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    for (store, file) in [
+        (&IniStore as &dyn Store, "ini/edge.ini"),
+        (&DotenvStore as &dyn Store, "dotenv/edge.env"),
+    ] {
+        let plain = std::fs::read(root.join(file)).unwrap();
+        let ext = file.rsplit('.').next().unwrap();
+        let enc = sops(&["encrypt", "--age", &r, root.join(file).to_str().unwrap()]);
+        let theirs = sops(&[
+            "decrypt",
+            tmp(&format!("emit.{ext}"), &enc).to_str().unwrap(),
+        ]);
+        let doc = store.parse(&plain).unwrap();
+        let ours = store.emit(doc.docs(), None, &Default::default()).unwrap();
+        assert_eq!(text(&ours), text(&theirs), "{file}");
+    }
 }

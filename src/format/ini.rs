@@ -916,6 +916,10 @@ fn emit(docs: &[Value], meta: Option<&Value>) -> Result<String> {
         if headerless && keys.is_empty() {
             continue;
         }
+        // go-ini puts a blank line between sections, not after the last one.
+        if !out.is_empty() {
+            out.push('\n');
+        }
         for c in &leading {
             write_comment(&mut out, c);
         }
@@ -925,9 +929,11 @@ fn emit(docs: &[Value], meta: Option<&Value>) -> Result<String> {
             out.push_str("]\n");
         }
         write_body(&mut out, name, &keys)?;
-        out.push('\n');
     }
     if let Some(meta) = meta {
+        if !out.is_empty() {
+            out.push('\n');
+        }
         out.push_str(&meta_section(meta)?);
     }
     verify_emit(&out, doc, meta)?;
@@ -1621,7 +1627,7 @@ host = again ; inline only
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "d = 1\n\n; section note\n[db]\n; about user\nuser     = admin\npassword = `a#b`\npadded   = \" x \"\nempty    = \nn        = 2.0\n`a=b`    = \"\"\"ml\nx\"\"\"\n\n"
+            "d = 1\n\n; section note\n[db]\n; about user\nuser     = admin\npassword = `a#b`\npadded   = \" x \"\nempty    = \nn        = 2.0\n`a=b`    = \"\"\"ml\nx\"\"\"\n"
         );
     }
 
