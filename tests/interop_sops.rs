@@ -329,7 +329,6 @@ fn veil_decrypts_sops_dotenv() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the INI store lands"]
 fn veil_decrypts_sops_ini() {
     check_veil_decrypts("app.enc.ini");
 }
@@ -832,7 +831,6 @@ fn sops_decrypts_veil_dotenv() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the INI store lands"]
 fn sops_decrypts_veil_ini() {
     if !require_peer("sops") {
         return;
