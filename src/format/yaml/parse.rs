@@ -711,7 +711,6 @@ impl Builder<'_> {
     /// Record a key for the map on top of the frame stack.
     fn set_key(&mut self, key: String, start: usize, end: usize) -> Result<()> {
         let depth = self.frames.len();
-        let line = self.line(start);
         let Some(Frame::Map {
             id,
             key: slot,
@@ -722,6 +721,9 @@ impl Builder<'_> {
         };
         let id = *id;
         if let Some(&first) = seen.get(&key) {
+            // Line numbers are counted only on this error path: counting them for every key
+            // made parsing quadratic.
+            let line = lex::line_number(self.b, start);
             let first_line = lex::line_number(self.b, first);
             return Err(input_error(format!(
                 "error unmarshalling input yaml: line {line}: mapping key \"{key}\" already defined at line {first_line}"
