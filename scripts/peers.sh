@@ -7,6 +7,7 @@
 #   scripts/peers.sh start     # OpenBao dev + moto_server on free 127.0.0.1 ports, writes env.sh
 #   scripts/peers.sh stop      # stops what `start` started (by pid file), removes env.sh
 #   scripts/peers.sh status    # prints what is installed and running
+#   scripts/peers.sh running   # exit 0 when the servers are up (for callers that must not stop them)
 #   scripts/peers.sh env       # prints the path of env.sh (source it to talk to the servers)
 #
 # Everything lives in $VEIL_PEERS_DIR (default <repo>/.peers, git-ignored):
@@ -344,9 +345,14 @@ restart)
 	cmd_start
 	;;
 status) cmd_status ;;
+running)
+	# Exit 0 when both servers are running and env.sh exists (for scripts that must not stop
+	# servers they did not start).
+	pid_alive "$RUN/bao.pid" && pid_alive "$RUN/moto.pid" && [[ -f "$ENV_FILE" ]]
+	;;
 env) echo "$ENV_FILE" ;;
 *)
-	echo "usage: $0 install|start|stop|restart|status|env" >&2
+	echo "usage: $0 install|start|stop|restart|status|running|env" >&2
 	exit 2
 	;;
 esac

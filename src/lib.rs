@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod engine;
 pub mod env;
 pub mod error;
+pub mod exec;
 pub mod format;
 pub mod keys;
 pub mod metadata;

@@ -367,3 +367,39 @@ fn keygen_writes_0600_and_never_overwrites() {
         PLAIN
     );
 }
+
+#[test]
+fn keygen_then_init_then_encrypt_with_the_config() {
+    let sb = Sandbox::new();
+    let public = text(&run_ok(sb.veil().arg("keygen"), "keygen"))
+        .trim()
+        .to_string();
+    let out = run_ok(sb.veil().arg("init"), "init");
+    assert!(text(&out).contains(&public), "{}", text(&out));
+    let conf = String::from_utf8(sb.read(".sops.yaml")).unwrap();
+    assert!(conf.contains(&public));
+    let (code, _, err) = run(sb.veil().arg("init"));
+    assert_ne!(code, Some(0), "init must not overwrite: {err}");
+    sb.write("secrets.json", PLAIN);
+    run_ok(
+        sb.veil().args(["encrypt", "-i", "secrets.json"]),
+        "encrypt with .sops.yaml",
+    );
+    let enc = String::from_utf8(sb.read("secrets.json")).unwrap();
+    assert!(enc.contains(&public) && !enc.contains("hunter2"));
+    assert_eq!(
+        text(&run_ok(
+            sb.veil().args(["decrypt", "secrets.json"]),
+            "decrypt"
+        )),
+        PLAIN
+    );
+    // A file no rule matches is refused with sops's message.
+    sb.write("other.json", PLAIN);
+    let (code, _, err) = run(sb.veil().args(["encrypt", "other.json"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.starts_with("error loading config: no matching creation rules found"),
+        "{err}"
+    );
+}

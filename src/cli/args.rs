@@ -32,6 +32,12 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Run a command with the decrypted values in its environment
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with the decrypted file at a private path ({} in the command)
+    ExecFile(ExecFileArgs),
+    /// Write a starter .sops.yaml here for your age key, and print the next steps
+    Init(InitArgs),
     /// Edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext
     Edit(EditArgs),
     /// Set one value: `veil set FILE '["key"][0]' '"json value"'`
@@ -44,6 +50,13 @@ pub enum Command {
     Updatekeys(UpdatekeysArgs),
     /// Add or delete key groups
     Groups(GroupsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// age recipients (default: the public key of your default age key file)
+    #[arg(short = 'a', long = "age", value_name = "RECIPIENTS")]
+    pub age: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -215,6 +228,81 @@ pub struct LegacyArgs {
     pub decryption_order: Option<String>,
     /// The file
     pub file: Option<String>,
+}
+
+/// Options shared by `exec-env` and `exec-file`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExecCommonArgs {
+    /// Deprecated (sops). exec-env: start the command detached; exec-file: ignored
+    #[arg(long)]
+    pub background: bool,
+    /// Run the command as this user (name, UID or UID:GID; needs root)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Run the command even if the MAC does not verify
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Order in which key types are tried, e.g. age,pgp,kms
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  veil exec-env secrets.enc.yaml 'echo $DB__HOST'\n  \
+veil exec-env secrets.enc.yaml -- ./server --port 8080"
+)]
+pub struct ExecEnvArgs {
+    #[command(flatten)]
+    pub common: ExecCommonArgs,
+    /// Pass only the decrypted values, not veil's own environment
+    #[arg(long)]
+    pub pristine: bool,
+    /// Replace veil with the command (exec) instead of running it as a child
+    #[arg(long)]
+    pub same_process: bool,
+    /// Refuse nested values, as sops does, instead of flattening them (DB__HOST)
+    #[arg(long)]
+    pub no_flatten: bool,
+    /// What joins the key segments of a nested value's variable name
+    #[arg(long, value_name = "SEP", default_value = "__")]
+    pub separator: String,
+    /// The encrypted file
+    pub file: String,
+    /// The command, run by /bin/sh -c (sops's form)
+    pub command: Option<String>,
+    /// Or, after --, a program and its arguments, run without a shell
+    #[arg(last = true, value_name = "PROGRAM ARGS")]
+    pub argv: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  veil exec-file secrets.enc.json 'jq .db {}'\n  \
+veil exec-file --output-type json --filename app.json secrets.enc.yaml -- ./app --config {}"
+)]
+pub struct ExecFileArgs {
+    #[command(flatten)]
+    pub common: ExecCommonArgs,
+    /// Use a 0600 regular file instead of a FIFO
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// The output format of the decrypted file (default: the input format)
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Name of the decrypted file inside the private directory (default: tmp-file)
+    #[arg(long, value_name = "NAME")]
+    pub filename: Option<String>,
+    /// The encrypted file
+    pub file: String,
+    /// The command, run by /bin/sh -c, with {} replaced by the decrypted file's path
+    pub command: Option<String>,
+    /// Or, after --, a program and its arguments ({} replaced), run without a shell
+    #[arg(last = true, value_name = "PROGRAM ARGS")]
+    pub argv: Vec<std::ffi::OsString>,
 }
 
 /// Flags shared by commands that decrypt a file in order to change it.

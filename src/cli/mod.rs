@@ -8,9 +8,11 @@ pub mod assets;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
+pub mod exec;
 pub mod extract;
 pub mod filestatus;
 pub mod groups;
+pub mod init;
 pub mod io;
 pub mod keygen;
 pub mod lifecycle;
@@ -76,7 +78,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             a.file.as_deref(),
         ),
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
+        Some(Command::ExecEnv(a)) => exec::run_env(&a),
+        Some(Command::ExecFile(a)) => exec::run_file(&a),
         Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
+        Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)

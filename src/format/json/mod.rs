@@ -2,14 +2,14 @@
 //!
 //! sops decodes a JSON file and writes it back from scratch, so every encryption reformats the
 //! file. This module instead keeps the source bytes and the byte span of every leaf
-//! ([`parse`](self::parse)); rendering replaces exactly those spans with `ENC[…]` tokens or
+//! (the `parse` submodule); rendering replaces exactly those spans with `ENC[…]` tokens or
 //! opened values and appends, replaces or removes the top-level `"sops"` member in the file's
 //! own layout (tab, N spaces, compact, CRLF). Key order, whitespace, duplicate keys and number
 //! text (a 30-digit integer, `1.50`) stay byte-for-byte. Fresh documents (format conversion,
 //! `--extract`) are written like Go's `encoding/json` + `json.Indent`, as sops writes them.
 //!
 //! Every rendered or emitted file is re-read by serde_json — an independent parser — and
-//! compared with what was meant ([`check`]); a mismatch is an error, never a written file.
+//! compared with what was meant (the `check` submodule); a mismatch is an error, never a written file.
 //! This module must not quote values in errors, must not panic on any input, and must stay
 //! linear in the file size (output is built by copying the gaps between sorted spans).
 
@@ -22,7 +22,7 @@ pub use write::{escape as go_json_string, go_json_float};
 
 use crate::error::{Code, Error, Result};
 use crate::format::{Edit, EmitOptions, Format, Parsed, Store};
-use crate::tree::{walk_leaves, Scalar, Value};
+use crate::tree::{walk_leaves, Item, Scalar, Value};
 
 use check::Want;
 use parse::Member;
@@ -269,12 +269,13 @@ impl JsonDoc {
                 self.leaves.len()
             )));
         }
-        let mut originals = Vec::with_capacity(self.leaves.len());
-        walk_leaves(&self.docs, |_, _, s| originals.push(s));
+        let originals = leaves_in_walk_order(&self.docs, self.leaves.len());
         let splices = self.meta_splices(meta)?;
         let src = &self.src;
+        // Room for the source, the metadata and (roughly) the tokens' growth over the values.
+        let changed = edits.iter().filter(|e| !matches!(e, Edit::Keep)).count();
         let mut out = Vec::with_capacity(
-            src.len() + splices.iter().map(|s| s.2.len()).sum::<usize>() + edits.len() * 96,
+            src.len() + splices.iter().map(|s| s.2.len()).sum::<usize>() + changed * 96,
         );
         let mut wants = Vec::with_capacity(edits.len());
         let mut cursor = 0usize;
@@ -320,6 +321,24 @@ impl JsonDoc {
         check::verify(&out, &self.docs[0], &wants, meta)?;
         Ok(out)
     }
+}
+
+/// The leaves of `docs` in [`walk_leaves`] order, without building key paths.
+fn leaves_in_walk_order(docs: &[Value], capacity: usize) -> Vec<&Scalar> {
+    fn go<'a>(v: &'a Value, out: &mut Vec<&'a Scalar>) {
+        match v {
+            Value::Null => {}
+            Value::Scalar(s) => out.push(s),
+            Value::List(items) => items.iter().for_each(|i| go(i, out)),
+            Value::Map(items) => items.iter().for_each(|i| match i {
+                Item::Comment(c) => out.push(c),
+                Item::Entry(_, v) => go(v, out),
+            }),
+        }
+    }
+    let mut out = Vec::with_capacity(capacity);
+    docs.iter().for_each(|d| go(d, &mut out));
+    out
 }
 
 impl Parsed for JsonDoc {

@@ -370,15 +370,20 @@ impl Parser<'_> {
             }
         }
         let end = self.pos;
-        // The number is ASCII by construction.
-        let text = String::from_utf8_lossy(&self.src[start..end]).into_owned();
         self.leaves.push((start, end));
+        // The number is ASCII by construction.
+        let text = std::str::from_utf8(&self.src[start..end])
+            .map_err(|_| self.error_at(start, "invalid number"))?;
         if integral {
             if let Ok(i) = text.parse::<i64>() {
                 return Ok(Value::Scalar(Scalar::Int(i)));
             }
         }
-        Ok(Value::Scalar(Scalar::Float(text)))
+        // Go's decoder (and so sops) rejects numbers beyond float64's range; so does serde_json.
+        if !text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err(self.error_at(start, "number out of range"));
+        }
+        Ok(Value::Scalar(Scalar::Float(text.to_owned())))
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -404,79 +409,88 @@ impl Parser<'_> {
     fn string(&mut self) -> Result<String> {
         let open = self.pos;
         self.pos += 1;
-        let chunk_start = self.pos;
-        // Fast path: no escapes.
+        let mut run_start = self.pos;
+        // Decoded bytes, only once an escape has been seen.
+        let mut buf: Option<Vec<u8>> = None;
         loop {
-            match self.peek() {
-                None => return Err(self.eof()),
-                Some(b'"') => {
-                    let raw = &self.src[chunk_start..self.pos];
+            let rest = self.src.get(self.pos..).unwrap_or_default();
+            let Some(n) = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+            else {
+                self.pos = self.src.len();
+                return Err(self.eof());
+            };
+            self.pos += n;
+            match self.src[self.pos] {
+                b'"' => {
+                    let raw = &self.src[run_start..self.pos];
                     self.pos += 1;
-                    return std::str::from_utf8(raw)
-                        .map(str::to_owned)
+                    let bytes = match buf {
+                        None => {
+                            return std::str::from_utf8(raw)
+                                .map(str::to_owned)
+                                .map_err(|_| self.error_at(open, "string is not valid UTF-8"))
+                        }
+                        Some(mut b) => {
+                            b.extend_from_slice(raw);
+                            b
+                        }
+                    };
+                    return String::from_utf8(bytes)
                         .map_err(|_| self.error_at(open, "string is not valid UTF-8"));
                 }
-                Some(b'\\') => break,
-                Some(c) if c < 0x20 => return Err(self.error("control character inside a string")),
-                Some(_) => self.pos += 1,
+                b'\\' => {
+                    let mut b = buf.take().unwrap_or_default();
+                    b.extend_from_slice(&self.src[run_start..self.pos]);
+                    self.pos += 1;
+                    self.escape(&mut b)?;
+                    buf = Some(b);
+                    run_start = self.pos;
+                }
+                _ => return Err(self.error("control character inside a string")),
             }
         }
-        let mut buf: Vec<u8> = self.src[chunk_start..self.pos].to_vec();
-        loop {
-            match self.next() {
-                None => return Err(self.eof()),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    let c = self.next().ok_or_else(|| self.eof())?;
-                    match c {
-                        b'"' => buf.push(b'"'),
-                        b'\\' => buf.push(b'\\'),
-                        b'/' => buf.push(b'/'),
-                        b'b' => buf.push(0x08),
-                        b'f' => buf.push(0x0c),
-                        b'n' => buf.push(b'\n'),
-                        b'r' => buf.push(b'\r'),
-                        b't' => buf.push(b'\t'),
-                        b'u' => {
-                            let at = self.pos - 2;
-                            let hi = self.hex4()?;
-                            let cp = if (0xD800..0xDC00).contains(&hi) {
-                                if self.src.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                                    return Err(
-                                        self.error_at(at, "lone surrogate \\u escape in a string")
-                                    );
-                                }
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(
-                                        self.error_at(at, "lone surrogate \\u escape in a string")
-                                    );
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else if (0xDC00..0xE000).contains(&hi) {
-                                return Err(
-                                    self.error_at(at, "lone surrogate \\u escape in a string")
-                                );
-                            } else {
-                                hi
-                            };
-                            let ch = char::from_u32(cp).ok_or_else(|| {
-                                self.error_at(at, "invalid \\u escape in a string")
-                            })?;
-                            let mut tmp = [0u8; 4];
-                            buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-                        }
-                        _ => return Err(self.error_at(self.pos - 1, "invalid escape in a string")),
+    }
+
+    /// Decode one escape (after its backslash) into `buf`.
+    fn escape(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        let c = self.next().ok_or_else(|| self.eof())?;
+        match c {
+            b'"' => buf.push(b'"'),
+            b'\\' => buf.push(b'\\'),
+            b'/' => buf.push(b'/'),
+            b'b' => buf.push(0x08),
+            b'f' => buf.push(0x0c),
+            b'n' => buf.push(b'\n'),
+            b'r' => buf.push(b'\r'),
+            b't' => buf.push(b'\t'),
+            b'u' => {
+                let at = self.pos - 2;
+                let hi = self.hex4()?;
+                let cp = if (0xD800..0xDC00).contains(&hi) {
+                    if self.src.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                        return Err(self.error_at(at, "lone surrogate \\u escape in a string"));
                     }
-                }
-                Some(c) if c < 0x20 => {
-                    return Err(self.error_at(self.pos - 1, "control character inside a string"))
-                }
-                Some(c) => buf.push(c),
+                    self.pos += 2;
+                    let lo = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(self.error_at(at, "lone surrogate \\u escape in a string"));
+                    }
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else if (0xDC00..0xE000).contains(&hi) {
+                    return Err(self.error_at(at, "lone surrogate \\u escape in a string"));
+                } else {
+                    hi
+                };
+                let ch = char::from_u32(cp)
+                    .ok_or_else(|| self.error_at(at, "invalid \\u escape in a string"))?;
+                let mut tmp = [0u8; 4];
+                buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
             }
+            _ => return Err(self.error_at(self.pos - 1, "invalid escape in a string")),
         }
-        String::from_utf8(buf).map_err(|_| self.error_at(open, "string is not valid UTF-8"))
+        Ok(())
     }
 }
 
@@ -532,6 +546,24 @@ mod tests {
             Some(Value::Scalar(Scalar::Float("9223372036854775808".into())))
         );
         assert_eq!(g("m"), Some(Value::Scalar(Scalar::Int(i64::MAX))));
+    }
+
+    #[test]
+    fn numbers_beyond_float64_are_rejected() {
+        for bad in [
+            "-524587E870379235437",
+            "1e309",
+            &format!("1{}", "0".repeat(400)),
+        ] {
+            let src = format!("{{\"a\": {bad}}}");
+            assert_eq!(
+                parse(src.as_bytes()).unwrap_err().code,
+                Code::CouldNotReadInputFile,
+                "{bad}"
+            );
+        }
+        // Underflow is not an error (Go gives 0).
+        assert!(parse(b"{\"a\": 1e-400}").is_ok());
     }
 
     #[test]

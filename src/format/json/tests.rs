@@ -498,3 +498,33 @@ fn many_keys_render_linearly() {
     assert_eq!(back.leaves.len(), 10_001);
     assert_eq!(back.metadata(), Some(&meta()));
 }
+
+#[test]
+fn own_leaf_walk_matches_walk_leaves() {
+    let d = Value::Map(vec![
+        Item::Comment(Scalar::Comment(" c".into())),
+        entry(
+            "a",
+            Value::List(vec![
+                Value::str("x"),
+                Value::Null,
+                Value::Map(vec![entry("b", Value::Scalar(Scalar::Int(1)))]),
+            ]),
+        ),
+        entry("z", Value::Scalar(Scalar::Bool(true))),
+    ]);
+    let docs = [d.clone(), d];
+    let mut want = Vec::new();
+    walk_leaves(&docs, |_, _, s| want.push(s));
+    assert_eq!(leaves_in_walk_order(&docs, 0), want);
+}
+
+#[test]
+fn deepest_accepted_nesting_also_passes_the_check() {
+    let depth = MAX_DEPTH - 1;
+    let src = format!("{{\"a\": {}\"x\"{}}}", "[".repeat(depth), "]".repeat(depth));
+    let d = doc(&src);
+    assert_eq!(text(d.render(&keep_all(&d), None).unwrap()), src);
+    let out = d.render(&seal_all(&d), Some(&meta())).unwrap();
+    assert_eq!(JsonDoc::parse(&out).unwrap().metadata(), Some(&meta()));
+}

@@ -15,6 +15,23 @@ use crate::tree::{parse_go_float, Item, Scalar, Value};
 /// characters as `\u00XX`; everything else (non-ASCII included) raw.
 pub fn escape_into(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    /// Bytes that need a closer look: controls, `"`, `\\`, `<`, `>`, `&`, and 0xE2 (the lead
+    /// byte of U+2028/U+2029).
+    const SPECIAL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 0x20 {
+            t[i] = true;
+            i += 1;
+        }
+        t[b'"' as usize] = true;
+        t[b'\\' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'&' as usize] = true;
+        t[0xE2] = true;
+        t
+    };
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
@@ -22,51 +39,45 @@ pub fn escape_into(out: &mut Vec<u8>, s: &str) {
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let esc: Option<&[u8]> = match c {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\r' => Some(b"\\r"),
-            b'\t' => Some(b"\\t"),
-            0x08 => Some(b"\\b"),
-            0x0c => Some(b"\\f"),
-            c if c < 0x20 || c == b'<' || c == b'>' || c == b'&' => None,
-            0xE2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xA8 | 0xA9)) => {
-                out.extend_from_slice(&b[start..i]);
-                out.extend_from_slice(if b[i + 2] == 0xA8 {
-                    b"\\u2028"
-                } else {
-                    b"\\u2029"
-                });
-                i += 3;
-                start = i;
-                continue;
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&b[start..i]);
-        match esc {
-            Some(e) => out.extend_from_slice(e),
-            None => out.extend_from_slice(&[
+        if !SPECIAL[c as usize] {
+            i += 1;
+            continue;
+        }
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0xE2 => match (b.get(i + 1), b.get(i + 2)) {
+                (Some(0x80), Some(0xA8)) => b"\\u2028",
+                (Some(0x80), Some(0xA9)) => b"\\u2029",
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => &[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[(c >> 4) as usize],
                 HEX[(c & 15) as usize],
-            ]),
-        }
-        i += 1;
+            ],
+        };
+        out.extend_from_slice(&b[start..i]);
+        out.extend_from_slice(esc);
+        i += if c == 0xE2 { 3 } else { 1 };
         start = i;
     }
     out.extend_from_slice(&b[start..]);
     out.push(b'"');
 }
 
-/// `s` as a JSON string literal (see [`escape_into`]).
+/// `s` as a JSON string literal, escaped like Go's `encoding/json` (see `escape_into`).
 pub fn escape(s: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(s.len() + 2);
     escape_into(&mut v, s);

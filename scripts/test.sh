@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, in one command (the README's test command; `.ci/run` calls it with
+# CI=true). It installs the pinned peers (real sops 3.11, OpenBao, moto, age, gpg) into
+# .peers/, starts the servers, runs every test in release mode, and stops the servers it started.
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh --test interop_sops   # extra arguments go to `cargo test`
+#
+# With CI=true a test whose peer is missing fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/peers.sh install
+if scripts/peers.sh running; then
+	echo "[test] peer servers already running; leaving them running" >&2
+else
+	scripts/peers.sh start
+	trap 'scripts/peers.sh stop' EXIT
+fi
+
+# One profile for everything (release): the binary the integration tests run is the one the
+# benchmarks time, and CI builds it once. `--all-targets` also compiles and smoke-runs the
+# benches; doc tests need their own invocation because --all-targets leaves them out.
+if [[ $# -gt 0 ]]; then
+	cargo test --release "$@"
+else
+	cargo test --release --all-targets
+	cargo test --release --doc
+fi

@@ -1,0 +1,214 @@
+//! `veil exec-env` and `veil exec-file`: decrypt a file, then run a program with the values in
+//! its environment or in a private FIFO, and exit with the program's status.
+//!
+//! Thin glue over [`crate::exec`]: argument checks, decryption (as `veil decrypt` does it), and
+//! the order that keeps cleanup safe (signal handlers before the private directory exists).
+//! Secrets go into the child's environment or the FIFO only, never into its argv or a message.
+
+use super::args::{ExecCommonArgs, ExecEnvArgs, ExecFileArgs, InputArgs};
+use crate::engine::{self, DecryptOptions, Decrypted};
+use crate::error::{Code, Error, Result};
+use crate::exec::run::{check_filename, exec_replace, spawn_failure_code};
+use crate::exec::user::{resolve_system, UserIds};
+use crate::exec::{
+    env_from_doc, exit_code, is_portable_name, substitute_placeholder, EnvOptions, Forwarder,
+    PrivateDir, Program, Spawn,
+};
+use crate::format::{EmitOptions, Parsed};
+use crate::keys::KeyService;
+use crate::tree::Value;
+use std::ffi::OsString;
+use std::process::{Command, Stdio};
+use zeroize::Zeroizing;
+
+/// `veil exec-env FILE CMD` / `veil exec-env FILE -- PROGRAM ARGS…`.
+pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
+    let program = program(a.command.as_deref(), &a.argv)?;
+    if a.common.background {
+        if a.same_process {
+            return Err(Error::new(
+                Code::ConflictingParameters,
+                "Error: The --same-process flag cannot be used with --background",
+            ));
+        }
+        eprintln!("warning: exec-env's --background option is deprecated (as in sops) and will be removed; the command runs detached, without its output");
+    }
+    let user = user(&a.common)?;
+    let (_, dec, _) = open(&a.common, None, &a.file)?;
+    let opts = EnvOptions {
+        flatten: !a.no_flatten,
+        separator: a.separator.clone(),
+    };
+    let null = Value::Null;
+    let vars = env_from_doc(dec.docs.first().unwrap_or(&null), &opts)?;
+    drop(dec);
+    if matches!(program, Program::Shell(_)) {
+        for v in vars.iter().filter(|v| !is_portable_name(&v.name)) {
+            eprintln!(
+                "warning: {} is not a portable variable name; /bin/sh may drop it before the command sees it\nhint: rename the key, or run the program without a shell: `veil exec-env FILE -- PROGRAM ARGS`",
+                v.name
+            );
+        }
+    }
+    let spawn = Spawn {
+        program,
+        env: &vars,
+        pristine: a.pristine,
+        user,
+    };
+    let mut cmd = spawn.command()?;
+    if a.same_process {
+        let e = exec_replace(&mut cmd);
+        return Ok(spawn_failed(&spawn.program, &e));
+    }
+    if a.common.background {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        return Ok(match cmd.spawn() {
+            Ok(_) => 0,
+            Err(e) => spawn_failed(&spawn.program, &e),
+        });
+    }
+    let mut fw = Forwarder::install()?;
+    if let Some(sig) = fw.take_pending() {
+        return Ok(128 + sig);
+    }
+    Ok(run_child(fw, &mut cmd, &spawn.program))
+}
+
+/// `veil exec-file FILE 'CMD {}'` / `veil exec-file FILE -- PROGRAM {} …`.
+pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
+    let program = program(a.command.as_deref(), &a.argv)?;
+    if let Some(n) = &a.filename {
+        check_filename(n)?;
+    }
+    if a.common.background {
+        eprintln!("warning: exec-file's --background option is deprecated (as in sops) and ignored: veil waits for the command, since the decrypted file is removed when it exits");
+    }
+    let user = user(&a.common)?;
+    let (parsed, dec, same_format) = open(&a.common, a.output_type.as_deref(), &a.file)?;
+    let plaintext = Zeroizing::new(match same_format {
+        None => parsed.render(&dec.edits, None)?,
+        Some(outf) => outf
+            .store()
+            .emit(&dec.docs, None, &EmitOptions::default())?,
+    });
+    drop(dec);
+    drop(parsed);
+    // Handlers first: from here on a SIGTERM cannot kill veil before the directory is gone.
+    let mut fw = Forwarder::install()?;
+    let dir = PrivateDir::create(a.filename.as_deref(), !a.no_fifo, user, plaintext)?;
+    let program = substitute_placeholder(&program, dir.path());
+    let spawn = Spawn {
+        program,
+        env: &[],
+        pristine: false,
+        user,
+    };
+    let code = match fw.take_pending() {
+        Some(sig) => 128 + sig,
+        None => {
+            let mut cmd = spawn.command()?;
+            run_child(fw, &mut cmd, &spawn.program)
+        }
+    };
+    dir.remove()?;
+    Ok(code)
+}
+
+fn run_child(fw: Forwarder, cmd: &mut Command, program: &Program) -> i32 {
+    match fw.run(cmd) {
+        Ok(status) => exit_code(status),
+        Err(e) => spawn_failed(program, &e),
+    }
+}
+
+/// Report a program that could not start (by name only; its arguments may be anything) and
+/// give the shell's code for it.
+fn spawn_failed(program: &Program, e: &std::io::Error) -> i32 {
+    let name = match program {
+        Program::Shell(_) => "/bin/sh".to_string(),
+        Program::Argv(argv) => argv
+            .first()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    eprintln!("could not run {name}: {e}\nhint: check the program name and that it is executable (the argv form does not use a shell)");
+    spawn_failure_code(e)
+}
+
+/// sops's form (one command string for /bin/sh -c) or the argv form after `--`.
+fn program(command: Option<&str>, argv: &[OsString]) -> Result<Program> {
+    match (command, argv.is_empty()) {
+        (Some(_), false) => Err(Error::new(
+            Code::ConflictingParameters,
+            "give either a command string or `-- PROGRAM ARGS`, not both",
+        )
+        .hint("`veil exec-env FILE 'cmd args'` runs /bin/sh -c; `veil exec-env FILE -- cmd args` runs cmd directly")),
+        (Some(c), true) => Ok(Program::Shell(c.to_string())),
+        (None, false) => Ok(Program::Argv(argv.to_vec())),
+        (None, true) => Err(Error::generic("error: missing command to run")
+            .hint("add a command: `veil exec-env FILE 'cmd args'` or `veil exec-env FILE -- cmd args`")),
+    }
+}
+
+fn user(common: &ExecCommonArgs) -> Result<Option<UserIds>> {
+    common.user.as_deref().map(resolve_system).transpose()
+}
+
+/// Read, parse and decrypt `file`. The third item is the output format when it differs from
+/// the input format (then the plaintext is emitted fresh rather than rendered losslessly).
+fn open(
+    common: &ExecCommonArgs,
+    output_type: Option<&str>,
+    file: &str,
+) -> Result<(Box<dyn Parsed>, Decrypted, Option<crate::format::Format>)> {
+    let input = InputArgs {
+        input_type: common.input_type.clone(),
+        output_type: output_type.map(str::to_string),
+        filename_override: None,
+    };
+    let (inf, outf) = super::formats(&input, Some(file));
+    let order = engine::parse_decryption_order(common.decryption_order.as_deref())?;
+    let data = std::fs::read(file).map_err(|e| {
+        Error::new(
+            Code::CouldNotReadInputFile,
+            format!("could not read {file}: {e}"),
+        )
+        .hint("check the path of the encrypted file")
+    })?;
+    let parsed = inf.store().parse_encrypted(&data)?;
+    let dec = engine::decrypt(
+        parsed.as_ref(),
+        &DecryptOptions {
+            ignore_mac: common.ignore_mac,
+            decryption_order: order,
+        },
+        &KeyService::local(),
+    )?;
+    let other = (outf != inf).then_some(outf);
+    Ok((parsed, dec, other))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_forms() {
+        assert_eq!(
+            program(Some("echo hi"), &[]).unwrap(),
+            Program::Shell("echo hi".into())
+        );
+        assert_eq!(
+            program(None, &["env".into()]).unwrap(),
+            Program::Argv(vec!["env".into()])
+        );
+        assert_eq!(
+            program(Some("x"), &["y".into()]).unwrap_err().code,
+            Code::ConflictingParameters
+        );
+        assert_eq!(program(None, &[]).unwrap_err().code, Code::Generic);
+    }
+}
