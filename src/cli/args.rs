@@ -491,6 +491,8 @@ pub struct GroupsArgs {
     pub command: GroupsCommand,
 }
 
+/// (Parsed once per run: the size difference between the variants does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug, Clone)]
 pub enum GroupsCommand {
     /// Add a key group (the same data key, re-split into Shamir shares)
