@@ -411,3 +411,52 @@ fn sops_reads_what_edit_wrote_and_edit_reads_what_sops_wrote() {
     let want = common::json_doc(&PLAIN.replace("\"other\"", "\"changed\"")).unwrap();
     assert_eq!(common::json_doc(text(&out)).unwrap(), want);
 }
+
+#[test]
+fn on_a_terminal_a_parse_error_offers_to_reopen_the_editor() {
+    // `script` gives veil a terminal; skip where util-linux's script is missing.
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("SKIP: /usr/bin/script not installed");
+        return;
+    }
+    let (sb, p) = setup();
+    let count = sb.path().join("count");
+    let keep = sb.path().join("keep.json");
+    // First round: save the text and break it; second round: restore it and change a value.
+    let ed = editor(
+        &sb,
+        "ed.sh",
+        &format!(
+            "if [ ! -e {c} ]; then touch {c}; cp \"$1\" {k}; echo '{{broken' > \"$1\"; \
+             else cp {k} \"$1\"; sed -i 's/admin/root/' \"$1\"; fi",
+            c = count.display(),
+            k = keep.display()
+        ),
+    );
+    let veil = env!("CARGO_BIN_EXE_veil");
+    let out = String::from_utf8(
+        std::process::Command::new("/usr/bin/script")
+            .current_dir(sb.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", sb.home())
+            .env("SOPS_AGE_KEY_FILE", sb.path().join("keys-test-age-1.txt"))
+            .env("EDITOR", &ed)
+            .args(["-qec", &format!("{veil} edit {}", p.display()), "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(b"\n")?;
+                c.wait_with_output()
+            })
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(out.contains("Press Enter to reopen the editor"), "{out}");
+    assert!(decrypt(&sb, &p).contains("\"root\""), "{out}");
+    // The reopen round used the same private copy, and it is gone.
+    assert!(!out.contains("hunter2"), "plaintext echoed: {out}");
+}
