@@ -18,6 +18,8 @@ use crate::tree::Value;
 
 /// An encrypted file, parsed losslessly and decrypted.
 pub struct Opened {
+    /// The encrypted file as read.
+    pub src: Vec<u8>,
     /// The file's formats (input from the flag or extension, output likewise).
     pub inf: Format,
     pub outf: Format,
@@ -37,8 +39,8 @@ pub fn open(
 ) -> Result<Opened> {
     let (inf, outf) = super::formats(input, Some(file));
     let order = engine::parse_decryption_order(decryption_order)?;
-    let data = super::io::read_input(Some(file))?;
-    let parsed = inf.store().parse_encrypted(&data)?;
+    let src = super::io::read_input(Some(file))?;
+    let parsed = inf.store().parse_encrypted(&src)?;
     let dec = engine::decrypt(
         parsed.as_ref(),
         &DecryptOptions {
@@ -48,6 +50,7 @@ pub fn open(
         keys,
     )?;
     Ok(Opened {
+        src,
         inf,
         outf,
         parsed,
@@ -81,6 +84,39 @@ pub fn emit_options(outf: Format) -> EmitOptions {
     }
 }
 
+/// The indentation a file uses, so that a fresh layout of it looks like it: YAML's indent of
+/// the first nested line, JSON's unit (tab → `None`). `None` for YAML/JSON means "unknown".
+pub fn infer_indent(src: &[u8], format: Format) -> Option<EmitOptions> {
+    let text = std::str::from_utf8(src).ok()?;
+    let mut prev_opens = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let lead = &line[..line.len() - trimmed.len()];
+        match format {
+            Format::Json if !lead.is_empty() => {
+                return Some(EmitOptions {
+                    indent: if lead.starts_with('\t') {
+                        None
+                    } else {
+                        Some(lead.len())
+                    },
+                });
+            }
+            Format::Yaml if prev_opens && !lead.is_empty() && !lead.contains('\t') => {
+                return Some(EmitOptions {
+                    indent: Some(lead.len()),
+                });
+            }
+            _ => {}
+        }
+        prev_opens = trimmed.trim_end().ends_with(':');
+    }
+    None
+}
+
 /// How a changed file was laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -102,12 +138,33 @@ pub fn render_checked(
     meta: &Metadata,
     outf: Format,
 ) -> Result<(Vec<u8>, Layout)> {
+    render_checked_with(
+        target,
+        target_format,
+        new_docs,
+        edits,
+        meta,
+        outf,
+        &emit_options(outf),
+    )
+}
+
+/// [`render_checked`] with explicit options for a fresh layout.
+pub fn render_checked_with(
+    target: Option<&dyn Parsed>,
+    target_format: Format,
+    new_docs: &[Value],
+    edits: &[Edit],
+    meta: &Metadata,
+    outf: Format,
+    emit: &EmitOptions,
+) -> Result<(Vec<u8>, Layout)> {
     let tree = meta_tree(meta, outf);
     let (out, layout) = match target {
         Some(t) if outf == target_format => (t.render(edits, Some(&tree))?, Layout::Lossless),
         _ => {
             let docs = engine::apply_edits(new_docs, edits);
-            let out = outf.store().emit(&docs, Some(&tree), &emit_options(outf))?;
+            let out = outf.store().emit(&docs, Some(&tree), emit)?;
             (out, Layout::Fresh)
         }
     };
@@ -225,6 +282,20 @@ pub fn reuse_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indentation_is_inferred() {
+        let y = b"# c\na:\n   b: 1\n";
+        assert_eq!(infer_indent(y, Format::Yaml).unwrap().indent, Some(3));
+        let y = b"a: 1\nl:\n  - x\n";
+        assert_eq!(infer_indent(y, Format::Yaml).unwrap().indent, Some(2));
+        assert!(infer_indent(b"a: 1\n", Format::Yaml).is_none());
+        let j = b"{\n\t\"a\": 1\n}\n";
+        assert_eq!(infer_indent(j, Format::Json).unwrap().indent, None);
+        let j = b"{\n  \"a\": 1\n}\n";
+        assert_eq!(infer_indent(j, Format::Json).unwrap().indent, Some(2));
+        assert!(infer_indent(b"{\"a\": 1}", Format::Json).is_none());
+    }
 
     #[test]
     fn meta_tree_uses_null_for_json() {

@@ -222,11 +222,26 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
     let out = if engine::same_shape(&o.dec.docs, &docs) {
         lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
     } else {
-        let (out, layout) =
-            lifecycle::render_checked(None, o.inf, &docs, &r.edits, &r.metadata, o.outf)?;
+        // A fresh layout, indented like the file itself where that can be seen.
+        let emit = match (o.inf == o.outf)
+            .then(|| lifecycle::infer_indent(&o.src, o.outf))
+            .flatten()
+        {
+            Some(e) => e,
+            None => lifecycle::emit_options(o.outf),
+        };
+        let (out, layout) = lifecycle::render_checked_with(
+            None,
+            o.inf,
+            &docs,
+            &r.edits,
+            &r.metadata,
+            o.outf,
+            &emit,
+        )?;
         if layout == Layout::Fresh && o.outf == o.inf {
             eprintln!(
-                "note: {file}: keys were added or removed, so the file was written in veil's standard {} layout (comments are kept)",
+                "note: {file}: keys were added or removed, so the file was written in veil's standard {} layout, with the file's indentation (comments are kept)",
                 o.outf.name()
             );
         }

@@ -197,6 +197,7 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
             &mut ctx,
         )?;
         let o = Opened {
+            src: plan.data.clone(),
             inf: plan.inf,
             outf: plan.outf,
             parsed,
