@@ -396,8 +396,21 @@ impl Sandbox {
 }
 
 /// The veil binary under test, NOT isolated (prefer [`Sandbox::veil`]).
+///
+/// `VEIL_TEST_BIN=/path` runs the suite against another program with veil's command line, which
+/// is how the interop tests themselves are checked: pointed at a wrapper that execs the real
+/// sops, they must pass. Refused in CI, where only the real veil may be tested.
 pub fn veil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_veil"))
+    match std::env::var_os("VEIL_TEST_BIN") {
+        Some(bin) if !bin.is_empty() => {
+            assert!(
+                !in_ci(),
+                "VEIL_TEST_BIN is set in CI; CI must test the built veil"
+            );
+            Command::new(bin)
+        }
+        _ => Command::new(env!("CARGO_BIN_EXE_veil")),
+    }
 }
 
 /// The real sops binary (`<peers>/bin/sops`), NOT isolated (prefer [`Sandbox::sops`]).
