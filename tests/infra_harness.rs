@@ -163,3 +163,22 @@ fn test_keys_match_their_recipients() {
     }
     assert!(ssh_recipient().starts_with("ssh-ed25519 "));
 }
+
+#[test]
+fn gpg_test_key_has_an_encryption_subkey() {
+    if !require_peer("gpg") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let fpr = sb.gpg_test_key();
+    assert_eq!(fpr.len(), 40);
+    let mut cmd = sb.peer("gpg");
+    cmd.args(["--batch", "--with-colons", "--list-keys", &fpr]);
+    let out = run_ok(&mut cmd, "gpg --list-keys");
+    // A `sub` line whose capabilities include `e`.
+    assert!(
+        text(&out).lines().any(|l| l.starts_with("sub:") && l.split(':').nth(11).is_some_and(|c| c.contains('e'))),
+        "no encryption subkey: {}",
+        text(&out)
+    );
+}
