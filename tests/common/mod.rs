@@ -97,12 +97,19 @@ pub fn require_peer(name: &str) -> bool {
         );
     }
     let caller = std::panic::Location::caller();
-    eprintln!(
-        "\n!!!!!!!! SKIP {caller}: peer `{name}` not installed ({}); run `scripts/peers.sh install`. \
-         With CI=true this is a failure. !!!!!!!!\n",
+    loud(&format!(
+        "SKIP {caller}: peer `{name}` not installed ({}); run `scripts/peers.sh install`. \
+         With CI=true this is a failure.",
         expected.display()
-    );
+    ));
     false
+}
+
+/// Writes straight to the stderr file descriptor: libtest captures `eprintln!` of passing
+/// tests, and a skip must be seen.
+fn loud(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!!!!!!! {msg} !!!!!!!!");
 }
 
 /// The variables `scripts/peers.sh start` wrote to `<peers>/env.sh` (VAULT_ADDR, VAULT_TOKEN,
@@ -137,10 +144,7 @@ pub fn require_servers() -> Option<Vec<(String, String)>> {
     if in_ci() {
         panic!("{msg}; with CI=true this is a failure");
     }
-    eprintln!(
-        "\n!!!!!!!! SKIP {}: {msg} !!!!!!!!\n",
-        std::panic::Location::caller()
-    );
+    loud(&format!("SKIP {}: {msg}", std::panic::Location::caller()));
     None
 }
 
