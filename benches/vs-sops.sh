@@ -100,7 +100,8 @@ RECIPIENT="$(cat "$REPO/testdata/keys/test-age-1.pub")"
 
 export REPO SOPS VEIL INPUTS WORK CASES RECIPIENT USE_HYPERFINE
 mkdir -p "$REPO/target/bench-results"
-export RESULTS="$REPO/target/bench-results/vs-sops-$(date -u +%Y%m%dT%H%M%SZ).json"
+RESULTS="$REPO/target/bench-results/vs-sops-$(date -u +%Y%m%dT%H%M%SZ).json"
+export RESULTS
 
 python3 - <<'PY'
 import json, os, re, shutil, statistics, subprocess, sys, time
