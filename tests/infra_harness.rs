@@ -175,9 +175,12 @@ fn gpg_test_key_has_an_encryption_subkey() {
     let mut cmd = sb.peer("gpg");
     cmd.args(["--batch", "--with-colons", "--list-keys", &fpr]);
     let out = run_ok(&mut cmd, "gpg --list-keys");
-    // A `sub` line whose capabilities include `e`.
+    // A `sub` line whose capabilities (field 12) include `e`.
+    let encrypts = |l: &str| l.split(':').nth(11).is_some_and(|c| c.contains('e'));
     assert!(
-        text(&out).lines().any(|l| l.starts_with("sub:") && l.split(':').nth(11).is_some_and(|c| c.contains('e'))),
+        text(&out)
+            .lines()
+            .any(|l| l.starts_with("sub:") && encrypts(l)),
         "no encryption subkey: {}",
         text(&out)
     );

@@ -682,8 +682,8 @@ fn enc_leaves(d: &Data, out: &mut Vec<String>) {
     }
 }
 
-/// `veil encrypt --age R1 --age R2 FILE` (or `--age R1,R2`) → sops decrypts it with R1's and with R2's identity to
-/// the plaintext's data; layout-level checks on what veil wrote.
+/// `veil encrypt --age R1 --age R2 FILE` (or `--age R1,R2`) → sops decrypts it with R1's and
+/// with R2's identity to the plaintext's data; layout-level checks on what veil wrote.
 ///
 /// `comma`: pass the recipients as sops does, one `--age "R1,R2"` (sops's `--age` is a single
 /// comma-separated flag; repeating it keeps only the last value in sops 3.11). Otherwise as two
