@@ -9,9 +9,9 @@
 #
 # Inputs come from shared/bench/gen.py (deterministic), generated once into target/bench-inputs.
 # Each case is timed for encrypt and decrypt with hyperfine (apt package; installed if missing
-# and apt works) or, failing that, a Python timer; medians are reported. Peak RSS comes from one
-# extra run under `/usr/bin/time -v` (apt package `time`). Decrypt times use the file sops
-# encrypted for both tools, so both read the very same bytes. While veil cannot yet encrypt or
+# and apt works) or, failing that, a Python timer; medians are reported. Peak RSS comes from the
+# warm-up run, which runs under `/usr/bin/time -v` (apt package `time`). Decrypt times use the
+# file sops encrypted for both tools, so both read the very same bytes. While veil cannot yet encrypt or
 # decrypt (the check below runs it on flat10 and asks sops to read the result), its cells print
 # "n/a". The machine is shared and noisy: quote the ratios, not the absolute times.
 set -euo pipefail
@@ -104,7 +104,7 @@ RESULTS="$REPO/target/bench-results/vs-sops-$(date -u +%Y%m%dT%H%M%SZ).json"
 export RESULTS
 
 python3 - <<'PY'
-import json, os, re, shutil, statistics, subprocess, sys, time
+import json, os, re, shlex, shutil, statistics, subprocess, sys, time
 
 SOPS, VEIL, INPUTS, WORK = (os.environ[k] for k in ("SOPS", "VEIL", "INPUTS", "WORK"))
 R = os.environ["RECIPIENT"]
@@ -123,35 +123,33 @@ def runs_for(seconds):
     if seconds < 3: return 5
     return 3
 
-def once(cmd):
+def once(cmd, with_rss=False):
+    """One run: (seconds, exit code, stderr, peak RSS in MB or None)."""
+    full = [gnu_time, "-v"] + cmd if (with_rss and gnu_time) else cmd
     t = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - t, p.returncode, p.stderr
+    p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    rss = None
+    if full is not cmd:
+        m = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+        rss = int(m.group(1)) / 1024 if m else None
+    return dt, p.returncode, p.stderr, rss
 
-def median_time(cmd):
-    first, rc, err = once(cmd)  # also the warm-up
+def measure_cmd(cmd):
+    """(median seconds, error or None, peak RSS MB). The first run is the warm-up; it runs
+    under /usr/bin/time -v for the peak RSS and picks the number of timed runs."""
+    first, rc, err, rss = once(cmd, with_rss=True)
     if rc != 0:
-        return None, f"exit {rc}: {err.decode(errors='replace').strip()[:200]}"
+        return None, f"exit {rc}: {err.decode(errors='replace').strip()[-200:]}", None
     n = runs_for(first)
     if hyperfine:
         out = os.path.join(WORK, "hf.json")
         subprocess.run([hyperfine, "-N", "--runs", str(n), "--export-json", out,
-                        "--style", "none", "--", " ".join(shlex_quote(c) for c in cmd)],
+                        "--style", "none", "--", " ".join(shlex.quote(c) for c in cmd)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return json.load(open(out))["results"][0]["median"], None
+        return json.load(open(out))["results"][0]["median"], None, rss
     ts = [once(cmd)[0] for _ in range(n)]
-    return statistics.median(ts), None
-
-def shlex_quote(s):
-    import shlex
-    return shlex.quote(s)
-
-def peak_rss_mb(cmd):
-    if not gnu_time:
-        return None
-    p = subprocess.run([gnu_time, "-v"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    m = re.search(rb"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    return int(m.group(1)) / 1024 if (m and p.returncode == 0) else None
+    return statistics.median(ts), None, rss
 
 def sops_reads(path):
     p = subprocess.run([SOPS, "decrypt", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -176,13 +174,11 @@ log("veil can encrypt:", veil_ok["encrypt"], "| veil can decrypt:", veil_ok["dec
 rows = []
 def measure(label, op, sops_cmd, veil_cmd, size=None, leaves=None):
     log(f"{label} {op}: sops")
-    s_t, s_err = median_time(sops_cmd)
-    s_rss = peak_rss_mb(sops_cmd) if s_t is not None else None
+    s_t, s_err, s_rss = measure_cmd(sops_cmd)
     v_t = v_rss = v_err = None
     if veil_cmd is not None:
         log(f"{label} {op}: veil")
-        v_t, v_err = median_time(veil_cmd)
-        v_rss = peak_rss_mb(veil_cmd) if v_t is not None else None
+        v_t, v_err, v_rss = measure_cmd(veil_cmd)
     rows.append(dict(input=label, op=op, bytes=size, leaves=leaves, sops_s=s_t, veil_s=v_t,
                      sops_rss_mb=s_rss, veil_rss_mb=v_rss, sops_error=s_err, veil_error=v_err,
                      veil_available=veil_cmd is not None))
