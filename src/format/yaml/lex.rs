@@ -75,11 +75,15 @@ pub(crate) fn is_flow_indicator(c: u8) -> bool {
     matches!(c, b',' | b'[' | b']' | b'{' | b'}')
 }
 
-/// Start of the line holding `pos`.
+/// Start of the line holding `pos` (a byte order mark opening the file is not part of the
+/// first line, so columns and "only blanks before" checks ignore it).
 pub(crate) fn line_start(b: &[u8], pos: usize) -> usize {
     let mut i = pos.min(b.len());
     while i > 0 && b[i - 1] != b'\n' && b[i - 1] != b'\r' {
         i -= 1;
+    }
+    if i == 0 && pos >= 3 && b.starts_with(b"\xEF\xBB\xBF") {
+        return 3;
     }
     i
 }

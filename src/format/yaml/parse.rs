@@ -8,6 +8,7 @@
 //! comment's container decides its AAD. It must not quote plaintext values in errors, and must
 //! never panic, whatever the input.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -84,10 +85,16 @@ pub(crate) struct Coll<T> {
     /// End of its last token (flow: after the closing bracket), comments it holds included.
     pub end: usize,
     pub closed: bool,
+    /// A map has seen its first key (its indent is that key's column).
+    pub keyed: bool,
 }
 
 pub(crate) enum MapItem {
-    Entry { key: String, value: NodeId },
+    Entry {
+        key: String,
+        key_start: usize,
+        value: NodeId,
+    },
     Comment(u32),
 }
 
@@ -138,6 +145,8 @@ pub(crate) struct Indexed {
     pub leaf_range: Vec<(u32, u32)>,
     /// The expanded (comment-free) copy behind each alias node.
     pub alias_values: HashMap<NodeId, Value>,
+    /// Keys and values may be moved out of the nodes into the tree (no alias needs them).
+    take: bool,
 }
 
 impl Indexed {
@@ -161,14 +170,8 @@ struct PendingKey {
 
 enum Frame {
     Doc,
-    Map {
-        id: NodeId,
-        key: Option<PendingKey>,
-        seen: HashMap<String, usize>,
-    },
-    Seq {
-        id: NodeId,
-    },
+    Map { id: NodeId, key: Option<PendingKey> },
+    Seq { id: NodeId },
 }
 
 struct Builder<'a> {
@@ -185,6 +188,7 @@ struct Builder<'a> {
     scanned: usize,
     last_end: [Option<(usize, Owner)>; 2],
     scratch: Vec<CommentSpan>,
+    has_alias: bool,
 }
 
 /// Parse YAML source into the span index and tree.
@@ -193,7 +197,7 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         src,
         b: src.as_bytes(),
         cm: CharMap::new(src),
-        nodes: Vec::new(),
+        nodes: Vec::with_capacity(src.len() / 16),
         comments: Vec::new(),
         frames: Vec::new(),
         pending: Vec::new(),
@@ -203,12 +207,14 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         scanned: 0,
         last_end: [None, None],
         scratch: Vec::new(),
+        has_alias: false,
     };
     bld.run()?;
     let Builder {
         nodes,
         comments,
         docs: doc_info,
+        has_alias,
         ..
     } = bld;
     if doc_info.is_empty() {
@@ -234,6 +240,7 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         meta: None,
         leaves: Vec::new(),
         alias_values: HashMap::new(),
+        take: !has_alias,
     };
     let mut budget = Budget {
         left: 4 * src.len() + 100_000,
@@ -283,21 +290,35 @@ impl Indexed {
             return Err(too_deep());
         }
         let first = self.leaves.len() as u32;
-        let v = match &self.nodes[id as usize] {
-            Node::Scalar(s) => match &s.value {
-                Some(v) => {
-                    let v = v.clone();
-                    self.leaves.push(Leaf::Scalar(id));
-                    Value::Scalar(v)
+        let take = self.take;
+        let v = match &mut self.nodes[id as usize] {
+            Node::Scalar(s) => {
+                let v = if take {
+                    s.value.take()
+                } else {
+                    s.value.clone()
+                };
+                match v {
+                    Some(v) => {
+                        self.leaves.push(Leaf::Scalar(id));
+                        Value::Scalar(v)
+                    }
+                    None => Value::Null,
                 }
-                None => Value::Null,
-            },
+            }
             Node::Map(m) => {
                 let items: Vec<(Option<String>, u32)> = m
                     .items
-                    .iter()
+                    .iter_mut()
                     .map(|it| match it {
-                        MapItem::Entry { key, value } => (Some(key.clone()), *value),
+                        MapItem::Entry { key, value, .. } => {
+                            let k = if take {
+                                std::mem::take(key)
+                            } else {
+                                key.clone()
+                            };
+                            (Some(k), *value)
+                        }
                         MapItem::Comment(c) => (None, *c),
                     })
                     .collect();
@@ -340,7 +361,8 @@ impl Indexed {
                 Value::List(out)
             }
             Node::Alias(a) => {
-                let v = self.copy_value(a.target, depth, budget)?;
+                let target = a.target;
+                let v = self.copy_value(target, depth, budget)?;
                 let mut n = 0usize;
                 walk_leaves(std::slice::from_ref(&v), |_, _, _| n += 1);
                 for _ in 0..n {
@@ -367,7 +389,7 @@ impl Indexed {
             Node::Map(m) => {
                 let mut out = Vec::with_capacity(m.items.len());
                 for it in &m.items {
-                    if let MapItem::Entry { key, value } = it {
+                    if let MapItem::Entry { key, value, .. } = it {
                         out.push(Item::Entry(
                             key.clone(),
                             self.copy_value(*value, depth + 1, budget)?,
@@ -397,7 +419,7 @@ enum Typed {
     BadTag,
 }
 
-fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
+fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
     let tag_name = tag.map(|t| format!("{}{}", t.handle, t.suffix));
     let core = tag_name
         .as_deref()
@@ -405,12 +427,12 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
     match (tag_name.as_deref(), core) {
         (None, _) => {
             if style != Style::Plain {
-                return Typed::Value(Some(Scalar::Str(value.to_string())));
+                return Typed::Value(Some(Scalar::Str(value.into_owned())));
             }
-            from_resolved(resolve_plain(value), value)
+            from_resolved(resolve_plain(&value), value)
         }
         (Some(_), Some("str")) | (Some(_), Some("merge")) => {
-            Typed::Value(Some(Scalar::Str(value.to_string())))
+            Typed::Value(Some(Scalar::Str(value.into_owned())))
         }
         (Some(_), Some("binary")) => {
             let clean: String = value.chars().filter(|c| !c.is_whitespace()).collect();
@@ -423,7 +445,7 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
             }
         }
         (Some(_), Some(kind @ ("int" | "float" | "bool" | "null" | "timestamp"))) => {
-            let r = resolve_plain(value);
+            let r = resolve_plain(&value);
             match (kind, r) {
                 ("int", Resolved::Int(i)) => Typed::Value(Some(Scalar::Int(i))),
                 ("int", Resolved::Uint) => Typed::Uint,
@@ -436,11 +458,11 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
             }
         }
         // Custom and other tags are dropped; the value is its text (sops does the same).
-        _ => Typed::Value(Some(Scalar::Str(value.to_string()))),
+        _ => Typed::Value(Some(Scalar::Str(value.into_owned()))),
     }
 }
 
-fn from_resolved(r: Resolved, text: &str) -> Typed {
+fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Typed {
     Typed::Value(match r {
         Resolved::Null => None,
         Resolved::Bool(b) => Some(Scalar::Bool(b)),
@@ -448,7 +470,7 @@ fn from_resolved(r: Resolved, text: &str) -> Typed {
         Resolved::Uint => return Typed::Uint,
         Resolved::Float(_, t) => Some(Scalar::Float(t)),
         Resolved::Time(t) => Some(Scalar::Time(t)),
-        Resolved::Str => Some(Scalar::Str(text.to_string())),
+        Resolved::Str => Some(Scalar::Str(text.into_owned())),
     })
 }
 
@@ -536,7 +558,7 @@ impl Builder<'_> {
                 }
                 Event::MappingEnd | Event::SequenceEnd => self.collection_end(start)?,
                 Event::Scalar(value, style, anchor, tag) => {
-                    self.scalar(&value, style_of(style), anchor, tag.as_deref(), start)?
+                    self.scalar(value, style_of(style), anchor, tag.as_deref(), start)?
                 }
                 Event::Alias(anchor) => self.alias(anchor, start)?,
             }
@@ -553,6 +575,7 @@ impl Builder<'_> {
             start,
             end: start,
             closed: false,
+            keyed: false,
         }));
         id
     }
@@ -708,37 +731,55 @@ impl Builder<'_> {
         matches!(self.frames.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    /// Record a key for the map on top of the frame stack.
+    /// Record a key for the map on top of the frame stack. (Duplicates are found when the
+    /// map closes, see [`Builder::check_duplicates`].)
     fn set_key(&mut self, key: String, start: usize, end: usize) -> Result<()> {
         let depth = self.frames.len();
-        let line = self.line(start);
-        let Some(Frame::Map {
-            id,
-            key: slot,
-            seen,
-        }) = self.frames.last_mut()
-        else {
+        let sops = depth == 2 && key == "sops";
+        if sops {
+            if let Some(first) = self.docs.last().and_then(|d| d.sops.as_ref()) {
+                return Err(duplicate_key(self.b, "sops", start, first.key_start));
+            }
+        }
+        let Some(Frame::Map { id, key: slot }) = self.frames.last_mut() else {
             return Ok(());
         };
         let id = *id;
-        if let Some(&first) = seen.get(&key) {
-            let first_line = lex::line_number(self.b, first);
-            return Err(input_error(format!(
-                "error unmarshalling input yaml: line {line}: mapping key \"{key}\" already defined at line {first_line}"
-            ))
-            .hint("remove or rename one of the duplicate keys"));
-        }
-        seen.insert(key.clone(), start);
-        let sops = depth == 2 && key == "sops";
         *slot = Some(PendingKey { key, sops, start });
         // A trailing comment on a key line belongs to this map (none for `sops:`, whose block is
         // metadata and is rewritten as a whole).
         self.note_end(end, if sops { Owner::Drop } else { Owner::Node(id) });
+        let col = start - lex::line_start(self.b, start);
         if let Some(Node::Map(m)) = self.nodes.get_mut(id as usize) {
-            if m.kind == CollKind::Block
-                && !m.items.iter().any(|i| matches!(i, MapItem::Entry { .. }))
-            {
-                m.indent = start - lex::line_start(self.b, start);
+            if m.kind == CollKind::Block && !m.keyed {
+                m.indent = col;
+            }
+            m.keyed = true;
+        }
+        Ok(())
+    }
+
+    /// go-yaml rejects a key defined twice in one map.
+    fn check_duplicates(&self, id: NodeId) -> Result<()> {
+        let Some(Node::Map(m)) = self.nodes.get(id as usize) else {
+            return Ok(());
+        };
+        let mut keys: Vec<(&str, usize)> = m
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                MapItem::Entry { key, key_start, .. } => Some((key.as_str(), *key_start)),
+                _ => None,
+            })
+            .collect();
+        if keys.len() < 2 {
+            return Ok(());
+        }
+        keys.sort_unstable();
+        for w in keys.windows(2) {
+            if w[0].0 == w[1].0 {
+                let (first, second) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+                return Err(duplicate_key(self.b, w[0].0, second, first));
             }
         }
         Ok(())
@@ -766,6 +807,7 @@ impl Builder<'_> {
                     } else if let Some(Node::Map(map)) = self.nodes.get_mut(m as usize) {
                         map.items.push(MapItem::Entry {
                             key: k.key,
+                            key_start: k.start,
                             value: id,
                         });
                     }
@@ -800,7 +842,24 @@ impl Builder<'_> {
             }
             Some(Frame::Seq { id }) => {
                 let id = *id;
-                self.pending_into(id);
+                if is_collection {
+                    // Comments indented past the `-` are inside the item that starts now.
+                    let indent = match &self.nodes[id as usize] {
+                        Node::Seq(s) if s.kind == CollKind::Block => s.indent,
+                        _ => usize::MAX,
+                    };
+                    let k = self
+                        .pending
+                        .iter()
+                        .take_while(|(_, col)| *col <= indent)
+                        .count();
+                    let take: Vec<(u32, usize)> = self.pending.drain(..k).collect();
+                    for (c, _) in take {
+                        self.push_comment(id, c);
+                    }
+                } else {
+                    self.pending_into(id);
+                }
             }
             _ => {}
         }
@@ -862,6 +921,7 @@ impl Builder<'_> {
                 start: node_start,
                 end: coll_end,
                 closed: false,
+                keyed: false,
             }));
         } else {
             self.nodes.push(Node::Seq(Coll {
@@ -871,6 +931,7 @@ impl Builder<'_> {
                 start: node_start,
                 end: coll_end,
                 closed: false,
+                keyed: false,
             }));
         }
         if anchor != 0 {
@@ -882,11 +943,7 @@ impl Builder<'_> {
             self.scanned = self.scanned.max(ns + 1);
         }
         self.frames.push(if is_map {
-            Frame::Map {
-                id,
-                key: None,
-                seen: HashMap::new(),
-            }
+            Frame::Map { id, key: None }
         } else {
             Frame::Seq { id }
         });
@@ -949,6 +1006,7 @@ impl Builder<'_> {
             }
             _ => {}
         }
+        self.check_duplicates(id)?;
         self.frames.pop();
         if kind != CollKind::Block {
             // A trailing comment after a flow collection goes into it when it is a map value,
@@ -965,7 +1023,7 @@ impl Builder<'_> {
 
     fn scalar(
         &mut self,
-        value: &str,
+        value: Cow<'_, str>,
         style: Style,
         anchor: usize,
         tag: Option<&Tag>,
@@ -975,7 +1033,7 @@ impl Builder<'_> {
         // Measure the token.
         let (props, tok_start, tok_end, block) = match style {
             Style::Literal | Style::Folded => {
-                let (p, l) = lex::block_layout(b, self.cursor, value).ok_or_else(|| {
+                let (p, l) = lex::block_layout(b, self.cursor, &value).ok_or_else(|| {
                     input_error(format!(
                         "could not locate the block scalar at line {}",
                         self.line(start)
@@ -1008,7 +1066,7 @@ impl Builder<'_> {
                     let end = match style {
                         Style::Single => lex::single_quoted_end(b, ns),
                         Style::Double => lex::double_quoted_end(b, ns),
-                        _ => lex::plain_end(b, ns, value),
+                        _ => lex::plain_end(b, ns, &value),
                     }
                     .ok_or_else(|| {
                         input_error(format!(
@@ -1114,6 +1172,7 @@ impl Builder<'_> {
         while end < b.len() && !lex::is_blank_or_break(b[end]) && !lex::is_flow_indicator(b[end]) {
             end += 1;
         }
+        self.has_alias = true;
         let Some(&target) = self.anchors.get(&anchor) else {
             return Err(input_error(format!(
                 "unknown anchor in the alias at line {}",
@@ -1173,4 +1232,13 @@ impl Builder<'_> {
         self.scanned = self.scanned.max(end);
         Ok(())
     }
+}
+
+fn duplicate_key(b: &[u8], key: &str, at: usize, first: usize) -> Error {
+    let line = lex::line_number(b, at);
+    let first_line = lex::line_number(b, first);
+    input_error(format!(
+        "error unmarshalling input yaml: line {line}: mapping key \"{key}\" already defined at line {first_line}"
+    ))
+    .hint("remove or rename one of the duplicate keys")
 }

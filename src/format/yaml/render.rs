@@ -15,7 +15,7 @@ use super::parse::{self, CollKind, Ctx, Indexed, Leaf, Node, NodeId, ScalarNode,
 use super::resolve::{resolve_plain, Resolved};
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
-use crate::tree::{parse_go_float, walk_leaves_mut, Item, Scalar, Value};
+use crate::tree::{parse_go_float, Item, Scalar, Value};
 
 struct Patch {
     start: usize,
@@ -677,7 +677,7 @@ fn flow_plain_value(v: &Value) -> String {
 }
 
 /// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
-fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
+pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
     let re = parse::parse(out).map_err(|e| {
         dump_error(format!(
             "the rendered yaml does not parse back ({})",
@@ -685,26 +685,13 @@ fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Resu
         ))
         .hint("this is a veil bug; please report it with the file's layout (not its values)")
     })?;
-    let mut expected = ix.docs.clone();
-    let mut bad = None;
-    walk_leaves_mut(&mut expected, |i, _, s| match edits.get(i) {
-        Some(Edit::Seal(t)) => {
-            *s = if s.is_comment() {
-                Scalar::Comment(t.clone())
-            } else {
-                Scalar::Str(t.clone())
-            };
-        }
-        Some(Edit::Open(v)) => *s = v.clone(),
-        Some(Edit::Keep) => {}
-        None => bad = Some(i),
-    });
-    if bad.is_some() || expected.len() != re.docs.len() {
+    if ix.docs.len() != re.docs.len() {
         return Err(mismatch("the document count changed"));
     }
-    for (d, (a, b)) in expected.iter().zip(&re.docs).enumerate() {
+    let mut k = 0;
+    for (d, (a, b)) in ix.docs.iter().zip(&re.docs).enumerate() {
         let mut path = Vec::new();
-        if !value_eq(a, b, &mut path) {
+        if !edited_eq(a, b, edits, &mut k, &mut path) {
             return Err(mismatch(&format!(
                 "document {}, at {}",
                 d + 1,
@@ -728,11 +715,73 @@ fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Resu
     Ok(())
 }
 
-fn show_path(p: &[String]) -> String {
+/// Does `got` equal `orig` with the edits applied (leaves numbered from `k` in walk order)?
+fn edited_eq<'a>(
+    orig: &'a Value,
+    got: &Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+) -> bool {
+    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| -> bool {
+        let e = edits.get(*k);
+        *k += 1;
+        match e {
+            Some(Edit::Keep) => scalar_eq(o, g),
+            Some(Edit::Seal(t)) => match g {
+                Scalar::Comment(x) => o.is_comment() && x == t,
+                Scalar::Str(x) => !o.is_comment() && x == t,
+                _ => false,
+            },
+            Some(Edit::Open(v)) => scalar_eq(v, g),
+            None => false,
+        }
+    };
+    match (orig, got) {
+        (Value::Null, Value::Null) => true,
+        (Value::Scalar(o), Value::Scalar(g)) => leaf(o, g, k),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| edited_eq(p, q, edits, k, path))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for (p, q) in x.iter().zip(y) {
+                match (p, q) {
+                    (Item::Comment(c), Item::Comment(d)) => {
+                        if !leaf(c, d, k) {
+                            return false;
+                        }
+                    }
+                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
+                        if k1 != k2 {
+                            return false;
+                        }
+                        path.push(k1);
+                        if !edited_eq(v1, v2, edits, k, path) {
+                            return false;
+                        }
+                        path.pop();
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn show_path<S: AsRef<str>>(p: &[S]) -> String {
     if p.is_empty() {
         "the top level".into()
     } else {
-        format!("key '{}'", p.join(":"))
+        let parts: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
+        format!("key '{}'", parts.join(":"))
     }
 }
 
