@@ -283,7 +283,14 @@ pub(crate) struct BlockLayout {
 
 /// Find a block scalar's header scanning forward from `cursor` (the end of the previous token):
 /// skip blanks, comments, `-`/`?`/`:` indicators and properties. Then measure its content.
-pub(crate) fn block_layout(b: &[u8], cursor: usize, value: &str) -> Option<(Props, BlockLayout)> {
+/// `parent_indent` is the indentation of the block collection holding the scalar, which an
+/// explicit indentation indicator (`|2`) is relative to.
+pub(crate) fn block_layout(
+    b: &[u8],
+    cursor: usize,
+    value: &str,
+    parent_indent: Option<usize>,
+) -> Option<(Props, BlockLayout)> {
     let mut i = cursor;
     let mut props = Props {
         start: 0,
@@ -336,7 +343,10 @@ pub(crate) fn block_layout(b: &[u8], cursor: usize, value: &str) -> Option<(Prop
     let header_line_end = line_end(b, header_end);
     // Content lines: after the header line, until the first non-empty line indented less than
     // the content indentation.
-    let mut indent: Option<usize> = None;
+    let mut indent: Option<usize> = match (explicit, parent_indent) {
+        (Some(m), Some(p)) => Some(p + m),
+        _ => None,
+    };
     let mut pos = after_break(b, header_line_end);
     let mut content_end = header_line_end;
     let lead = value.trim_start_matches('\n');
@@ -492,15 +502,15 @@ mod tests {
     #[test]
     fn block_layouts() {
         let b = b"k: |-  # c\n  one\n\n  two\n\nz: 1\n";
-        let (_, l) = block_layout(b, 1, "one\n\ntwo").unwrap();
+        let (_, l) = block_layout(b, 1, "one\n\ntwo", Some(0)).unwrap();
         assert_eq!(&b[l.header_start..l.header_end], b"|-");
         assert_eq!(l.header_line_end, 10);
         assert_eq!(&b[l.value_end - 3..l.value_end], b"two");
         let b = b"k: |\nz: 1\n";
-        let (_, l) = block_layout(b, 1, "").unwrap();
+        let (_, l) = block_layout(b, 1, "", Some(0)).unwrap();
         assert_eq!(l.value_end, l.header_line_end);
         let b = b"- &x !!str >2\n    indented\n  more\n- next";
-        let (p, l) = block_layout(b, 0, "  indented\nmore\n").unwrap();
+        let (p, l) = block_layout(b, 0, "  indented\nmore\n", None).unwrap();
         assert!(p.anchor.is_some() && p.tag.is_some());
         assert_eq!(&b[l.value_end - 4..l.value_end], b"more");
     }

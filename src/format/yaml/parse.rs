@@ -1033,12 +1033,23 @@ impl Builder<'_> {
         // Measure the token.
         let (props, tok_start, tok_end, block) = match style {
             Style::Literal | Style::Folded => {
-                let (p, l) = lex::block_layout(b, self.cursor, &value).ok_or_else(|| {
-                    input_error(format!(
-                        "could not locate the block scalar at line {}",
-                        self.line(start)
-                    ))
-                })?;
+                let parent_indent = match self.frames.last() {
+                    Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => {
+                        match &self.nodes[*id as usize] {
+                            Node::Map(c) if c.kind == CollKind::Block => Some(c.indent),
+                            Node::Seq(c) if c.kind == CollKind::Block => Some(c.indent),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let (p, l) =
+                    lex::block_layout(b, self.cursor, &value, parent_indent).ok_or_else(|| {
+                        input_error(format!(
+                            "could not locate the block scalar at line {}",
+                            self.line(start)
+                        ))
+                    })?;
                 (p, l.header_start, l.header_end, Some(l))
             }
             _ => {
