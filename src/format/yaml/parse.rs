@@ -43,20 +43,23 @@ pub(crate) struct Ctx {
     /// An item of a sequence (not a map value).
     pub in_seq: bool,
     /// Indentation (bytes) of the block collection holding the node.
-    pub parent_indent: usize,
+    pub parent_indent: u32,
     /// For a block-sequence item whose `-` is the first thing on its line: the `-` offset.
-    pub dash: Option<usize>,
+    pub dash: Option<u32>,
 }
 
 pub(crate) struct ScalarNode {
     /// `None` for null.
     pub value: Option<Scalar>,
     pub style: Style,
-    pub props: Props,
+    /// Where its properties (`&anchor`, `!tag`) start, or `start` if it has none.
+    pub props_start: usize,
+    /// Its tag's byte range, if it has one.
+    pub tag: Option<(u32, u32)>,
     /// The token itself (for a block scalar: its header indicator, e.g. `|-`).
     pub start: usize,
     pub end: usize,
-    pub block: Option<BlockLayout>,
+    pub block: Option<Box<BlockLayout>>,
     pub ctx: Ctx,
 }
 
@@ -193,6 +196,9 @@ struct Builder<'a> {
 
 /// Parse YAML source into the span index and tree.
 pub(crate) fn parse(src: &str) -> Result<Indexed> {
+    if src.len() >= u32::MAX as usize {
+        return Err(input_error("the yaml file is larger than 4 GiB").hint("split the file"));
+    }
     let mut bld = Builder {
         src,
         b: src.as_bytes(),
@@ -664,7 +670,7 @@ impl Builder<'_> {
                 Node::Map(m) => Ctx {
                     in_flow: m.kind != CollKind::Block,
                     in_seq: false,
-                    parent_indent: m.indent,
+                    parent_indent: m.indent as u32,
                     dash: None,
                 },
                 _ => Ctx::default(),
@@ -681,14 +687,14 @@ impl Builder<'_> {
                             let d = i - 1;
                             let ls = lex::line_start(self.b, d);
                             if self.b[ls..d].iter().all(|&c| lex::is_ws(c)) {
-                                dash = Some(d);
+                                dash = Some(d as u32);
                             }
                         }
                     }
                     Ctx {
                         in_flow: s.kind != CollKind::Block,
                         in_seq: true,
-                        parent_indent: s.indent,
+                        parent_indent: s.indent as u32,
                         dash,
                     }
                 }
@@ -1144,10 +1150,11 @@ impl Builder<'_> {
         self.nodes.push(Node::Scalar(ScalarNode {
             value: v,
             style,
-            props,
+            props_start: props.start,
+            tag: props.tag.map(|(a, b)| (a as u32, b as u32)),
             start: tok_start,
             end: tok_end,
-            block,
+            block: block.map(Box::new),
             ctx,
         }));
         if anchor != 0 {

@@ -185,7 +185,7 @@ impl Renderer<'_> {
     /// Remove a tag (and the blanks after it on its line): sops drops tags, and `!!int` in
     /// front of an `ENC[…]` string would not read back.
     fn drop_tag(&mut self, s: &ScalarNode) {
-        if let Some((ts, te)) = s.props.tag {
+        if let Some((ts, te)) = s.tag.map(|(a, b)| (a as usize, b as usize)) {
             let mut e = te;
             while e < s.start && lex::is_ws(self.b[e]) {
                 e += 1;
@@ -199,7 +199,7 @@ impl Renderer<'_> {
         self.drop_tag(s);
         let start = s.start;
         // The byte that will precede the new text once the tag is gone.
-        let before = match s.props.tag {
+        let before = match s.tag.map(|(a, b)| (a as usize, b as usize)) {
             Some((ts, te)) if ts > 0 && self.b[te..start].iter().all(|&c| lex::is_ws(c)) => {
                 Some(self.b[ts - 1])
             }
@@ -211,7 +211,7 @@ impl Renderer<'_> {
                 text.insert(0, ' ');
             }
         }
-        match s.block {
+        match s.block.as_deref() {
             Some(l) => {
                 self.push(l.header_start, l.header_end, text);
                 if l.value_end > l.header_line_end {
@@ -237,7 +237,12 @@ impl Renderer<'_> {
 
     /// `- ENC[…,type:comment]` opened: the list element becomes a comment line again.
     fn list_comment(&mut self, s: &ScalarNode, text: &str, leaf: usize) -> Result<()> {
-        let Some(dash) = s.ctx.dash.filter(|_| s.ctx.in_seq && !s.ctx.in_flow) else {
+        let Some(dash) = s
+            .ctx
+            .dash
+            .map(|d| d as usize)
+            .filter(|_| s.ctx.in_seq && !s.ctx.in_flow)
+        else {
             return Err(dump_error(format!(
                 "leaf {leaf} (line {}) is a comment but is not a block list element",
                 self.line(s.start)
@@ -249,7 +254,7 @@ impl Renderer<'_> {
                 self.line(s.start)
             )));
         }
-        let end = s.block.map_or(s.end, |l| l.value_end);
+        let end = s.block.as_ref().map_or(s.end, |l| l.value_end);
         self.push(dash, end, format!("#{text}"));
         Ok(())
     }
@@ -285,7 +290,7 @@ impl Renderer<'_> {
         if let Some((header, body)) = self.literal(s, text) {
             // Header where the token was, content lines after the token's line.
             self.drop_tag(s);
-            match s.block {
+            match s.block.as_deref() {
                 Some(l) => {
                     self.push(l.header_start, l.header_end, header);
                     self.push(l.header_line_end, l.value_end.max(l.header_line_end), body);
@@ -312,7 +317,7 @@ impl Renderer<'_> {
         if !analyze(text).block {
             return None;
         }
-        let line_end = match s.block {
+        let line_end = match s.block.as_deref() {
             Some(l) => l.value_end.max(l.header_line_end),
             None => lex::line_end(self.b, s.end),
         };
@@ -328,12 +333,12 @@ impl Renderer<'_> {
             }
         }
         let indent = if s.ctx.in_seq {
-            match s.ctx.dash {
+            match s.ctx.dash.map(|d| d as usize) {
                 Some(d) => d - lex::line_start(self.b, d) + 2,
                 None => return None,
             }
         } else {
-            s.ctx.parent_indent + self.unit
+            s.ctx.parent_indent as usize + self.unit
         };
         let header = literal_header(text, 0);
         let mut body = String::new();
@@ -508,7 +513,7 @@ fn truncate_nl(s: &mut String) {
 /// Where a node's text starts (its properties included).
 fn node_start(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.props.start.min(s.start),
+        Node::Scalar(s) => s.props_start.min(s.start),
         Node::Map(m) => m.start,
         Node::Seq(s) => s.start,
         Node::Alias(a) => a.start,
@@ -518,7 +523,10 @@ fn node_start(ix: &Indexed, id: NodeId) -> usize {
 /// Where a node's text ends, comments it holds included.
 fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.block.map_or(s.end, |l| l.value_end.max(l.header_end)),
+        Node::Scalar(s) => s
+            .block
+            .as_ref()
+            .map_or(s.end, |l| l.value_end.max(l.header_end)),
         Node::Map(m) => m.end,
         Node::Seq(s) => s.end,
         Node::Alias(a) => a.end,
@@ -529,15 +537,30 @@ fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
 /// a flow collection, plain otherwise (block scalars collapse to one plain line).
 fn seal_text(token: &str, style: Style, in_flow: bool) -> String {
     let mut out = String::with_capacity(token.len() + 2);
-    let a = analyze(token);
-    let plain_ok = a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty();
+    // The common case, an `ENC[…]` token of base64 fields, is a safe plain scalar.
+    let simple = token.starts_with("ENC[")
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"[],:+/=_".contains(&c))
+        && !token.contains(":,")
+        && !token.ends_with(':');
+    let plain_ok = simple || {
+        let a = analyze(token);
+        a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
+    };
+    let a = analyze_if_quoted(token, style);
     match style {
-        Style::Single if a.single => write_single(&mut out, token),
+        Style::Single if a => write_single(&mut out, token),
         Style::Single | Style::Double => write_double(&mut out, token, false),
         _ if in_flow || !plain_ok => write_double(&mut out, token, false),
         _ => out.push_str(token),
     }
     out
+}
+
+/// Whether a token can keep single quotes (only asked when the original was single-quoted).
+fn analyze_if_quoted(token: &str, style: Style) -> bool {
+    style == Style::Single && analyze(token).single
 }
 
 /// A one-line string in natural YAML: plain when it reads back as the same string, otherwise
