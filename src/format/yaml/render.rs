@@ -367,7 +367,18 @@ impl Renderer<'_> {
             return Ok(());
         };
         let mut k = 0;
-        let text = flow_value(v, edits, &mut k, al.ctx)?;
+        let text = match (v, edits.first()) {
+            // An alias of a scalar, outside flow context: written like that scalar's edit.
+            (Value::Scalar(orig), Some(e)) if !al.ctx.in_flow => match e {
+                Edit::Seal(t) => seal_text(t, Style::Plain, false),
+                Edit::Open(Scalar::Comment(_)) => {
+                    return Err(dump_error("a comment cannot replace a value behind an alias"))
+                }
+                Edit::Open(o) => block_scalar_text(o),
+                Edit::Keep => block_scalar_text(orig),
+            },
+            _ => flow_value(v, edits, &mut k, al.ctx)?,
+        };
         let (start, end) = (al.start, al.end);
         self.push(start, end, text);
         Ok(())
@@ -650,6 +661,11 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
         }
     }
     Ok(out)
+}
+
+/// A scalar on one line in block context.
+fn block_scalar_text(s: &Scalar) -> String {
+    flow_scalar(s, false)
 }
 
 fn flow_scalar(s: &Scalar, in_flow: bool) -> String {

@@ -586,3 +586,55 @@ fn verification_rejects_output_that_reads_back_differently() {
     assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
     assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
 }
+
+#[test]
+fn sealing_odd_scalars_gives_one_plain_line() {
+    let src = "a: !!str\nb: multi\n  line plain\nc: \"multi\n  line quoted\"\nd: >\n  folded\n  text\n\ne: {x: [p, {y: q}]}\n&k key: &v val\nf: *v\n";
+    let d = doc(src);
+    let l = leaves(&d);
+    let out = render(&d, &seal_all(&d), None);
+    let t = |i: usize| token(i, &l[i].1);
+    let expect = format!(
+        "a: {}\nb: {}\nc: \"{}\"\nd: {}\n\ne: {{x: [\"{}\", {{y: \"{}\"}}]}}\n&k key: &v {}\nf: {}\n",
+        t(0),
+        t(1),
+        t(2),
+        t(3),
+        t(4),
+        t(5),
+        t(6),
+        t(7)
+    );
+    assert_eq!(out, expect);
+    // Only the anchored value sealed: the alias keeps its old value.
+    let mut edits = keep_all(&d);
+    edits[6] = Edit::Seal("ENC[t]".into());
+    let out = render(&d, &edits, None);
+    assert!(out.ends_with("&k key: &v ENC[t]\nf: val\n"), "{out}");
+    // Opening the folded text gives a literal block.
+    let d2 = doc(&render(&d, &seal_all(&d), None));
+    let opens: Vec<Edit> = l.iter().map(|(_, s)| Edit::Open(s.clone())).collect();
+    let back = render(&d2, &opens, None);
+    assert!(back.contains("d: |\n    folded text\n"), "{back}");
+    assert!(back.starts_with("a: \"\"\nb: multi line plain\nc: \"multi line quoted\"\n"), "{back}");
+}
+
+#[test]
+fn four_space_files_and_tabs_in_values() {
+    let src = "top:\n    mid:\n        - a\n        - b: \"t\\tab\"\n    list:\n    -   x\n";
+    let d = doc(src);
+    assert_eq!(render(&d, &keep_all(&d), None), src);
+    assert_eq!(render::detect_unit(&d.ix), 4);
+    let sealed = render(&d, &seal_all(&d), None);
+    let d2 = doc(&sealed);
+    let opens: Vec<Edit> = leaves(&d).into_iter().map(|(_, s)| Edit::Open(s)).collect();
+    assert_eq!(render(&d2, &opens, None), src);
+}
+
+#[test]
+fn scalar_and_alias_roots_are_rejected() {
+    assert_eq!(err_code("--- |\n  text\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("a: 1\n--- 5\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("a: 1\n---\n- x\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("? [a]\n: b\n"), Code::ErrorEncryptingTree);
+}
