@@ -755,7 +755,17 @@ impl Builder<'_> {
         // A trailing comment on a key line belongs to this map (none for `sops:`, whose block is
         // metadata and is rewritten as a whole).
         self.note_end(end, if sops { Owner::Drop } else { Owner::Node(id) });
-        let col = start - lex::line_start(self.b, start);
+        // A complex key (`? key`) puts the map's column at its `?`.
+        let mut at = start;
+        while at > 0 && lex::is_ws(self.b[at - 1]) {
+            at -= 1;
+        }
+        let key_col_pos = if at > 0 && self.b[at - 1] == b'?' {
+            at - 1
+        } else {
+            start
+        };
+        let col = key_col_pos - lex::line_start(self.b, key_col_pos);
         if let Some(Node::Map(m)) = self.nodes.get_mut(id as usize) {
             if m.kind == CollKind::Block && !m.keyed {
                 m.indent = col;

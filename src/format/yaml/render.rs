@@ -372,7 +372,9 @@ impl Renderer<'_> {
             (Value::Scalar(orig), Some(e)) if !al.ctx.in_flow => match e {
                 Edit::Seal(t) => seal_text(t, Style::Plain, false),
                 Edit::Open(Scalar::Comment(_)) => {
-                    return Err(dump_error("a comment cannot replace a value behind an alias"))
+                    return Err(dump_error(
+                        "a comment cannot replace a value behind an alias",
+                    ))
                 }
                 Edit::Open(o) => block_scalar_text(o),
                 Edit::Keep => block_scalar_text(orig),

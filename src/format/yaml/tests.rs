@@ -616,7 +616,10 @@ fn sealing_odd_scalars_gives_one_plain_line() {
     let opens: Vec<Edit> = l.iter().map(|(_, s)| Edit::Open(s.clone())).collect();
     let back = render(&d2, &opens, None);
     assert!(back.contains("d: |\n    folded text\n"), "{back}");
-    assert!(back.starts_with("a: \"\"\nb: multi line plain\nc: \"multi line quoted\"\n"), "{back}");
+    assert!(
+        back.starts_with("a: \"\"\nb: multi line plain\nc: \"multi line quoted\"\n"),
+        "{back}"
+    );
 }
 
 #[test]
