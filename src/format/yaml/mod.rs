@@ -22,12 +22,22 @@
 //! Rendering choices:
 //! - a sealed value keeps its quoting (`'…'` and `"…"` stay quoted, so opening it restores the
 //!   original bytes); plain and block scalars become one plain line; inside flow collections
-//!   tokens are double-quoted;
+//!   tokens are double-quoted; a tag in front of an edited value is dropped (sops drops tags);
 //! - an opened string is plain when that reads back as the same string, else quoted in the
-//!   style of the token it replaces (or single, then double quotes); a multi-line string becomes
-//!   a `|` literal block (indented one unit deeper than its map, or two columns past its `-`)
-//!   when the place allows it, else a double-quoted string with `\n` escapes;
-//! - an alias whose copy (or anchor) is edited becomes a flow collection of the edited copy.
+//!   style of the token it replaces (or single, then double quotes); a multi-line string that
+//!   replaces a plain token becomes a `|` literal block (indented one unit deeper than its map,
+//!   or two columns past its `-`) when the place allows it, else a double-quoted string with
+//!   `\n` escapes; other types are written plain (`.0` added to floats that would read as ints);
+//! - an alias whose copy (or anchor) is edited becomes the edited copy: in place for a scalar,
+//!   as a flow collection (`{a: "ENC[…]"}`) for a map or list;
+//! - the `sops:` block goes at the end of every document (or where it already is), in
+//!   go-yaml's layout with the file's indentation unit and line breaks; a `{…}` top-level map
+//!   gets a flow `sops: {…}` entry instead.
+//!
+//! Known limits: saphyr (the parser underneath) rejects a multi-line flow collection whose
+//! closing bracket sits in column 0 right after a quoted scalar, so such a file (or its sealed
+//! form) is refused rather than misread; a `- ENC[…,type:comment]` element can only become a
+//! comment line again when its `-` starts the line.
 
 mod emit;
 mod lex;

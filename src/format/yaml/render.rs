@@ -314,6 +314,10 @@ impl Renderer<'_> {
         if !text.contains('\n') || s.ctx.in_flow || text.starts_with([' ', '\n']) {
             return None;
         }
+        if matches!(s.style, Style::Double | Style::Single) {
+            // A quoted token stays quoted (a sealed `"a\nb"` opens as it was written).
+            return None;
+        }
         if !analyze(text).block {
             return None;
         }

@@ -122,7 +122,7 @@ fn seal_reads_back_as_tokens_and_open_restores() {
 
 #[test]
 fn seal_then_open_restores_plain_and_quoted_lines_exactly() {
-    let src = "# c\na: plain\nb: 'single'\nc: \"double\"\nd: 12\ne: 1.5\nf: true\ng: 2024-01-01T00:00:00Z\nl:\n    - x # t\n    - \"y\"\nm: {k: v, n: 3}\n";
+    let src = "# c\na: plain\nb: 'single'\nc: \"double\"\nml: \"two\\nlines\\t\"\nd: 12\ne: 1.5\nf: true\ng: 2024-01-01T00:00:00Z\nl:\n    - x # t\n    - \"y\"\nm: {k: v, n: 3}\n";
     let d = doc(src);
     let orig = leaves(&d);
     let sealed = render(&d, &seal_all(&d), None);
