@@ -4,9 +4,9 @@
 //! sops reads YAML through go-yaml v3 and re-emits the whole file; veil must type values the
 //! same way (so `ENC[…]` types and the MAC agree) and assign comments to the same maps and lists
 //! (so their AAD agrees), while keeping the file's own layout. The work is split:
-//! [`resolve`] types scalars like go-yaml, [`lex`] measures tokens exactly, [`parse`] builds the
-//! tree and span index, [`render`] splices edits and checks the result by re-parsing it, and
-//! [`emit`] writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
+//! `resolve` types scalars like go-yaml, `lex` measures tokens exactly, `parse` builds the
+//! tree and span index, `render` splices edits and checks the result by re-parsing it, and
+//! `emit` writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
 //! quotes a value.
 //!
 //! Comment placement (the container decides a comment's AAD):
