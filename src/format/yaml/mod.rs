@@ -36,8 +36,8 @@
 //!
 //! Known limits: saphyr (the parser underneath) rejects a multi-line flow collection whose
 //! closing bracket sits in column 0 right after a quoted scalar, so such a file (or its sealed
-//! form) is refused rather than misread; a `- ENC[…,type:comment]` element can only become a
-//! comment line again when its `-` starts the line.
+//! form) is refused rather than misread; an `ENC[…,type:comment]` element of a flow list
+//! (`[…]`) cannot become a comment again, and opening it is an error.
 
 mod emit;
 mod lex;

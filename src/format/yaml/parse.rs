@@ -44,7 +44,8 @@ pub(crate) struct Ctx {
     pub in_seq: bool,
     /// Indentation (bytes) of the block collection holding the node.
     pub parent_indent: u32,
-    /// For a block-sequence item whose `-` is the first thing on its line: the `-` offset.
+    /// For a block-sequence item whose `-` starts its line (or follows only other `-`s): the
+    /// `-` offset.
     pub dash: Option<u32>,
 }
 
@@ -686,7 +687,9 @@ impl Builder<'_> {
                         if i > 0 && self.b[i - 1] == b'-' {
                             let d = i - 1;
                             let ls = lex::line_start(self.b, d);
-                            if self.b[ls..d].iter().all(|&c| lex::is_ws(c)) {
+                            // The `-` starts its line, or follows other `-`s of compact
+                            // nested lists (`- - x`).
+                            if self.b[ls..d].iter().all(|&c| lex::is_ws(c) || c == b'-') {
                                 dash = Some(d as u32);
                             }
                         }

@@ -255,7 +255,21 @@ impl Renderer<'_> {
             )));
         }
         let end = s.block.as_ref().map_or(s.end, |l| l.value_end);
-        self.push(dash, end, format!("#{text}"));
+        let ls = lex::line_start(self.b, dash);
+        if self.b[ls..dash].iter().all(|&c| lex::is_ws(c)) {
+            self.push(dash, end, format!("#{text}"));
+        } else {
+            // `- - ENC[…]`: the comment moves to its own line, in the inner list's column.
+            let mut start = dash;
+            while start > ls && lex::is_ws(self.b[start - 1]) {
+                start -= 1;
+            }
+            let mut line = String::from(self.nl);
+            emit::push_spaces(&mut line, dash - ls);
+            line.push('#');
+            line.push_str(text);
+            self.push(start, end, line);
+        }
         Ok(())
     }
 

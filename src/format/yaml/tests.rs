@@ -641,3 +641,18 @@ fn scalar_and_alias_roots_are_rejected() {
     assert_eq!(err_code("a: 1\n---\n- x\n"), Code::CouldNotReadInputFile);
     assert_eq!(err_code("? [a]\n: b\n"), Code::ErrorEncryptingTree);
 }
+
+#[test]
+fn first_comment_of_a_compact_nested_list_opens_on_its_own_line() {
+    let src = "a:\n- - ENC[AES256_GCM,data:x,iv:y,tag:z,type:comment]\n  - y\n- z\n";
+    let d = doc(src);
+    let edits = vec![
+        Edit::Open(Scalar::Comment(" c".into())),
+        Edit::Keep,
+        Edit::Keep,
+    ];
+    let out = render(&d, &edits, None);
+    assert_eq!(out, "a:\n-\n  # c\n  - y\n- z\n");
+    let l = leaves(&doc(&out));
+    assert_eq!(l[0], ("a:".to_string(), Scalar::Comment(" c".into())));
+}
