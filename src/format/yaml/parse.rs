@@ -638,13 +638,13 @@ impl Builder<'_> {
         match self.nodes.get_mut(n as usize) {
             Some(Node::Map(m)) => {
                 m.items.push(MapItem::Comment(c));
-                if m.closed {
+                if m.closed && m.kind == CollKind::Block {
                     m.end = m.end.max(cend);
                 }
             }
             Some(Node::Seq(s)) => {
                 s.items.push(SeqItem::Comment(c));
-                if s.closed {
+                if s.closed && s.kind == CollKind::Block {
                     s.end = s.end.max(cend);
                 }
             }
