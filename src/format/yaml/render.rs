@@ -617,7 +617,18 @@ fn str_text(t: &str, style: Style, in_flow: bool) -> String {
             _ => {}
         }
     }
-    let plain_ok = resolves_str && if in_flow { a.flow_plain } else { a.block_plain };
+    // Inside flow collections only plain text of words is written plain: parsers disagree
+    // about indicators there (saphyr rejects `[~ -]`).
+    let flow_words = || {
+        t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | '/' | '@' | '+'))
+    };
+    let plain_ok = resolves_str
+        && if in_flow {
+            a.flow_plain && flow_words()
+        } else {
+            a.block_plain
+        };
     if plain_ok {
         out.push_str(t);
     } else if resolves_str && a.single && !a.multiline {
