@@ -61,10 +61,19 @@ seqs:
     m: n
 empty: # on empty
 tail: x
+seq_after:
+# at zero
+- x
+-   # odd indent
+    y
+flowml: [a, # inside flow
+  b]
 # final comment
 ";
 
-const MULTI: &str = "# doc one
+const MULTI: &str = "# before the first marker
+---
+# doc one
 a: 1
 list:
     - x
