@@ -197,6 +197,23 @@ struct Builder<'a> {
 
 /// Parse YAML source into the span index and tree.
 pub(crate) fn parse(src: &str) -> Result<Indexed> {
+    let mut ix = index(src)?;
+    let mut budget = Budget::for_source(src);
+    let mut docs = Vec::with_capacity(ix.doc_info.len());
+    for d in 0..ix.doc_info.len() {
+        let v = match ix.doc_info[d].root {
+            Some(r) => ix.build_value(r, 0, &mut budget)?,
+            None => Value::Map(Vec::new()),
+        };
+        docs.push(v);
+    }
+    ix.docs = docs;
+    ix.meta = ix.meta_value(&mut budget)?;
+    Ok(ix)
+}
+
+/// Parse into the span index only (no tree): what verification needs.
+pub(crate) fn index(src: &str) -> Result<Indexed> {
     if src.len() >= u32::MAX as usize {
         return Err(input_error("the yaml file is larger than 4 GiB").hint("split the file"));
     }
@@ -237,7 +254,7 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         )
         .hint("add at least one key, e.g. `key: value`"));
     }
-    let mut ix = Indexed {
+    Ok(Indexed {
         src: src.to_string(),
         leaf_range: vec![(0, 0); nodes.len()],
         nodes,
@@ -248,34 +265,21 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         leaves: Vec::new(),
         alias_values: HashMap::new(),
         take: !has_alias,
-    };
-    let mut budget = Budget {
-        left: 4 * src.len() + 100_000,
-    };
-    let mut docs = Vec::with_capacity(ix.doc_info.len());
-    let mut meta = None;
-    for d in 0..ix.doc_info.len() {
-        let v = match ix.doc_info[d].root {
-            Some(r) => ix.build_value(r, 0, &mut budget)?,
-            None => Value::Map(Vec::new()),
-        };
-        docs.push(v);
-        if meta.is_none() {
-            if let Some(s) = &ix.doc_info[d].sops {
-                meta = Some(ix.copy_value(s.value, 0, &mut budget)?);
-            }
-        }
-    }
-    ix.docs = docs;
-    ix.meta = meta;
-    Ok(ix)
+    })
 }
 
-struct Budget {
+/// A bound on how many values alias expansion may produce.
+pub(crate) struct Budget {
     left: usize,
 }
 
 impl Budget {
+    pub(crate) fn for_source(src: &str) -> Budget {
+        Budget {
+            left: 4 * src.len() + 100_000,
+        }
+    }
+
     fn take(&mut self) -> Result<()> {
         if self.left == 0 {
             return Err(input_error("yaml aliases expand to too many values")
@@ -291,6 +295,14 @@ fn too_deep() -> Error {
 }
 
 impl Indexed {
+    /// The first document's `sops` metadata as a tree.
+    pub(crate) fn meta_value(&self, budget: &mut Budget) -> Result<Option<Value>> {
+        match self.doc_info.iter().find_map(|d| d.sops.as_ref()) {
+            Some(s) => Ok(Some(self.copy_value(s.value, 0, budget)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Build the tree of one node, recording leaves in walk order.
     fn build_value(&mut self, id: NodeId, depth: usize, budget: &mut Budget) -> Result<Value> {
         if depth > MAX_DEPTH {
@@ -386,7 +398,12 @@ impl Indexed {
     }
 
     /// The value behind a node as an alias sees it: comments left out, aliases expanded.
-    fn copy_value(&self, id: NodeId, depth: usize, budget: &mut Budget) -> Result<Value> {
+    pub(crate) fn copy_value(
+        &self,
+        id: NodeId,
+        depth: usize,
+        budget: &mut Budget,
+    ) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(too_deep());
         }

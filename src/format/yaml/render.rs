@@ -748,20 +748,25 @@ fn flow_plain_value(v: &Value) -> String {
 
 /// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
 pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
-    let re = parse::parse(out).map_err(|e| {
+    let re = parse::index(out).map_err(|e| {
         dump_error(format!(
             "the rendered yaml does not parse back ({})",
             e.message
         ))
         .hint("this is a veil bug; please report it with the file's layout (not its values)")
     })?;
-    if ix.docs.len() != re.docs.len() {
+    if ix.docs.len() != re.doc_info.len() {
         return Err(mismatch("the document count changed"));
     }
+    let mut budget = parse::Budget::for_source(out);
     let mut k = 0;
-    for (d, (a, b)) in ix.docs.iter().zip(&re.docs).enumerate() {
+    for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
         let mut path = Vec::new();
-        if !edited_eq(a, b, edits, &mut k, &mut path) {
+        let same = match info.root {
+            Some(r) => arena_eq(&re, r, a, edits, &mut k, &mut path, &mut budget)?,
+            None => matches!(a, Value::Map(items) if items.is_empty()),
+        };
+        if !same {
             return Err(mismatch(&format!(
                 "document {}, at {}",
                 d + 1,
@@ -769,7 +774,11 @@ pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &s
             )));
         }
     }
-    match (meta, &re.meta) {
+    if k != edits.len() {
+        return Err(mismatch("the number of values changed"));
+    }
+    let re_meta = re.meta_value(&mut budget)?;
+    match (meta, &re_meta) {
         (None, None) => {}
         (Some(a), Some(b)) => {
             let mut path = Vec::new();
@@ -785,6 +794,96 @@ pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &s
     Ok(())
 }
 
+/// Compare one leaf of the re-parsed output with the original leaf and its edit.
+fn leaf_ok(o: &Scalar, g: &Scalar, edits: &[Edit], k: &mut usize) -> bool {
+    let e = edits.get(*k);
+    *k += 1;
+    match e {
+        Some(Edit::Keep) => scalar_eq(o, g),
+        Some(Edit::Seal(t)) => match g {
+            Scalar::Comment(x) => o.is_comment() && x == t,
+            Scalar::Str(x) => !o.is_comment() && x == t,
+            _ => false,
+        },
+        Some(Edit::Open(v)) => scalar_eq(v, g),
+        None => false,
+    }
+}
+
+/// Does the re-parsed node `id` equal `orig` with the edits applied? Walks the output's span
+/// index directly, in the order [`parse::parse`] numbers leaves.
+fn arena_eq<'a>(
+    re: &Indexed,
+    id: NodeId,
+    orig: &'a Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+    budget: &mut parse::Budget,
+) -> Result<bool> {
+    Ok(match (&re.nodes[id as usize], orig) {
+        (Node::Scalar(s), Value::Null) => s.value.is_none(),
+        (Node::Scalar(s), Value::Scalar(o)) => match &s.value {
+            Some(g) => leaf_ok(o, g, edits, k),
+            None => false,
+        },
+        (Node::Map(m), Value::Map(items)) => {
+            if m.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in m.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::MapItem::Comment(c), Item::Comment(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::MapItem::Entry { key, value, .. }, Item::Entry(k1, v1)) => {
+                        if key != k1 {
+                            return Ok(false);
+                        }
+                        path.push(k1);
+                        if !arena_eq(re, *value, v1, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                        path.pop();
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Seq(sq), Value::List(items)) => {
+            if sq.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in sq.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::SeqItem::Comment(c), Value::Scalar(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::SeqItem::Node(n), v) => {
+                        if !arena_eq(re, *n, v, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Alias(a), v) => {
+            let copy = re.copy_value(a.target, 0, budget)?;
+            edited_eq(v, &copy, edits, k, path)
+        }
+        _ => false,
+    })
+}
+
 /// Does `got` equal `orig` with the edits applied (leaves numbered from `k` in walk order)?
 fn edited_eq<'a>(
     orig: &'a Value,
@@ -793,20 +892,7 @@ fn edited_eq<'a>(
     k: &mut usize,
     path: &mut Vec<&'a str>,
 ) -> bool {
-    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| -> bool {
-        let e = edits.get(*k);
-        *k += 1;
-        match e {
-            Some(Edit::Keep) => scalar_eq(o, g),
-            Some(Edit::Seal(t)) => match g {
-                Scalar::Comment(x) => o.is_comment() && x == t,
-                Scalar::Str(x) => !o.is_comment() && x == t,
-                _ => false,
-            },
-            Some(Edit::Open(v)) => scalar_eq(v, g),
-            None => false,
-        }
-    };
+    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| leaf_ok(o, g, edits, k);
     match (orig, got) {
         (Value::Null, Value::Null) => true,
         (Value::Scalar(o), Value::Scalar(g)) => leaf(o, g, k),
