@@ -11,7 +11,7 @@ use super::emit::{
     self, analyze, literal_body, literal_header, typed_plain, write_double, write_single,
 };
 use super::lex;
-use super::parse::{self, CollKind, Ctx, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
+use super::parse::{self, CollKind, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
 use super::resolve::{resolve_plain, Resolved};
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
@@ -397,7 +397,7 @@ impl Renderer<'_> {
                 Edit::Open(o) => block_scalar_text(o),
                 Edit::Keep => block_scalar_text(orig),
             },
-            _ => flow_value(v, edits, &mut k, al.ctx)?,
+            _ => flow_value(v, edits, &mut k)?,
         };
         let (start, end) = (al.start, al.end);
         self.push(start, end, text);
@@ -641,7 +641,7 @@ fn str_text(t: &str, style: Style, in_flow: bool) -> String {
 
 /// A value written in flow style, for an alias replaced by its edited copy; `edits` are the
 /// copy's leaves in walk order.
-fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<String> {
+fn flow_value(v: &Value, edits: &[Edit], k: &mut usize) -> Result<String> {
     let mut out = String::new();
     match v {
         Value::Null => out.push_str("null"),
@@ -661,7 +661,6 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                 }
                 Edit::Open(o) => o,
             };
-            let _ = ctx;
             out.push_str(&flow_scalar(&s, true));
         }
         Value::List(items) => {
@@ -670,7 +669,7 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&flow_value(it, edits, k, ctx)?);
+                out.push_str(&flow_value(it, edits, k)?);
             }
             out.push(']');
         }
@@ -685,7 +684,7 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                     first = false;
                     out.push_str(&str_text(key, Style::Plain, true));
                     out.push_str(": ");
-                    out.push_str(&flow_value(val, edits, k, ctx)?);
+                    out.push_str(&flow_value(val, edits, k)?);
                 }
             }
             out.push('}');
