@@ -57,11 +57,15 @@ pub(crate) fn analyze(s: &str) -> Analysis {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_ws =
-            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break_char(chars[i + 1]);
+    let mut it = s.chars().peekable();
+    let mut i = 0usize;
+    while let Some(c) = it.next() {
+        let next = it.peek().copied();
+        let last = next.is_none();
+        let followed_by_ws = match next {
+            None => true,
+            Some(n) => matches!(n, ' ' | '\t') || is_break_char(n),
+        };
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -106,7 +110,7 @@ pub(crate) fn analyze(s: &str) -> Analysis {
             if i == 0 {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if prev_break {
@@ -119,7 +123,7 @@ pub(crate) fn analyze(s: &str) -> Analysis {
             if i == 0 {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if prev_space {
@@ -132,6 +136,7 @@ pub(crate) fn analyze(s: &str) -> Analysis {
             prev_break = false;
         }
         preceded_by_ws = matches!(c, ' ' | '\t') || is_break_char(c);
+        i += 1;
     }
     let mut a = Analysis {
         multiline: line_breaks,

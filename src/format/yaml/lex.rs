@@ -75,11 +75,15 @@ pub(crate) fn is_flow_indicator(c: u8) -> bool {
     matches!(c, b',' | b'[' | b']' | b'{' | b'}')
 }
 
-/// Start of the line holding `pos`.
+/// Start of the line holding `pos` (a byte order mark opening the file is not part of the
+/// first line, so columns and "only blanks before" checks ignore it).
 pub(crate) fn line_start(b: &[u8], pos: usize) -> usize {
     let mut i = pos.min(b.len());
     while i > 0 && b[i - 1] != b'\n' && b[i - 1] != b'\r' {
         i -= 1;
+    }
+    if i == 0 && pos >= 3 && b.starts_with(b"\xEF\xBB\xBF") {
+        return 3;
     }
     i
 }
@@ -279,7 +283,14 @@ pub(crate) struct BlockLayout {
 
 /// Find a block scalar's header scanning forward from `cursor` (the end of the previous token):
 /// skip blanks, comments, `-`/`?`/`:` indicators and properties. Then measure its content.
-pub(crate) fn block_layout(b: &[u8], cursor: usize, value: &str) -> Option<(Props, BlockLayout)> {
+/// `parent_indent` is the indentation of the block collection holding the scalar, which an
+/// explicit indentation indicator (`|2`) is relative to.
+pub(crate) fn block_layout(
+    b: &[u8],
+    cursor: usize,
+    value: &str,
+    parent_indent: Option<usize>,
+) -> Option<(Props, BlockLayout)> {
     let mut i = cursor;
     let mut props = Props {
         start: 0,
@@ -332,7 +343,10 @@ pub(crate) fn block_layout(b: &[u8], cursor: usize, value: &str) -> Option<(Prop
     let header_line_end = line_end(b, header_end);
     // Content lines: after the header line, until the first non-empty line indented less than
     // the content indentation.
-    let mut indent: Option<usize> = None;
+    let mut indent: Option<usize> = match (explicit, parent_indent) {
+        (Some(m), Some(p)) => Some(p + m),
+        _ => None,
+    };
     let mut pos = after_break(b, header_line_end);
     let mut content_end = header_line_end;
     let lead = value.trim_start_matches('\n');
@@ -488,15 +502,15 @@ mod tests {
     #[test]
     fn block_layouts() {
         let b = b"k: |-  # c\n  one\n\n  two\n\nz: 1\n";
-        let (_, l) = block_layout(b, 1, "one\n\ntwo").unwrap();
+        let (_, l) = block_layout(b, 1, "one\n\ntwo", Some(0)).unwrap();
         assert_eq!(&b[l.header_start..l.header_end], b"|-");
         assert_eq!(l.header_line_end, 10);
         assert_eq!(&b[l.value_end - 3..l.value_end], b"two");
         let b = b"k: |\nz: 1\n";
-        let (_, l) = block_layout(b, 1, "").unwrap();
+        let (_, l) = block_layout(b, 1, "", Some(0)).unwrap();
         assert_eq!(l.value_end, l.header_line_end);
         let b = b"- &x !!str >2\n    indented\n  more\n- next";
-        let (p, l) = block_layout(b, 0, "  indented\nmore\n").unwrap();
+        let (p, l) = block_layout(b, 0, "  indented\nmore\n", None).unwrap();
         assert!(p.anchor.is_some() && p.tag.is_some());
         assert_eq!(&b[l.value_end - 4..l.value_end], b"more");
     }

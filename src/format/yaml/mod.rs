@@ -4,9 +4,9 @@
 //! sops reads YAML through go-yaml v3 and re-emits the whole file; veil must type values the
 //! same way (so `ENC[…]` types and the MAC agree) and assign comments to the same maps and lists
 //! (so their AAD agrees), while keeping the file's own layout. The work is split:
-//! [`resolve`] types scalars like go-yaml, [`lex`] measures tokens exactly, [`parse`] builds the
-//! tree and span index, [`render`] splices edits and checks the result by re-parsing it, and
-//! [`emit`] writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
+//! `resolve` types scalars like go-yaml, `lex` measures tokens exactly, `parse` builds the
+//! tree and span index, `render` splices edits and checks the result by re-parsing it, and
+//! `emit` writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
 //! quotes a value.
 //!
 //! Comment placement (the container decides a comment's AAD):
@@ -22,12 +22,22 @@
 //! Rendering choices:
 //! - a sealed value keeps its quoting (`'…'` and `"…"` stay quoted, so opening it restores the
 //!   original bytes); plain and block scalars become one plain line; inside flow collections
-//!   tokens are double-quoted;
+//!   tokens are double-quoted; a tag in front of an edited value is dropped (sops drops tags);
 //! - an opened string is plain when that reads back as the same string, else quoted in the
-//!   style of the token it replaces (or single, then double quotes); a multi-line string becomes
-//!   a `|` literal block (indented one unit deeper than its map, or two columns past its `-`)
-//!   when the place allows it, else a double-quoted string with `\n` escapes;
-//! - an alias whose copy (or anchor) is edited becomes a flow collection of the edited copy.
+//!   style of the token it replaces (or single, then double quotes); a multi-line string that
+//!   replaces a plain token becomes a `|` literal block (indented one unit deeper than its map,
+//!   or two columns past its `-`) when the place allows it, else a double-quoted string with
+//!   `\n` escapes; other types are written plain (`.0` added to floats that would read as ints);
+//! - an alias whose copy (or anchor) is edited becomes the edited copy: in place for a scalar,
+//!   as a flow collection (`{a: "ENC[…]"}`) for a map or list;
+//! - the `sops:` block goes at the end of every document (or where it already is), in
+//!   go-yaml's layout with the file's indentation unit and line breaks; a `{…}` top-level map
+//!   gets a flow `sops: {…}` entry instead.
+//!
+//! Known limits: saphyr (the parser underneath) rejects a multi-line flow collection whose
+//! closing bracket sits in column 0 right after a quoted scalar, so such a file (or its sealed
+//! form) is refused rather than misread; an `ENC[…,type:comment]` element of a flow list
+//! (`[…]`) cannot become a comment again, and opening it is an error.
 
 mod emit;
 mod lex;

@@ -8,6 +8,7 @@
 //! comment's container decides its AAD. It must not quote plaintext values in errors, and must
 //! never panic, whatever the input.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -42,20 +43,24 @@ pub(crate) struct Ctx {
     /// An item of a sequence (not a map value).
     pub in_seq: bool,
     /// Indentation (bytes) of the block collection holding the node.
-    pub parent_indent: usize,
-    /// For a block-sequence item whose `-` is the first thing on its line: the `-` offset.
-    pub dash: Option<usize>,
+    pub parent_indent: u32,
+    /// For a block-sequence item whose `-` starts its line (or follows only other `-`s): the
+    /// `-` offset.
+    pub dash: Option<u32>,
 }
 
 pub(crate) struct ScalarNode {
     /// `None` for null.
     pub value: Option<Scalar>,
     pub style: Style,
-    pub props: Props,
+    /// Where its properties (`&anchor`, `!tag`) start, or `start` if it has none.
+    pub props_start: usize,
+    /// Its tag's byte range, if it has one.
+    pub tag: Option<(u32, u32)>,
     /// The token itself (for a block scalar: its header indicator, e.g. `|-`).
     pub start: usize,
     pub end: usize,
-    pub block: Option<BlockLayout>,
+    pub block: Option<Box<BlockLayout>>,
     pub ctx: Ctx,
 }
 
@@ -84,10 +89,16 @@ pub(crate) struct Coll<T> {
     /// End of its last token (flow: after the closing bracket), comments it holds included.
     pub end: usize,
     pub closed: bool,
+    /// A map has seen its first key (its indent is that key's column).
+    pub keyed: bool,
 }
 
 pub(crate) enum MapItem {
-    Entry { key: String, value: NodeId },
+    Entry {
+        key: String,
+        key_start: usize,
+        value: NodeId,
+    },
     Comment(u32),
 }
 
@@ -138,6 +149,8 @@ pub(crate) struct Indexed {
     pub leaf_range: Vec<(u32, u32)>,
     /// The expanded (comment-free) copy behind each alias node.
     pub alias_values: HashMap<NodeId, Value>,
+    /// Keys and values may be moved out of the nodes into the tree (no alias needs them).
+    take: bool,
 }
 
 impl Indexed {
@@ -161,14 +174,8 @@ struct PendingKey {
 
 enum Frame {
     Doc,
-    Map {
-        id: NodeId,
-        key: Option<PendingKey>,
-        seen: HashMap<String, usize>,
-    },
-    Seq {
-        id: NodeId,
-    },
+    Map { id: NodeId, key: Option<PendingKey> },
+    Seq { id: NodeId },
 }
 
 struct Builder<'a> {
@@ -185,15 +192,36 @@ struct Builder<'a> {
     scanned: usize,
     last_end: [Option<(usize, Owner)>; 2],
     scratch: Vec<CommentSpan>,
+    has_alias: bool,
 }
 
 /// Parse YAML source into the span index and tree.
 pub(crate) fn parse(src: &str) -> Result<Indexed> {
+    let mut ix = index(src)?;
+    let mut budget = Budget::for_source(src);
+    let mut docs = Vec::with_capacity(ix.doc_info.len());
+    for d in 0..ix.doc_info.len() {
+        let v = match ix.doc_info[d].root {
+            Some(r) => ix.build_value(r, 0, &mut budget)?,
+            None => Value::Map(Vec::new()),
+        };
+        docs.push(v);
+    }
+    ix.docs = docs;
+    ix.meta = ix.meta_value(&mut budget)?;
+    Ok(ix)
+}
+
+/// Parse into the span index only (no tree): what verification needs.
+pub(crate) fn index(src: &str) -> Result<Indexed> {
+    if src.len() >= u32::MAX as usize {
+        return Err(input_error("the yaml file is larger than 4 GiB").hint("split the file"));
+    }
     let mut bld = Builder {
         src,
         b: src.as_bytes(),
         cm: CharMap::new(src),
-        nodes: Vec::new(),
+        nodes: Vec::with_capacity(src.len() / 16),
         comments: Vec::new(),
         frames: Vec::new(),
         pending: Vec::new(),
@@ -203,12 +231,14 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         scanned: 0,
         last_end: [None, None],
         scratch: Vec::new(),
+        has_alias: false,
     };
     bld.run()?;
     let Builder {
         nodes,
         comments,
         docs: doc_info,
+        has_alias,
         ..
     } = bld;
     if doc_info.is_empty() {
@@ -224,7 +254,7 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         )
         .hint("add at least one key, e.g. `key: value`"));
     }
-    let mut ix = Indexed {
+    Ok(Indexed {
         src: src.to_string(),
         leaf_range: vec![(0, 0); nodes.len()],
         nodes,
@@ -234,34 +264,22 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
         meta: None,
         leaves: Vec::new(),
         alias_values: HashMap::new(),
-    };
-    let mut budget = Budget {
-        left: 4 * src.len() + 100_000,
-    };
-    let mut docs = Vec::with_capacity(ix.doc_info.len());
-    let mut meta = None;
-    for d in 0..ix.doc_info.len() {
-        let v = match ix.doc_info[d].root {
-            Some(r) => ix.build_value(r, 0, &mut budget)?,
-            None => Value::Map(Vec::new()),
-        };
-        docs.push(v);
-        if meta.is_none() {
-            if let Some(s) = &ix.doc_info[d].sops {
-                meta = Some(ix.copy_value(s.value, 0, &mut budget)?);
-            }
-        }
-    }
-    ix.docs = docs;
-    ix.meta = meta;
-    Ok(ix)
+        take: !has_alias,
+    })
 }
 
-struct Budget {
+/// A bound on how many values alias expansion may produce.
+pub(crate) struct Budget {
     left: usize,
 }
 
 impl Budget {
+    pub(crate) fn for_source(src: &str) -> Budget {
+        Budget {
+            left: 4 * src.len() + 100_000,
+        }
+    }
+
     fn take(&mut self) -> Result<()> {
         if self.left == 0 {
             return Err(input_error("yaml aliases expand to too many values")
@@ -277,27 +295,49 @@ fn too_deep() -> Error {
 }
 
 impl Indexed {
+    /// The first document's `sops` metadata as a tree.
+    pub(crate) fn meta_value(&self, budget: &mut Budget) -> Result<Option<Value>> {
+        match self.doc_info.iter().find_map(|d| d.sops.as_ref()) {
+            Some(s) => Ok(Some(self.copy_value(s.value, 0, budget)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Build the tree of one node, recording leaves in walk order.
     fn build_value(&mut self, id: NodeId, depth: usize, budget: &mut Budget) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(too_deep());
         }
         let first = self.leaves.len() as u32;
-        let v = match &self.nodes[id as usize] {
-            Node::Scalar(s) => match &s.value {
-                Some(v) => {
-                    let v = v.clone();
-                    self.leaves.push(Leaf::Scalar(id));
-                    Value::Scalar(v)
+        let take = self.take;
+        let v = match &mut self.nodes[id as usize] {
+            Node::Scalar(s) => {
+                let v = if take {
+                    s.value.take()
+                } else {
+                    s.value.clone()
+                };
+                match v {
+                    Some(v) => {
+                        self.leaves.push(Leaf::Scalar(id));
+                        Value::Scalar(v)
+                    }
+                    None => Value::Null,
                 }
-                None => Value::Null,
-            },
+            }
             Node::Map(m) => {
                 let items: Vec<(Option<String>, u32)> = m
                     .items
-                    .iter()
+                    .iter_mut()
                     .map(|it| match it {
-                        MapItem::Entry { key, value } => (Some(key.clone()), *value),
+                        MapItem::Entry { key, value, .. } => {
+                            let k = if take {
+                                std::mem::take(key)
+                            } else {
+                                key.clone()
+                            };
+                            (Some(k), *value)
+                        }
                         MapItem::Comment(c) => (None, *c),
                     })
                     .collect();
@@ -340,7 +380,8 @@ impl Indexed {
                 Value::List(out)
             }
             Node::Alias(a) => {
-                let v = self.copy_value(a.target, depth, budget)?;
+                let target = a.target;
+                let v = self.copy_value(target, depth, budget)?;
                 let mut n = 0usize;
                 walk_leaves(std::slice::from_ref(&v), |_, _, _| n += 1);
                 for _ in 0..n {
@@ -357,7 +398,12 @@ impl Indexed {
     }
 
     /// The value behind a node as an alias sees it: comments left out, aliases expanded.
-    fn copy_value(&self, id: NodeId, depth: usize, budget: &mut Budget) -> Result<Value> {
+    pub(crate) fn copy_value(
+        &self,
+        id: NodeId,
+        depth: usize,
+        budget: &mut Budget,
+    ) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(too_deep());
         }
@@ -367,7 +413,7 @@ impl Indexed {
             Node::Map(m) => {
                 let mut out = Vec::with_capacity(m.items.len());
                 for it in &m.items {
-                    if let MapItem::Entry { key, value } = it {
+                    if let MapItem::Entry { key, value, .. } = it {
                         out.push(Item::Entry(
                             key.clone(),
                             self.copy_value(*value, depth + 1, budget)?,
@@ -397,7 +443,7 @@ enum Typed {
     BadTag,
 }
 
-fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
+fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
     let tag_name = tag.map(|t| format!("{}{}", t.handle, t.suffix));
     let core = tag_name
         .as_deref()
@@ -405,12 +451,12 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
     match (tag_name.as_deref(), core) {
         (None, _) => {
             if style != Style::Plain {
-                return Typed::Value(Some(Scalar::Str(value.to_string())));
+                return Typed::Value(Some(Scalar::Str(value.into_owned())));
             }
-            from_resolved(resolve_plain(value), value)
+            from_resolved(resolve_plain(&value), value)
         }
         (Some(_), Some("str")) | (Some(_), Some("merge")) => {
-            Typed::Value(Some(Scalar::Str(value.to_string())))
+            Typed::Value(Some(Scalar::Str(value.into_owned())))
         }
         (Some(_), Some("binary")) => {
             let clean: String = value.chars().filter(|c| !c.is_whitespace()).collect();
@@ -423,7 +469,7 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
             }
         }
         (Some(_), Some(kind @ ("int" | "float" | "bool" | "null" | "timestamp"))) => {
-            let r = resolve_plain(value);
+            let r = resolve_plain(&value);
             match (kind, r) {
                 ("int", Resolved::Int(i)) => Typed::Value(Some(Scalar::Int(i))),
                 ("int", Resolved::Uint) => Typed::Uint,
@@ -436,11 +482,11 @@ fn type_scalar(value: &str, style: Style, tag: Option<&Tag>) -> Typed {
             }
         }
         // Custom and other tags are dropped; the value is its text (sops does the same).
-        _ => Typed::Value(Some(Scalar::Str(value.to_string()))),
+        _ => Typed::Value(Some(Scalar::Str(value.into_owned()))),
     }
 }
 
-fn from_resolved(r: Resolved, text: &str) -> Typed {
+fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Typed {
     Typed::Value(match r {
         Resolved::Null => None,
         Resolved::Bool(b) => Some(Scalar::Bool(b)),
@@ -448,7 +494,7 @@ fn from_resolved(r: Resolved, text: &str) -> Typed {
         Resolved::Uint => return Typed::Uint,
         Resolved::Float(_, t) => Some(Scalar::Float(t)),
         Resolved::Time(t) => Some(Scalar::Time(t)),
-        Resolved::Str => Some(Scalar::Str(text.to_string())),
+        Resolved::Str => Some(Scalar::Str(text.into_owned())),
     })
 }
 
@@ -536,7 +582,7 @@ impl Builder<'_> {
                 }
                 Event::MappingEnd | Event::SequenceEnd => self.collection_end(start)?,
                 Event::Scalar(value, style, anchor, tag) => {
-                    self.scalar(&value, style_of(style), anchor, tag.as_deref(), start)?
+                    self.scalar(value, style_of(style), anchor, tag.as_deref(), start)?
                 }
                 Event::Alias(anchor) => self.alias(anchor, start)?,
             }
@@ -553,6 +599,7 @@ impl Builder<'_> {
             start,
             end: start,
             closed: false,
+            keyed: false,
         }));
         id
     }
@@ -608,13 +655,13 @@ impl Builder<'_> {
         match self.nodes.get_mut(n as usize) {
             Some(Node::Map(m)) => {
                 m.items.push(MapItem::Comment(c));
-                if m.closed {
+                if m.closed && m.kind == CollKind::Block {
                     m.end = m.end.max(cend);
                 }
             }
             Some(Node::Seq(s)) => {
                 s.items.push(SeqItem::Comment(c));
-                if s.closed {
+                if s.closed && s.kind == CollKind::Block {
                     s.end = s.end.max(cend);
                 }
             }
@@ -641,7 +688,7 @@ impl Builder<'_> {
                 Node::Map(m) => Ctx {
                     in_flow: m.kind != CollKind::Block,
                     in_seq: false,
-                    parent_indent: m.indent,
+                    parent_indent: m.indent as u32,
                     dash: None,
                 },
                 _ => Ctx::default(),
@@ -657,15 +704,17 @@ impl Builder<'_> {
                         if i > 0 && self.b[i - 1] == b'-' {
                             let d = i - 1;
                             let ls = lex::line_start(self.b, d);
-                            if self.b[ls..d].iter().all(|&c| lex::is_ws(c)) {
-                                dash = Some(d);
+                            // The `-` starts its line, or follows other `-`s of compact
+                            // nested lists (`- - x`).
+                            if self.b[ls..d].iter().all(|&c| lex::is_ws(c) || c == b'-') {
+                                dash = Some(d as u32);
                             }
                         }
                     }
                     Ctx {
                         in_flow: s.kind != CollKind::Block,
                         in_seq: true,
-                        parent_indent: s.indent,
+                        parent_indent: s.indent as u32,
                         dash,
                     }
                 }
@@ -708,39 +757,65 @@ impl Builder<'_> {
         matches!(self.frames.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    /// Record a key for the map on top of the frame stack.
+    /// Record a key for the map on top of the frame stack. (Duplicates are found when the
+    /// map closes, see [`Builder::check_duplicates`].)
     fn set_key(&mut self, key: String, start: usize, end: usize) -> Result<()> {
         let depth = self.frames.len();
-        let Some(Frame::Map {
-            id,
-            key: slot,
-            seen,
-        }) = self.frames.last_mut()
-        else {
+        let sops = depth == 2 && key == "sops";
+        if sops {
+            if let Some(first) = self.docs.last().and_then(|d| d.sops.as_ref()) {
+                return Err(duplicate_key(self.b, "sops", start, first.key_start));
+            }
+        }
+        let Some(Frame::Map { id, key: slot }) = self.frames.last_mut() else {
             return Ok(());
         };
         let id = *id;
-        if let Some(&first) = seen.get(&key) {
-            // Line numbers are counted only on this error path: counting them for every key
-            // made parsing quadratic.
-            let line = lex::line_number(self.b, start);
-            let first_line = lex::line_number(self.b, first);
-            return Err(input_error(format!(
-                "error unmarshalling input yaml: line {line}: mapping key \"{key}\" already defined at line {first_line}"
-            ))
-            .hint("remove or rename one of the duplicate keys"));
-        }
-        seen.insert(key.clone(), start);
-        let sops = depth == 2 && key == "sops";
         *slot = Some(PendingKey { key, sops, start });
         // A trailing comment on a key line belongs to this map (none for `sops:`, whose block is
         // metadata and is rewritten as a whole).
         self.note_end(end, if sops { Owner::Drop } else { Owner::Node(id) });
+        // A complex key (`? key`) puts the map's column at its `?`.
+        let mut at = start;
+        while at > 0 && lex::is_ws(self.b[at - 1]) {
+            at -= 1;
+        }
+        let key_col_pos = if at > 0 && self.b[at - 1] == b'?' {
+            at - 1
+        } else {
+            start
+        };
+        let col = key_col_pos - lex::line_start(self.b, key_col_pos);
         if let Some(Node::Map(m)) = self.nodes.get_mut(id as usize) {
-            if m.kind == CollKind::Block
-                && !m.items.iter().any(|i| matches!(i, MapItem::Entry { .. }))
-            {
-                m.indent = start - lex::line_start(self.b, start);
+            if m.kind == CollKind::Block && !m.keyed {
+                m.indent = col;
+            }
+            m.keyed = true;
+        }
+        Ok(())
+    }
+
+    /// go-yaml rejects a key defined twice in one map.
+    fn check_duplicates(&self, id: NodeId) -> Result<()> {
+        let Some(Node::Map(m)) = self.nodes.get(id as usize) else {
+            return Ok(());
+        };
+        let mut keys: Vec<(&str, usize)> = m
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                MapItem::Entry { key, key_start, .. } => Some((key.as_str(), *key_start)),
+                _ => None,
+            })
+            .collect();
+        if keys.len() < 2 {
+            return Ok(());
+        }
+        keys.sort_unstable();
+        for w in keys.windows(2) {
+            if w[0].0 == w[1].0 {
+                let (first, second) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+                return Err(duplicate_key(self.b, w[0].0, second, first));
             }
         }
         Ok(())
@@ -768,6 +843,7 @@ impl Builder<'_> {
                     } else if let Some(Node::Map(map)) = self.nodes.get_mut(m as usize) {
                         map.items.push(MapItem::Entry {
                             key: k.key,
+                            key_start: k.start,
                             value: id,
                         });
                     }
@@ -802,7 +878,24 @@ impl Builder<'_> {
             }
             Some(Frame::Seq { id }) => {
                 let id = *id;
-                self.pending_into(id);
+                if is_collection {
+                    // Comments indented past the `-` are inside the item that starts now.
+                    let indent = match &self.nodes[id as usize] {
+                        Node::Seq(s) if s.kind == CollKind::Block => s.indent,
+                        _ => usize::MAX,
+                    };
+                    let k = self
+                        .pending
+                        .iter()
+                        .take_while(|(_, col)| *col <= indent)
+                        .count();
+                    let take: Vec<(u32, usize)> = self.pending.drain(..k).collect();
+                    for (c, _) in take {
+                        self.push_comment(id, c);
+                    }
+                } else {
+                    self.pending_into(id);
+                }
             }
             _ => {}
         }
@@ -864,6 +957,7 @@ impl Builder<'_> {
                 start: node_start,
                 end: coll_end,
                 closed: false,
+                keyed: false,
             }));
         } else {
             self.nodes.push(Node::Seq(Coll {
@@ -873,6 +967,7 @@ impl Builder<'_> {
                 start: node_start,
                 end: coll_end,
                 closed: false,
+                keyed: false,
             }));
         }
         if anchor != 0 {
@@ -884,11 +979,7 @@ impl Builder<'_> {
             self.scanned = self.scanned.max(ns + 1);
         }
         self.frames.push(if is_map {
-            Frame::Map {
-                id,
-                key: None,
-                seen: HashMap::new(),
-            }
+            Frame::Map { id, key: None }
         } else {
             Frame::Seq { id }
         });
@@ -951,6 +1042,7 @@ impl Builder<'_> {
             }
             _ => {}
         }
+        self.check_duplicates(id)?;
         self.frames.pop();
         if kind != CollKind::Block {
             // A trailing comment after a flow collection goes into it when it is a map value,
@@ -967,7 +1059,7 @@ impl Builder<'_> {
 
     fn scalar(
         &mut self,
-        value: &str,
+        value: Cow<'_, str>,
         style: Style,
         anchor: usize,
         tag: Option<&Tag>,
@@ -977,12 +1069,23 @@ impl Builder<'_> {
         // Measure the token.
         let (props, tok_start, tok_end, block) = match style {
             Style::Literal | Style::Folded => {
-                let (p, l) = lex::block_layout(b, self.cursor, value).ok_or_else(|| {
-                    input_error(format!(
-                        "could not locate the block scalar at line {}",
-                        self.line(start)
-                    ))
-                })?;
+                let parent_indent = match self.frames.last() {
+                    Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => {
+                        match &self.nodes[*id as usize] {
+                            Node::Map(c) if c.kind == CollKind::Block => Some(c.indent),
+                            Node::Seq(c) if c.kind == CollKind::Block => Some(c.indent),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let (p, l) =
+                    lex::block_layout(b, self.cursor, &value, parent_indent).ok_or_else(|| {
+                        input_error(format!(
+                            "could not locate the block scalar at line {}",
+                            self.line(start)
+                        ))
+                    })?;
                 (p, l.header_start, l.header_end, Some(l))
             }
             _ => {
@@ -1010,7 +1113,7 @@ impl Builder<'_> {
                     let end = match style {
                         Style::Single => lex::single_quoted_end(b, ns),
                         Style::Double => lex::double_quoted_end(b, ns),
-                        _ => lex::plain_end(b, ns, value),
+                        _ => lex::plain_end(b, ns, &value),
                     }
                     .ok_or_else(|| {
                         input_error(format!(
@@ -1077,10 +1180,11 @@ impl Builder<'_> {
         self.nodes.push(Node::Scalar(ScalarNode {
             value: v,
             style,
-            props,
+            props_start: props.start,
+            tag: props.tag.map(|(a, b)| (a as u32, b as u32)),
             start: tok_start,
             end: tok_end,
-            block,
+            block: block.map(Box::new),
             ctx,
         }));
         if anchor != 0 {
@@ -1116,6 +1220,7 @@ impl Builder<'_> {
         while end < b.len() && !lex::is_blank_or_break(b[end]) && !lex::is_flow_indicator(b[end]) {
             end += 1;
         }
+        self.has_alias = true;
         let Some(&target) = self.anchors.get(&anchor) else {
             return Err(input_error(format!(
                 "unknown anchor in the alias at line {}",
@@ -1175,4 +1280,13 @@ impl Builder<'_> {
         self.scanned = self.scanned.max(end);
         Ok(())
     }
+}
+
+fn duplicate_key(b: &[u8], key: &str, at: usize, first: usize) -> Error {
+    let line = lex::line_number(b, at);
+    let first_line = lex::line_number(b, first);
+    input_error(format!(
+        "error unmarshalling input yaml: line {line}: mapping key \"{key}\" already defined at line {first_line}"
+    ))
+    .hint("remove or rename one of the duplicate keys")
 }

@@ -11,11 +11,11 @@ use super::emit::{
     self, analyze, literal_body, literal_header, typed_plain, write_double, write_single,
 };
 use super::lex;
-use super::parse::{self, CollKind, Ctx, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
+use super::parse::{self, CollKind, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
 use super::resolve::{resolve_plain, Resolved};
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
-use crate::tree::{parse_go_float, walk_leaves_mut, Item, Scalar, Value};
+use crate::tree::{parse_go_float, Item, Scalar, Value};
 
 struct Patch {
     start: usize,
@@ -185,7 +185,7 @@ impl Renderer<'_> {
     /// Remove a tag (and the blanks after it on its line): sops drops tags, and `!!int` in
     /// front of an `ENC[…]` string would not read back.
     fn drop_tag(&mut self, s: &ScalarNode) {
-        if let Some((ts, te)) = s.props.tag {
+        if let Some((ts, te)) = s.tag.map(|(a, b)| (a as usize, b as usize)) {
             let mut e = te;
             while e < s.start && lex::is_ws(self.b[e]) {
                 e += 1;
@@ -199,7 +199,7 @@ impl Renderer<'_> {
         self.drop_tag(s);
         let start = s.start;
         // The byte that will precede the new text once the tag is gone.
-        let before = match s.props.tag {
+        let before = match s.tag.map(|(a, b)| (a as usize, b as usize)) {
             Some((ts, te)) if ts > 0 && self.b[te..start].iter().all(|&c| lex::is_ws(c)) => {
                 Some(self.b[ts - 1])
             }
@@ -211,7 +211,7 @@ impl Renderer<'_> {
                 text.insert(0, ' ');
             }
         }
-        match s.block {
+        match s.block.as_deref() {
             Some(l) => {
                 self.push(l.header_start, l.header_end, text);
                 if l.value_end > l.header_line_end {
@@ -237,7 +237,12 @@ impl Renderer<'_> {
 
     /// `- ENC[…,type:comment]` opened: the list element becomes a comment line again.
     fn list_comment(&mut self, s: &ScalarNode, text: &str, leaf: usize) -> Result<()> {
-        let Some(dash) = s.ctx.dash.filter(|_| s.ctx.in_seq && !s.ctx.in_flow) else {
+        let Some(dash) = s
+            .ctx
+            .dash
+            .map(|d| d as usize)
+            .filter(|_| s.ctx.in_seq && !s.ctx.in_flow)
+        else {
             return Err(dump_error(format!(
                 "leaf {leaf} (line {}) is a comment but is not a block list element",
                 self.line(s.start)
@@ -249,8 +254,22 @@ impl Renderer<'_> {
                 self.line(s.start)
             )));
         }
-        let end = s.block.map_or(s.end, |l| l.value_end);
-        self.push(dash, end, format!("#{text}"));
+        let end = s.block.as_ref().map_or(s.end, |l| l.value_end);
+        let ls = lex::line_start(self.b, dash);
+        if self.b[ls..dash].iter().all(|&c| lex::is_ws(c)) {
+            self.push(dash, end, format!("#{text}"));
+        } else {
+            // `- - ENC[…]`: the comment moves to its own line, in the inner list's column.
+            let mut start = dash;
+            while start > ls && lex::is_ws(self.b[start - 1]) {
+                start -= 1;
+            }
+            let mut line = String::from(self.nl);
+            emit::push_spaces(&mut line, dash - ls);
+            line.push('#');
+            line.push_str(text);
+            self.push(start, end, line);
+        }
         Ok(())
     }
 
@@ -285,7 +304,7 @@ impl Renderer<'_> {
         if let Some((header, body)) = self.literal(s, text) {
             // Header where the token was, content lines after the token's line.
             self.drop_tag(s);
-            match s.block {
+            match s.block.as_deref() {
                 Some(l) => {
                     self.push(l.header_start, l.header_end, header);
                     self.push(l.header_line_end, l.value_end.max(l.header_line_end), body);
@@ -309,10 +328,14 @@ impl Renderer<'_> {
         if !text.contains('\n') || s.ctx.in_flow || text.starts_with([' ', '\n']) {
             return None;
         }
+        if matches!(s.style, Style::Double | Style::Single) {
+            // A quoted token stays quoted (a sealed `"a\nb"` opens as it was written).
+            return None;
+        }
         if !analyze(text).block {
             return None;
         }
-        let line_end = match s.block {
+        let line_end = match s.block.as_deref() {
             Some(l) => l.value_end.max(l.header_line_end),
             None => lex::line_end(self.b, s.end),
         };
@@ -328,12 +351,12 @@ impl Renderer<'_> {
             }
         }
         let indent = if s.ctx.in_seq {
-            match s.ctx.dash {
+            match s.ctx.dash.map(|d| d as usize) {
                 Some(d) => d - lex::line_start(self.b, d) + 2,
                 None => return None,
             }
         } else {
-            s.ctx.parent_indent + self.unit
+            s.ctx.parent_indent as usize + self.unit
         };
         let header = literal_header(text, 0);
         let mut body = String::new();
@@ -362,7 +385,20 @@ impl Renderer<'_> {
             return Ok(());
         };
         let mut k = 0;
-        let text = flow_value(v, edits, &mut k, al.ctx)?;
+        let text = match (v, edits.first()) {
+            // An alias of a scalar, outside flow context: written like that scalar's edit.
+            (Value::Scalar(orig), Some(e)) if !al.ctx.in_flow => match e {
+                Edit::Seal(t) => seal_text(t, Style::Plain, false),
+                Edit::Open(Scalar::Comment(_)) => {
+                    return Err(dump_error(
+                        "a comment cannot replace a value behind an alias",
+                    ))
+                }
+                Edit::Open(o) => block_scalar_text(o),
+                Edit::Keep => block_scalar_text(orig),
+            },
+            _ => flow_value(v, edits, &mut k)?,
+        };
         let (start, end) = (al.start, al.end);
         self.push(start, end, text);
         Ok(())
@@ -508,7 +544,7 @@ fn truncate_nl(s: &mut String) {
 /// Where a node's text starts (its properties included).
 fn node_start(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.props.start.min(s.start),
+        Node::Scalar(s) => s.props_start.min(s.start),
         Node::Map(m) => m.start,
         Node::Seq(s) => s.start,
         Node::Alias(a) => a.start,
@@ -518,7 +554,10 @@ fn node_start(ix: &Indexed, id: NodeId) -> usize {
 /// Where a node's text ends, comments it holds included.
 fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.block.map_or(s.end, |l| l.value_end.max(l.header_end)),
+        Node::Scalar(s) => s
+            .block
+            .as_ref()
+            .map_or(s.end, |l| l.value_end.max(l.header_end)),
         Node::Map(m) => m.end,
         Node::Seq(s) => s.end,
         Node::Alias(a) => a.end,
@@ -529,15 +568,30 @@ fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
 /// a flow collection, plain otherwise (block scalars collapse to one plain line).
 fn seal_text(token: &str, style: Style, in_flow: bool) -> String {
     let mut out = String::with_capacity(token.len() + 2);
-    let a = analyze(token);
-    let plain_ok = a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty();
+    // The common case, an `ENC[…]` token of base64 fields, is a safe plain scalar.
+    let simple = token.starts_with("ENC[")
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"[],:+/=_".contains(&c))
+        && !token.contains(":,")
+        && !token.ends_with(':');
+    let plain_ok = simple || {
+        let a = analyze(token);
+        a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
+    };
+    let a = analyze_if_quoted(token, style);
     match style {
-        Style::Single if a.single => write_single(&mut out, token),
+        Style::Single if a => write_single(&mut out, token),
         Style::Single | Style::Double => write_double(&mut out, token, false),
         _ if in_flow || !plain_ok => write_double(&mut out, token, false),
         _ => out.push_str(token),
     }
     out
+}
+
+/// Whether a token can keep single quotes (only asked when the original was single-quoted).
+fn analyze_if_quoted(token: &str, style: Style) -> bool {
+    style == Style::Single && analyze(token).single
 }
 
 /// A one-line string in natural YAML: plain when it reads back as the same string, otherwise
@@ -563,7 +617,18 @@ fn str_text(t: &str, style: Style, in_flow: bool) -> String {
             _ => {}
         }
     }
-    let plain_ok = resolves_str && if in_flow { a.flow_plain } else { a.block_plain };
+    // Inside flow collections only plain text of words is written plain: parsers disagree
+    // about indicators there (saphyr rejects `[~ -]`).
+    let flow_words = || {
+        t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | '/' | '@' | '+'))
+    };
+    let plain_ok = resolves_str
+        && if in_flow {
+            a.flow_plain && flow_words()
+        } else {
+            a.block_plain
+        };
     if plain_ok {
         out.push_str(t);
     } else if resolves_str && a.single && !a.multiline {
@@ -576,7 +641,7 @@ fn str_text(t: &str, style: Style, in_flow: bool) -> String {
 
 /// A value written in flow style, for an alias replaced by its edited copy; `edits` are the
 /// copy's leaves in walk order.
-fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<String> {
+fn flow_value(v: &Value, edits: &[Edit], k: &mut usize) -> Result<String> {
     let mut out = String::new();
     match v {
         Value::Null => out.push_str("null"),
@@ -596,7 +661,6 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                 }
                 Edit::Open(o) => o,
             };
-            let _ = ctx;
             out.push_str(&flow_scalar(&s, true));
         }
         Value::List(items) => {
@@ -605,7 +669,7 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&flow_value(it, edits, k, ctx)?);
+                out.push_str(&flow_value(it, edits, k)?);
             }
             out.push(']');
         }
@@ -620,13 +684,18 @@ fn flow_value(v: &Value, edits: &[Edit], k: &mut usize, ctx: Ctx) -> Result<Stri
                     first = false;
                     out.push_str(&str_text(key, Style::Plain, true));
                     out.push_str(": ");
-                    out.push_str(&flow_value(val, edits, k, ctx)?);
+                    out.push_str(&flow_value(val, edits, k)?);
                 }
             }
             out.push('}');
         }
     }
     Ok(out)
+}
+
+/// A scalar on one line in block context.
+fn block_scalar_text(s: &Scalar) -> String {
+    flow_scalar(s, false)
 }
 
 fn flow_scalar(s: &Scalar, in_flow: bool) -> String {
@@ -677,34 +746,26 @@ fn flow_plain_value(v: &Value) -> String {
 }
 
 /// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
-fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
-    let re = parse::parse(out).map_err(|e| {
+pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
+    let re = parse::index(out).map_err(|e| {
         dump_error(format!(
             "the rendered yaml does not parse back ({})",
             e.message
         ))
         .hint("this is a veil bug; please report it with the file's layout (not its values)")
     })?;
-    let mut expected = ix.docs.clone();
-    let mut bad = None;
-    walk_leaves_mut(&mut expected, |i, _, s| match edits.get(i) {
-        Some(Edit::Seal(t)) => {
-            *s = if s.is_comment() {
-                Scalar::Comment(t.clone())
-            } else {
-                Scalar::Str(t.clone())
-            };
-        }
-        Some(Edit::Open(v)) => *s = v.clone(),
-        Some(Edit::Keep) => {}
-        None => bad = Some(i),
-    });
-    if bad.is_some() || expected.len() != re.docs.len() {
+    if ix.docs.len() != re.doc_info.len() {
         return Err(mismatch("the document count changed"));
     }
-    for (d, (a, b)) in expected.iter().zip(&re.docs).enumerate() {
+    let mut budget = parse::Budget::for_source(out);
+    let mut k = 0;
+    for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
         let mut path = Vec::new();
-        if !value_eq(a, b, &mut path) {
+        let same = match info.root {
+            Some(r) => arena_eq(&re, r, a, edits, &mut k, &mut path, &mut budget)?,
+            None => matches!(a, Value::Map(items) if items.is_empty()),
+        };
+        if !same {
             return Err(mismatch(&format!(
                 "document {}, at {}",
                 d + 1,
@@ -712,7 +773,11 @@ fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Resu
             )));
         }
     }
-    match (meta, &re.meta) {
+    if k != edits.len() {
+        return Err(mismatch("the number of values changed"));
+    }
+    let re_meta = re.meta_value(&mut budget)?;
+    match (meta, &re_meta) {
         (None, None) => {}
         (Some(a), Some(b)) => {
             let mut path = Vec::new();
@@ -728,11 +793,150 @@ fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Resu
     Ok(())
 }
 
-fn show_path(p: &[String]) -> String {
+/// Compare one leaf of the re-parsed output with the original leaf and its edit.
+fn leaf_ok(o: &Scalar, g: &Scalar, edits: &[Edit], k: &mut usize) -> bool {
+    let e = edits.get(*k);
+    *k += 1;
+    match e {
+        Some(Edit::Keep) => scalar_eq(o, g),
+        Some(Edit::Seal(t)) => match g {
+            Scalar::Comment(x) => o.is_comment() && x == t,
+            Scalar::Str(x) => !o.is_comment() && x == t,
+            _ => false,
+        },
+        Some(Edit::Open(v)) => scalar_eq(v, g),
+        None => false,
+    }
+}
+
+/// Does the re-parsed node `id` equal `orig` with the edits applied? Walks the output's span
+/// index directly, in the order [`parse::parse`] numbers leaves.
+fn arena_eq<'a>(
+    re: &Indexed,
+    id: NodeId,
+    orig: &'a Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+    budget: &mut parse::Budget,
+) -> Result<bool> {
+    Ok(match (&re.nodes[id as usize], orig) {
+        (Node::Scalar(s), Value::Null) => s.value.is_none(),
+        (Node::Scalar(s), Value::Scalar(o)) => match &s.value {
+            Some(g) => leaf_ok(o, g, edits, k),
+            None => false,
+        },
+        (Node::Map(m), Value::Map(items)) => {
+            if m.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in m.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::MapItem::Comment(c), Item::Comment(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::MapItem::Entry { key, value, .. }, Item::Entry(k1, v1)) => {
+                        if key != k1 {
+                            return Ok(false);
+                        }
+                        path.push(k1);
+                        if !arena_eq(re, *value, v1, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                        path.pop();
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Seq(sq), Value::List(items)) => {
+            if sq.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in sq.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::SeqItem::Comment(c), Value::Scalar(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::SeqItem::Node(n), v) => {
+                        if !arena_eq(re, *n, v, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Alias(a), v) => {
+            let copy = re.copy_value(a.target, 0, budget)?;
+            edited_eq(v, &copy, edits, k, path)
+        }
+        _ => false,
+    })
+}
+
+/// Does `got` equal `orig` with the edits applied (leaves numbered from `k` in walk order)?
+fn edited_eq<'a>(
+    orig: &'a Value,
+    got: &Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+) -> bool {
+    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| leaf_ok(o, g, edits, k);
+    match (orig, got) {
+        (Value::Null, Value::Null) => true,
+        (Value::Scalar(o), Value::Scalar(g)) => leaf(o, g, k),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| edited_eq(p, q, edits, k, path))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for (p, q) in x.iter().zip(y) {
+                match (p, q) {
+                    (Item::Comment(c), Item::Comment(d)) => {
+                        if !leaf(c, d, k) {
+                            return false;
+                        }
+                    }
+                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
+                        if k1 != k2 {
+                            return false;
+                        }
+                        path.push(k1);
+                        if !edited_eq(v1, v2, edits, k, path) {
+                            return false;
+                        }
+                        path.pop();
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn show_path<S: AsRef<str>>(p: &[S]) -> String {
     if p.is_empty() {
         "the top level".into()
     } else {
-        format!("key '{}'", p.join(":"))
+        let parts: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
+        format!("key '{}'", parts.join(":"))
     }
 }
 

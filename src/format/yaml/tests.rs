@@ -122,7 +122,7 @@ fn seal_reads_back_as_tokens_and_open_restores() {
 
 #[test]
 fn seal_then_open_restores_plain_and_quoted_lines_exactly() {
-    let src = "# c\na: plain\nb: 'single'\nc: \"double\"\nd: 12\ne: 1.5\nf: true\ng: 2024-01-01T00:00:00Z\nl:\n    - x # t\n    - \"y\"\nm: {k: v, n: 3}\n";
+    let src = "# c\na: plain\nb: 'single'\nc: \"double\"\nml: \"two\\nlines\\t\"\nd: 12\ne: 1.5\nf: true\ng: 2024-01-01T00:00:00Z\nl:\n    - x # t\n    - \"y\"\nm: {k: v, n: 3}\n";
     let d = doc(src);
     let orig = leaves(&d);
     let sealed = render(&d, &seal_all(&d), None);
@@ -440,4 +440,219 @@ fn emit_with_meta_and_indent() {
     let d = doc(&out);
     assert_eq!(d.docs(), &docs[..]);
     assert_eq!(d.metadata(), Some(&sample_meta()));
+}
+
+/// A manual measurement, not a timed test: `cargo test --release --lib yaml::tests::big_file
+/// -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn big_file_speed() {
+    let mut src = String::new();
+    let mut i = 0;
+    while src.len() < 10_000_000 {
+        src.push_str(&format!(
+            "section{i}:\n    # comment {i}\n    key0: value number {i} with some text\n    key1: \"quoted {i}\"\n    n: {i}\n    list:\n        - item {i}\n        - 'single {i}'\n    block: |\n        line one {i}\n        line two\n"
+        ));
+        i += 1;
+    }
+    let t = std::time::Instant::now();
+    let mut p = saphyr_parser::Parser::new_from_str(&src);
+    let mut events = 0;
+    while let Some(Ok(_)) = p.next_event() {
+        events += 1;
+    }
+    let t_saphyr = t.elapsed();
+    let t = std::time::Instant::now();
+    let d = doc(&src);
+    let t_parse = t.elapsed();
+    eprintln!("saphyr alone: {events} events in {t_saphyr:?}");
+    let edits = seal_all(&d);
+    let t = std::time::Instant::now();
+    let out = render(&d, &edits, None);
+    let t_render = t.elapsed();
+    let t = std::time::Instant::now();
+    let kept = render(&d, &keep_all(&d), None);
+    let t_keep = t.elapsed();
+    assert_eq!(kept, src);
+    eprintln!(
+        "{} bytes, {} leaves: parse {t_parse:?}, seal+render+verify {t_render:?} ({} bytes), keep render {t_keep:?}",
+        src.len(),
+        edits.len(),
+        out.len()
+    );
+}
+
+#[test]
+fn flow_root_map_gets_flow_metadata() {
+    let src = "{a: 1, b: [x]}\n";
+    let d = doc(src);
+    let m = Value::Map(vec![
+        Item::Entry("kms".into(), Value::List(vec![])),
+        Item::Entry("enc".into(), Value::str("l1\nl2\n")),
+    ]);
+    let out = render(&d, &seal_all(&d), Some(&m));
+    let d2 = doc(&out);
+    assert_eq!(d2.metadata(), Some(&m));
+    let opens: Vec<Edit> = leaves(&d).into_iter().map(|(_, s)| Edit::Open(s)).collect();
+    assert_eq!(render(&d2, &opens, None), src);
+    assert_eq!(
+        render(&doc("{}\n"), &[], Some(&m)),
+        "{sops: {kms: [], enc: \"l1\\nl2\\n\"}}\n"
+    );
+}
+
+#[test]
+fn metadata_edge_layouts_round_trip() {
+    let m = Value::Map(vec![Item::Entry("mac".into(), Value::str("x"))]);
+    for src in [
+        "a: 1",
+        "a: 1\n\n\n",
+        "\u{feff}a: 1\n",
+        "a: 1\n---\n",
+        "---\n---\na: 1\n",
+        "a: 1\n...\n",
+        "a: 1\n# tail comment\n",
+        "a: |+\n  keep\n\n",
+        "# c\n---\nb: 2\n",
+        "  a:\n      b: 1\n",
+    ] {
+        let d = doc(src);
+        let out = render(&d, &keep_all(&d), Some(&m));
+        let d2 = doc(&out);
+        assert_eq!(d2.metadata(), Some(&m), "{out}");
+        assert_eq!(d2.docs(), d.docs(), "{out}");
+        assert_eq!(render(&d2, &keep_all(&d2), None), src, "from:\n{out}");
+    }
+}
+
+#[test]
+fn sops_block_anywhere_is_metadata() {
+    let src = "sops:\n    mac: x # note\n    # inner\n    version: 3.11.0\n# top comment\na: 1\n";
+    let d = doc(src);
+    assert_eq!(leaves(&d).len(), 2);
+    assert_eq!(
+        d.metadata()
+            .and_then(|m| m.get("version"))
+            .and_then(Value::as_str),
+        Some("3.11.0")
+    );
+    assert_eq!(render(&d, &keep_all(&d), None), "# top comment\na: 1\n");
+}
+
+#[test]
+fn hostile_inputs_are_errors_not_panics() {
+    let laughs = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    assert_eq!(err_code(laughs), Code::CouldNotReadInputFile);
+    let deep = format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    assert_eq!(err_code(&deep), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("a: &x [*x]\n"), Code::CouldNotReadInputFile);
+    let _ = YamlDocument::parse(b"\xff\xfe");
+}
+
+#[test]
+fn full_cycle_restores_a_typical_file() {
+    let src = "# Database settings\ndatabase:\n  host: db.example.com  # primary\n  port: 5432\n  password: 'hunter2'\n  enabled: true\n  ratio: 0.75\n\n# Keys\nkeys:\n  - id: one\n    secret: \"s3cr3t\"\n  - id: two\n    secret: |\n      multi\n      line\n  # trailing list comment\nexpires: 2030-01-01T00:00:00Z\n";
+    let d = doc(src);
+    let orig = leaves(&d);
+    let m = sample_meta();
+    let enc = render(&d, &seal_all(&d), Some(&m));
+    let d2 = doc(&enc);
+    assert_eq!(d2.metadata(), Some(&m));
+    let opens: Vec<Edit> = orig.iter().map(|(_, s)| Edit::Open(s.clone())).collect();
+    let dec = render(&d2, &opens, None);
+    assert_eq!(dec, src);
+}
+
+#[test]
+fn verification_rejects_output_that_reads_back_differently() {
+    let d = doc("a: 1\nb: [x]\n");
+    let keep = keep_all(&d);
+    assert!(render::verify(&d.ix, &keep, None, "a: 1\nb: [x]\n").is_ok());
+    for bad in [
+        "a: 2\nb: [x]\n",
+        "a: 1\nb: [x, y]\n",
+        "a: 1\nc: [x]\n",
+        "a: '1'\nb: [x]\n",
+        "a: 1\nb: [x]\n---\nc: 1\n",
+    ] {
+        let e = render::verify(&d.ix, &keep, None, bad).unwrap_err();
+        assert_eq!(e.code, Code::ErrorDumpingTree, "{bad}");
+        assert!(!e.message.contains('x'.to_string().repeat(2).as_str()));
+    }
+    let sealed = vec![Edit::Seal("ENC[t]".into()), Edit::Keep];
+    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[t]\nb: [x]\n").is_ok());
+    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[u]\nb: [x]\n").is_err());
+    let m = Value::Map(vec![Item::Entry("mac".into(), Value::str("x"))]);
+    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
+    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
+}
+
+#[test]
+fn sealing_odd_scalars_gives_one_plain_line() {
+    let src = "a: !!str\nb: multi\n  line plain\nc: \"multi\n  line quoted\"\nd: >\n  folded\n  text\n\ne: {x: [p, {y: q}]}\n&k key: &v val\nf: *v\n";
+    let d = doc(src);
+    let l = leaves(&d);
+    let out = render(&d, &seal_all(&d), None);
+    let t = |i: usize| token(i, &l[i].1);
+    let expect = format!(
+        "a: {}\nb: {}\nc: \"{}\"\nd: {}\n\ne: {{x: [\"{}\", {{y: \"{}\"}}]}}\n&k key: &v {}\nf: {}\n",
+        t(0),
+        t(1),
+        t(2),
+        t(3),
+        t(4),
+        t(5),
+        t(6),
+        t(7)
+    );
+    assert_eq!(out, expect);
+    // Only the anchored value sealed: the alias keeps its old value.
+    let mut edits = keep_all(&d);
+    edits[6] = Edit::Seal("ENC[t]".into());
+    let out = render(&d, &edits, None);
+    assert!(out.ends_with("&k key: &v ENC[t]\nf: val\n"), "{out}");
+    // Opening the folded text gives a literal block.
+    let d2 = doc(&render(&d, &seal_all(&d), None));
+    let opens: Vec<Edit> = l.iter().map(|(_, s)| Edit::Open(s.clone())).collect();
+    let back = render(&d2, &opens, None);
+    assert!(back.contains("d: |\n    folded text\n"), "{back}");
+    assert!(
+        back.starts_with("a: \"\"\nb: multi line plain\nc: \"multi line quoted\"\n"),
+        "{back}"
+    );
+}
+
+#[test]
+fn four_space_files_and_tabs_in_values() {
+    let src = "top:\n    mid:\n        - a\n        - b: \"t\\tab\"\n    list:\n    -   x\n";
+    let d = doc(src);
+    assert_eq!(render(&d, &keep_all(&d), None), src);
+    assert_eq!(render::detect_unit(&d.ix), 4);
+    let sealed = render(&d, &seal_all(&d), None);
+    let d2 = doc(&sealed);
+    let opens: Vec<Edit> = leaves(&d).into_iter().map(|(_, s)| Edit::Open(s)).collect();
+    assert_eq!(render(&d2, &opens, None), src);
+}
+
+#[test]
+fn scalar_and_alias_roots_are_rejected() {
+    assert_eq!(err_code("--- |\n  text\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("a: 1\n--- 5\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("a: 1\n---\n- x\n"), Code::CouldNotReadInputFile);
+    assert_eq!(err_code("? [a]\n: b\n"), Code::ErrorEncryptingTree);
+}
+
+#[test]
+fn first_comment_of_a_compact_nested_list_opens_on_its_own_line() {
+    let src = "a:\n- - ENC[AES256_GCM,data:x,iv:y,tag:z,type:comment]\n  - y\n- z\n";
+    let d = doc(src);
+    let edits = vec![
+        Edit::Open(Scalar::Comment(" c".into())),
+        Edit::Keep,
+        Edit::Keep,
+    ];
+    let out = render(&d, &edits, None);
+    assert_eq!(out, "a:\n-\n  # c\n  - y\n- z\n");
+    let l = leaves(&doc(&out));
+    assert_eq!(l[0], ("a:".to_string(), Scalar::Comment(" c".into())));
 }
