@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_veil_global_optspecs
-    string join \n e/encrypt d/decrypt input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted shamir-secret-sharing-threshold= cipher= config= extract= ignore-mac decryption-order= h/help V/version
+    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= encryption-context= input-type= output-type= filename-override= i/in-place output= a/age= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted shamir-secret-sharing-threshold= cipher= config= extract= ignore-mac decryption-order= h/help V/version
 end
 
 function __fish_veil_needs_command
@@ -24,16 +24,27 @@ function __fish_veil_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c veil -n "__fish_veil_needs_command" -l set -d 'Set one value: --set \'["key"] "json value"\' (legacy form)' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-age -d 'Add age recipients' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-age -d 'Remove age recipients' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-pgp -d 'Add PGP fingerprints' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-pgp -d 'Remove PGP fingerprints' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-kms -d 'Add AWS KMS ARNs (arn[+role-arn])' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-kms -d 'Remove AWS KMS ARNs' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-gcp-kms -d 'Add GCP KMS resource ids' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-gcp-kms -d 'Remove GCP KMS resource ids' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-azure-kv -d 'Add Azure Key Vault key URLs' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-azure-kv -d 'Remove Azure Key Vault key URLs' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-hc-vault-transit -d 'Add Vault transit key URIs' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-hc-vault-transit -d 'Remove Vault transit key URIs' -r
+complete -c veil -n "__fish_veil_needs_command" -l add-hckms -d 'Add Huawei Cloud KMS key ids (region:uuid)' -r
+complete -c veil -n "__fish_veil_needs_command" -l rm-hckms -d 'Remove Huawei Cloud KMS key ids' -r
+complete -c veil -n "__fish_veil_needs_command" -l encryption-context -d 'KMS encryption context for added KMS keys (k1:v1,k2:v2)' -r
 complete -c veil -n "__fish_veil_needs_command" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_needs_command" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_needs_command" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
 complete -c veil -n "__fish_veil_needs_command" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
 complete -c veil -n "__fish_veil_needs_command" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_needs_command" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_needs_command" -l aws-profile -d 'The AWS profile for the --kms keys' -r
-complete -c veil -n "__fish_veil_needs_command" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
-complete -c veil -n "__fish_veil_needs_command" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_needs_command" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_needs_command" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
 complete -c veil -n "__fish_veil_needs_command" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
 complete -c veil -n "__fish_veil_needs_command" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r
@@ -47,6 +58,8 @@ complete -c veil -n "__fish_veil_needs_command" -l extract -d 'Print only the va
 complete -c veil -n "__fish_veil_needs_command" -l decryption-order -d 'Order in which key types are tried' -r
 complete -c veil -n "__fish_veil_needs_command" -s e -l encrypt -d 'Encrypt the file (legacy form)'
 complete -c veil -n "__fish_veil_needs_command" -s d -l decrypt -d 'Decrypt the file (legacy form)'
+complete -c veil -n "__fish_veil_needs_command" -s r -l rotate -d 'Rotate the file\'s data key (legacy form)'
+complete -c veil -n "__fish_veil_needs_command" -s s -l show-master-keys -d 'Edit: show the sops metadata in the editor'
 complete -c veil -n "__fish_veil_needs_command" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_needs_command" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
 complete -c veil -n "__fish_veil_needs_command" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
@@ -60,16 +73,17 @@ complete -c veil -n "__fish_veil_needs_command" -a "completion" -d 'Print a shel
 complete -c veil -n "__fish_veil_needs_command" -a "exec-env" -d 'Run a command with the decrypted values in its environment'
 complete -c veil -n "__fish_veil_needs_command" -a "exec-file" -d 'Run a command with the decrypted file at a private path ({} in the command)'
 complete -c veil -n "__fish_veil_needs_command" -a "init" -d 'Write a starter .sops.yaml here for your age key, and print the next steps'
+complete -c veil -n "__fish_veil_needs_command" -a "edit" -d 'Edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext'
+complete -c veil -n "__fish_veil_needs_command" -a "set" -d 'Set one value: `veil set FILE \'["key"][0]\' \'"json value"\'`'
+complete -c veil -n "__fish_veil_needs_command" -a "unset" -d 'Remove one key or list element: `veil unset FILE \'["key"]\'`'
+complete -c veil -n "__fish_veil_needs_command" -a "rotate" -d 'Generate a new data key, re-encrypt every value and re-wrap every key'
+complete -c veil -n "__fish_veil_needs_command" -a "updatekeys" -d 'Make files\' keys match their .sops.yaml creation rules (same data key, values untouched)'
+complete -c veil -n "__fish_veil_needs_command" -a "groups" -d 'Add or delete key groups'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_using_subcommand encrypt" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_using_subcommand encrypt" -l aws-profile -d 'The AWS profile for the --kms keys' -r
-complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
-complete -c veil -n "__fish_veil_using_subcommand encrypt" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
-complete -c veil -n "__fish_veil_using_subcommand encrypt" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r
@@ -79,6 +93,7 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encrypted-comment-
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l cipher -d 'Value cipher: aes256-gcm (default, sops-compatible) or xchacha20-poly1305 (veil only)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l reuse-from -d 'Re-encrypt a plaintext working copy against this encrypted file: its data key, keys and rules are used, and every unchanged value keeps its exact ciphertext' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s h -l help -d 'Print help'
@@ -118,3 +133,99 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use 
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand init" -s a -l age -d 'age recipients (default: the public key of your default age key file)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand edit" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l output-type -d 'The output format (default: the input format)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l encrypted-regex -d 'Encrypt only keys matching this regex' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values under comments matching this regex unencrypted' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values under comments matching this regex' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l cipher -d 'Value cipher: aes256-gcm (default, sops-compatible) or xchacha20-poly1305 (veil only)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
+complete -c veil -n "__fish_veil_using_subcommand edit" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand edit" -s s -l show-master-keys -d 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
+complete -c veil -n "__fish_veil_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand set" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l output-type -d 'The output format (default: the input format)' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir); accepted for sops compatibility' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand set" -l value-file -d 'VALUE names a file whose content is the JSON value (keeps secrets out of `ps`)'
+complete -c veil -n "__fish_veil_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (VALUE is then omitted)'
+complete -c veil -n "__fish_veil_using_subcommand set" -l idempotent -d 'Do not write the file when the value is already there'
+complete -c veil -n "__fish_veil_using_subcommand set" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand unset" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l output-type -d 'The output format (default: the input format)' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir); accepted for sops compatibility' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand unset" -l idempotent -d 'Succeed without writing when the path does not exist'
+complete -c veil -n "__fish_veil_using_subcommand unset" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l output-type -d 'The output format (default: the input format)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-age -d 'Add age recipients' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-age -d 'Remove age recipients' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-pgp -d 'Add PGP fingerprints' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-pgp -d 'Remove PGP fingerprints' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-kms -d 'Add AWS KMS ARNs (arn[+role-arn])' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-kms -d 'Remove AWS KMS ARNs' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-gcp-kms -d 'Add GCP KMS resource ids' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-gcp-kms -d 'Remove GCP KMS resource ids' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-azure-kv -d 'Add Azure Key Vault key URLs' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-azure-kv -d 'Remove Azure Key Vault key URLs' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-hc-vault-transit -d 'Add Vault transit key URIs' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-hc-vault-transit -d 'Remove Vault transit key URIs' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l add-hckms -d 'Add Huawei Cloud KMS key ids (region:uuid)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-hckms -d 'Remove Huawei Cloud KMS key ids' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l encryption-context -d 'KMS encryption context for added KMS keys (k1:v1,k2:v2)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -s i -l in-place -d 'Write the result back to the file (atomically)'
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s r -l recursive -d 'Every encrypted file under DIR that a creation rule matches' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s j -l jobs -d 'Files processed at once (default: the number of CPUs, at most 8)' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l input-type -d 'The input format (default: from each file\'s extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (default: the file\'s, at most the group count)' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s y -l yes -d 'Apply the changes without asking'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l dry-run -d 'Show what would change, write nothing'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l rotate -d 'Also generate a new data key (re-encrypting every value), so a removed key cannot read the file\'s future versions'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -f -a "add" -d 'Add a key group (the same data key, re-split into Shamir shares)'
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -s f -l file -d 'The encrypted file' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l age -d 'age recipients of the new group (comma-separated or repeated)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l pgp -d 'PGP fingerprints of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l kms -d 'AWS KMS ARNs of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l aws-profile -d 'The AWS profile for the KMS keys' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l gcp-kms -d 'GCP KMS resource ids of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l azure-kv -d 'Azure Key Vault key URLs of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l hc-vault-transit -d 'Vault transit key URIs of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l hckms -d 'Huawei Cloud KMS key ids of the new group' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l encryption-context -d 'KMS encryption context (k1:v1,k2:v2)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l input-type -d 'The input format (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Write the result back to the file (atomically) instead of stdout'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s f -l file -d 'The encrypted file' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l input-type -d 'The input format (default: from the extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Write the result back to the file (atomically) instead of stdout'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'

@@ -19,11 +19,13 @@
 #   run/             pid files, logs, server state
 #   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_* ... for the running servers
 #
-# This script never listens on anything but 127.0.0.1 and never talks to a cloud.
+# The servers listen on 127.0.0.1 only; nothing here talks to a cloud service (install uses
+# PyPI and Debian's archive through pip and apt-get).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_DIR="${VEIL_PEERS_DIR:-$REPO/.peers}"
+case "$PEERS_DIR" in /*) ;; *) PEERS_DIR="$PWD/$PEERS_DIR" ;; esac # venvs need absolute paths
 VENV="$PEERS_DIR/venv"
 BIN="$PEERS_DIR/bin"
 RUN="$PEERS_DIR/run"
@@ -296,28 +298,30 @@ cmd_start() {
 	log "env written to $ENV_FILE (source it)"
 }
 
-stop_one() {
-	local name="$1" f="$RUN/$1.pid" pid i
-	[[ -f "$f" ]] || return 0
-	pid="$(cat "$f")"
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
+cmd_stop() {
+	# TERM every server first, then wait for all (each takes ~1-2 s to shut down), KILL stragglers.
+	local quiet="${1:-}" name pid i pids=() names=()
+	for name in bao moto; do
+		[[ -f "$RUN/$name.pid" ]] || continue
+		pid="$(cat "$RUN/$name.pid")"
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			pids+=("$pid")
+			names+=("$name")
+		fi
+	done
+	for i in "${!pids[@]}"; do
+		local n
+		for ((n = 0; n < 100; n++)); do
+			kill -0 "${pids[$i]}" 2>/dev/null || break
 			sleep 0.1
 		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
+		if kill -0 "${pids[$i]}" 2>/dev/null; then
+			kill -KILL "${pids[$i]}" 2>/dev/null || true
 		fi
-		[[ "${2:-}" == quiet ]] || log "stopped $name (pid $pid)"
-	fi
-	rm -f "$f" "$RUN/$name.addr"
-}
-
-cmd_stop() {
-	stop_one bao "${1:-}"
-	stop_one moto "${1:-}"
-	rm -f "$ENV_FILE" "$RUN/kms.arn"
+		[[ "$quiet" == quiet ]] || log "stopped ${names[$i]} (pid ${pids[$i]})"
+	done
+	rm -f "$RUN"/bao.pid "$RUN"/moto.pid "$RUN"/bao.addr "$RUN"/moto.addr "$RUN/kms.arn" "$ENV_FILE"
 	rm -rf "$RUN/bao-home"
 }
 

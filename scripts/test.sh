@@ -24,6 +24,6 @@ fi
 if [[ $# -gt 0 ]]; then
 	cargo test --release "$@"
 else
-	cargo test --release --all-targets
-	cargo test --release --doc
+	cargo test --release --no-fail-fast --all-targets
+	cargo test --release --no-fail-fast --doc
 fi

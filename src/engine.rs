@@ -15,7 +15,7 @@ use crate::error::{Code, Error, KeyAttempt, Outcome, Result};
 use crate::format::{Edit, Parsed};
 use crate::keys::{KeyRef, KeyService, WrappedKey};
 use crate::metadata::{Metadata, Rule, SOPS_FORMAT_VERSION};
-use crate::tree::{aad, walk_leaves, walk_leaves_mut, Scalar, Value};
+use crate::tree::{aad, walk_leaves, walk_leaves_mut, Item, Scalar, Value};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -46,7 +46,7 @@ impl Context {
 /// its IV, so with the same data key its ciphertext is byte-identical and git shows no change.
 /// Unlike sops, two equal values under one path keep their own IVs instead of collapsing onto
 /// the last one. Only digests are kept, never plaintext.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct IvStash {
     map: std::collections::HashMap<[u8; 32], std::collections::VecDeque<Vec<u8>>>,
 }
@@ -607,6 +607,305 @@ pub fn verify_same_leaves(expected: &[Value], actual: &[Value], strict: bool) ->
         return refuse(format!("leaf count {} vs {}", e.len(), a.len()));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changing an encrypted file: re-sealing new plaintext against it, re-wrapping, rotating.
+
+/// The value cipher a file uses, read from its MAC token (AES-256-GCM when it has none).
+pub fn file_cipher(meta: &Metadata) -> Cipher {
+    EncValue::parse(&meta.mac)
+        .map(|v| v.cipher)
+        .unwrap_or_default()
+}
+
+/// Keep the stored form of numbers that did not change. sops stores every JSON number (and
+/// YAML `3.0`) as `type:float`, whose plaintext (`3`) reads back as an int; without this, the
+/// first re-encryption would turn such values into `type:int` and change their ciphertext
+/// although nobody touched them. A new number that equals (by value, under the same path, in
+/// order of occurrence) a number that was stored as a float takes that stored float back. An
+/// old int is never imposed on a new float: writing `3.0` where `3` was is a deliberate change.
+pub fn keep_stored_numbers(new_docs: &mut [Value], old_docs: &[Value]) {
+    use std::collections::{HashMap, VecDeque};
+    let mut old: HashMap<(String, Vec<u8>), VecDeque<Scalar>> = HashMap::new();
+    walk_leaves(old_docs, |_, path, s| {
+        if let Scalar::Float(_) = s {
+            old.entry((aad(path), s.mac_bytes()))
+                .or_default()
+                .push_back(s.clone());
+        }
+    });
+    if old.is_empty() {
+        return;
+    }
+    walk_leaves_mut(new_docs, |_, path, s| {
+        if matches!(s, Scalar::Int(_) | Scalar::Float(_)) {
+            if let Some(o) = old
+                .get_mut(&(aad(path), s.mac_bytes()))
+                .and_then(|q| q.pop_front())
+            {
+                *s = o;
+            }
+        }
+    });
+}
+
+/// Documents re-sealed against an existing file.
+pub struct Resealed {
+    /// One edit per leaf of the new documents: `Seal` for encrypted leaves, `Keep` for the rest.
+    pub edits: Vec<Edit>,
+    /// The file's metadata with the new `lastmodified` and MAC.
+    pub metadata: Metadata,
+}
+
+/// The core of every change to an encrypted file (edit, set, unset, `encrypt --reuse-from`):
+/// seal `new_docs` with the file's own data key, rule and MAC scope, reusing the IV of every
+/// value whose plaintext and path did not change, so its ciphertext stays byte-identical. Only
+/// changed values, `mac` and `lastmodified` differ from the old file. Key groups are kept.
+pub fn reseal(
+    new_docs: &[Value],
+    meta: &Metadata,
+    key: &DataKey,
+    stash: &mut IvStash,
+    ctx: &mut Context,
+) -> Result<Resealed> {
+    let sealed = seal_leaves(
+        new_docs,
+        &meta.rule,
+        meta.mac_only_encrypted,
+        file_cipher(meta),
+        key,
+        stash,
+        ctx,
+    )?;
+    let mut metadata = meta.clone();
+    metadata.lastmodified = sealed.lastmodified;
+    metadata.mac = sealed.mac;
+    Ok(Resealed {
+        edits: sealed.edits,
+        metadata,
+    })
+}
+
+/// sops's key identity string (`MasterKey.ToString()`), used to compare key groups.
+pub fn key_identity(k: &KeyRef) -> String {
+    match k {
+        KeyRef::Age { recipient } => recipient.clone(),
+        KeyRef::Pgp { fingerprint } => fingerprint.clone(),
+        KeyRef::Kms { arn, .. } => arn.clone(),
+        KeyRef::GcpKms { resource_id } => resource_id.clone(),
+        KeyRef::AzureKv {
+            vault_url,
+            name,
+            version,
+        } => format!("{vault_url}/keys/{name}/{version}"),
+        KeyRef::HcVault {
+            address,
+            engine_path,
+            key_name,
+        } => format!("{address}/v1/{engine_path}/keys/{key_name}"),
+        KeyRef::Hckms { key_id } => key_id.clone(),
+    }
+}
+
+/// The effective Shamir threshold for `groups` key groups: 0 for one group; the given value,
+/// else the number of groups, for several. More than the number of groups is an error.
+pub fn effective_threshold(threshold: usize, groups: usize) -> Result<usize> {
+    if groups <= 1 {
+        return Ok(0);
+    }
+    let t = if threshold == 0 { groups } else { threshold };
+    if t > groups {
+        return Err(Error::generic(format!(
+            "the Shamir threshold ({t}) is larger than the number of key groups ({groups}), so the file could never be decrypted"
+        ))
+        .hint("lower --shamir-secret-sharing-threshold, or keep more key groups"));
+    }
+    if t < 2 {
+        return Err(Error::generic(
+            "the Shamir threshold must be at least 2 with several key groups",
+        )
+        .hint("use --shamir-secret-sharing-threshold 2 or more"));
+    }
+    Ok(t)
+}
+
+/// Wrap the same data key for new key groups (updatekeys, groups add/delete, rotate's
+/// `--add-*`/`--rm-*`). Values, `mac` and `lastmodified` are untouched. When the file has one
+/// group before and after, the wrapped keys that stay keep their `enc` (so git shows only the
+/// keys that came and went); otherwise every key wraps its new Shamir share.
+pub fn rewrap(
+    meta: &mut Metadata,
+    key: &DataKey,
+    groups: &[Vec<KeyRef>],
+    threshold: usize,
+    keys: &KeyService,
+    ctx: &mut Context,
+) -> Result<()> {
+    if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
+        return Err(Error::generic(crate::config::EMPTY_KEY_GROUP).hint(
+            "every key group needs at least one key; a file with no keys could never be decrypted",
+        ));
+    }
+    let t = effective_threshold(threshold, groups.len())?;
+    let created_at = ctx.timestamp();
+    let new_groups = if groups.len() == 1 && meta.key_groups.len() == 1 {
+        let old = &meta.key_groups[0];
+        let mut out = Vec::new();
+        for k in &groups[0] {
+            match old.iter().find(|o| o.key == *k) {
+                Some(o) => out.push(o.clone()),
+                None => {
+                    let mut w = wrap_groups(key, &[vec![k.clone()]], 0, keys, &created_at, ctx)?;
+                    out.append(&mut w[0]);
+                }
+            }
+        }
+        vec![out]
+    } else {
+        wrap_groups(key, groups, t, keys, &created_at, ctx)?
+    };
+    meta.key_groups = new_groups;
+    meta.shamir_threshold = t;
+    Ok(())
+}
+
+/// The key groups of a file, as references.
+pub fn key_refs(meta: &Metadata) -> Vec<Vec<KeyRef>> {
+    meta.key_groups
+        .iter()
+        .map(|g| g.iter().map(|k| k.key.clone()).collect())
+        .collect()
+}
+
+/// sops's `rotate`: a new data key, every value sealed again (reusing the stashed IVs, as sops
+/// does, so only the key differs), every master key wrapped again for `groups`.
+pub fn rotate(
+    docs: &[Value],
+    meta: &Metadata,
+    stash: &mut IvStash,
+    groups: &[Vec<KeyRef>],
+    threshold: usize,
+    keys: &KeyService,
+    ctx: &mut Context,
+) -> Result<(Resealed, DataKey)> {
+    let new_key = DataKey::generate(&mut ctx.rng);
+    let mut out = reseal(docs, meta, &new_key, stash, ctx)?;
+    // Every key wraps the new key: no `enc` may be kept.
+    out.metadata.key_groups = vec![];
+    let t = effective_threshold(threshold, groups.len())?;
+    if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
+        return Err(Error::generic(crate::config::EMPTY_KEY_GROUP).hint(
+            "every key group needs at least one key; a file with no keys could never be decrypted",
+        ));
+    }
+    let created_at = ctx.timestamp();
+    out.metadata.key_groups = wrap_groups(&new_key, groups, t, keys, &created_at, ctx)?;
+    out.metadata.shamir_threshold = t;
+    Ok((out, new_key))
+}
+
+/// Compare two sops versions (`3.11.0`, `v3.9.4`, `3.10.0-rc.1`) like semver; `None` when one
+/// is not a version (sops then fails an edit with exit 202).
+pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    fn parse(v: &str) -> Option<(Vec<u64>, bool)> {
+        let v = v.trim().trim_start_matches('v');
+        let (core, pre) = match v.split_once('-') {
+            Some((c, _)) => (c, true),
+            None => (v.split('+').next().unwrap_or(v), false),
+        };
+        let core = core.split('+').next().unwrap_or(core);
+        let mut parts = Vec::new();
+        for p in core.split('.') {
+            parts.push(p.parse::<u64>().ok()?);
+        }
+        if parts.is_empty() || parts.len() > 3 {
+            return None;
+        }
+        parts.resize(3, 0);
+        Some((parts, pre))
+    }
+    let (x, xp) = parse(a)?;
+    let (y, yp) = parse(b)?;
+    Some(x.cmp(&y).then(match (xp, yp) {
+        (false, true) => std::cmp::Ordering::Greater,
+        (true, false) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Equal,
+    }))
+}
+
+/// sops's edit bumps `version` to the writer's when the file's is older; a version that is not
+/// semver is exit 202.
+pub fn bump_version(meta: &mut Metadata) -> Result<()> {
+    match compare_versions(SOPS_FORMAT_VERSION, &meta.version) {
+        Some(std::cmp::Ordering::Greater) => {
+            meta.version = SOPS_FORMAT_VERSION.to_string();
+            Ok(())
+        }
+        Some(_) => Ok(()),
+        None => Err(Error::new(
+            Code::FailedToCompareVersions,
+            format!(
+                "Failed to compare document version {:?} with program version {:?}",
+                meta.version, SOPS_FORMAT_VERSION
+            ),
+        )
+        .hint(
+            "the file's sops `version` field is not a version number; fix it by hand (e.g. 3.11.0)",
+        )),
+    }
+}
+
+/// Whether two document lists have the same structure (maps with the same keys in the same
+/// order, lists of the same length, comments and leaves in the same places), whatever the
+/// scalar values. Edits computed on one can then be rendered on a parse of the other.
+pub fn same_shape(a: &[Value], b: &[Value]) -> bool {
+    fn go(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Null, Value::Null) => true,
+            (Value::Scalar(x), Value::Scalar(y)) => x.is_comment() == y.is_comment(),
+            (Value::List(x), Value::List(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| go(p, q))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter().zip(y).all(|(p, q)| match (p, q) {
+                        (Item::Entry(k1, v1), Item::Entry(k2, v2)) => k1 == k2 && go(v1, v2),
+                        (Item::Comment(_), Item::Comment(_)) => true,
+                        _ => false,
+                    })
+            }
+            _ => false,
+        }
+    }
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| go(x, y))
+}
+
+/// Turn edits made for `new_docs` into edits for a parse whose leaves are `source_docs` (the
+/// same shape): a leaf left unencrypted (`Keep`) whose value changed is written as `Open`.
+pub fn edits_for_source(source_docs: &[Value], new_docs: &[Value], edits: Vec<Edit>) -> Vec<Edit> {
+    let mut src = Vec::new();
+    walk_leaves(source_docs, |_, _, s| src.push(s));
+    let mut new = Vec::new();
+    walk_leaves(new_docs, |_, _, s| new.push(s));
+    edits
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| match e {
+            Edit::Keep => match (src.get(i), new.get(i)) {
+                (Some(a), Some(b)) if a != b => Edit::Open((*b).clone()),
+                _ => Edit::Keep,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// The number of leaves of `docs` (the length an edit list must have).
+pub fn leaf_count(docs: &[Value]) -> usize {
+    let mut n = 0;
+    walk_leaves(docs, |_, _, _| n += 1);
+    n
 }
 
 #[cfg(test)]

@@ -163,3 +163,71 @@ fn test_keys_match_their_recipients() {
     }
     assert!(ssh_recipient().starts_with("ssh-ed25519 "));
 }
+
+#[test]
+fn gpg_test_key_has_an_encryption_subkey() {
+    if !require_peer("gpg") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let fpr = sb.gpg_test_key();
+    assert_eq!(fpr.len(), 40);
+    let mut cmd = sb.peer("gpg");
+    cmd.args(["--batch", "--with-colons", "--list-keys", &fpr]);
+    let out = run_ok(&mut cmd, "gpg --list-keys");
+    // A `sub` line whose capabilities (field 12) include `e`.
+    let encrypts = |l: &str| l.split(':').nth(11).is_some_and(|c| c.contains('e'));
+    assert!(
+        text(&out)
+            .lines()
+            .any(|l| l.starts_with("sub:") && encrypts(l)),
+        "no encryption subkey: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn peer_servers_serve_sops_vault_transit_and_kms() {
+    // The servers `scripts/peers.sh start` runs are reachable through the harness's env, and the
+    // real sops can use them (issue 9 builds on this).
+    if !require_peer("sops") {
+        return;
+    }
+    let Some(env) = require_servers() else { return };
+    let get = |k: &str| {
+        env.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{k} missing from env.sh"))
+    };
+    assert_eq!(get("AWS_EC2_METADATA_DISABLED"), "true");
+    assert!(get("VAULT_ADDR").starts_with("http://127.0.0.1:"));
+    assert!(get("AWS_ENDPOINT_URL").starts_with("http://127.0.0.1:"));
+    let mut sb = Sandbox::new();
+    sb.with_peer_env(&env);
+    let src = sb.write("s.yaml", "secret: value-TEST-ONLY\n");
+    let mut enc = sb.sops();
+    enc.args([
+        "encrypt",
+        "--hc-vault-transit",
+        &get("VEIL_TEST_VAULT_TRANSIT_URI"),
+    ])
+    .args(["--kms", &get("VEIL_TEST_KMS_ARN")])
+    .arg(&src);
+    let out = run_ok(&mut enc, "sops encrypt with vault + kms");
+    assert!(
+        text(&out).contains("vault:v1:"),
+        "vault transit ciphertext stored"
+    );
+    assert!(
+        text(&out).contains(&get("VEIL_TEST_KMS_ARN")),
+        "kms entry stored"
+    );
+    let file = sb.write("s.enc.yaml", &out);
+    let mut dec = sb.sops();
+    dec.arg("decrypt").arg(&file);
+    assert_eq!(
+        text(&run_ok(&mut dec, "sops decrypt via vault/kms")),
+        "secret: value-TEST-ONLY\n"
+    );
+}

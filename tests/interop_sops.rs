@@ -115,6 +115,8 @@ struct Fixture {
     plain: &'static str,
     kind: Kind,
     ident: Ident,
+    /// How many age recipients the file must have.
+    recipients: usize,
 }
 
 const FIXTURES: &[Fixture] = &[
@@ -123,60 +125,70 @@ const FIXTURES: &[Fixture] = &[
         plain: "scalars.yaml",
         kind: Kind::Yaml,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "structure.enc.yaml",
         plain: "structure.yaml",
         kind: Kind::Yaml,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "multidoc.enc.yaml",
         plain: "multidoc.yaml",
         kind: Kind::Yaml,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "nested.enc.json",
         plain: "nested.json",
         kind: Kind::Json,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "blob.enc.bin",
         plain: "blob.bin",
         kind: Kind::Binary,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "app.enc.env",
         plain: "app.env",
         kind: Kind::Dotenv,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "app.enc.ini",
         plain: "app.ini",
         kind: Kind::Ini,
         ident: Ident::KeyFile(TestKey::Age1),
+        recipients: 1,
     },
     Fixture {
         enc: "two-recipients.enc.yaml",
         plain: "structure.yaml",
         kind: Kind::Yaml,
         ident: Ident::KeyFile(TestKey::Age2),
+        recipients: 2,
     },
     Fixture {
         enc: "two-recipients.enc.json",
         plain: "nested.json",
         kind: Kind::Json,
         ident: Ident::KeyFile(TestKey::Age2),
+        recipients: 2,
     },
     Fixture {
         enc: "ssh-recipient.enc.yaml",
         plain: "structure.yaml",
         kind: Kind::Yaml,
         ident: Ident::SshFile,
+        recipients: 1,
     },
 ];
 
@@ -194,14 +206,27 @@ fn sops_fixtures_decrypt_to_their_plaintext() {
     }
     let sb = Sandbox::new();
     for f in FIXTURES {
-        let out = sops_decrypt(&sb, &testdata(&format!("sops/{}", f.enc)), f.ident);
-        let plain = read_testdata(&format!("plain/{}", f.plain));
-        assert_same(
-            f.kind,
-            &out,
-            &plain,
-            &format!("sops decrypt {} vs plain/{}", f.enc, f.plain),
+        let path = testdata(&format!("sops/{}", f.enc));
+        // One "recipient" per age entry in every store's metadata layout; multi-document YAML
+        // repeats the metadata in each of its 3 documents.
+        let raw = String::from_utf8_lossy(&read_testdata(&format!("sops/{}", f.enc))).into_owned();
+        let docs = if f.enc.starts_with("multidoc") { 3 } else { 1 };
+        assert_eq!(
+            raw.matches("recipient").count(),
+            f.recipients * docs,
+            "{}: recipients",
+            f.enc
         );
+        let plain = read_testdata(&format!("plain/{}", f.plain));
+        let mut idents = vec![f.ident];
+        if f.recipients == 2 {
+            idents.push(Ident::KeyFile(TestKey::Age1));
+        }
+        for ident in idents {
+            let out = sops_decrypt(&sb, &path, ident);
+            let what = format!("sops decrypt {} ({ident:?}) vs plain/{}", f.enc, f.plain);
+            assert_same(f.kind, &out, &plain, &what);
+        }
     }
 }
 
@@ -329,7 +354,6 @@ fn veil_decrypts_sops_dotenv() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the INI store lands"]
 fn veil_decrypts_sops_ini() {
     check_veil_decrypts("app.enc.ini");
 }
@@ -656,9 +680,19 @@ fn enc_leaves(d: &Data, out: &mut Vec<String>) {
     }
 }
 
-/// `veil encrypt --age R1 --age R2 FILE` → sops decrypts it with R1's and with R2's identity to
-/// the plaintext's data; layout-level checks on what veil wrote.
-fn check_sops_decrypts_veil(plain: &str, kind: Kind, secrets: &[&str], kept_plain: &[&str]) {
+/// `veil encrypt --age R1 --age R2 FILE` (or `--age R1,R2`) → sops decrypts it with R1's and
+/// with R2's identity to the plaintext's data; layout-level checks on what veil wrote.
+///
+/// `comma`: pass the recipients as sops does, one `--age "R1,R2"` (sops's `--age` is a single
+/// comma-separated flag; repeating it keeps only the last value in sops 3.11). Otherwise as two
+/// `--age` flags, which veil accumulates.
+fn check_sops_decrypts_veil(
+    plain: &str,
+    kind: Kind,
+    secrets: &[&str],
+    kept_plain: &[&str],
+    comma: bool,
+) {
     if !require_peer("sops") {
         return;
     }
@@ -670,10 +704,14 @@ fn check_sops_decrypts_veil(plain: &str, kind: Kind, secrets: &[&str], kept_plai
     );
     let src = sb.copy_testdata(&format!("plain/{plain}"), &name);
     let (r1, r2) = (TestKey::Age1.recipient(), TestKey::Age2.recipient());
+    let joined = format!("{r1},{r2}");
+    let age_args: Vec<&str> = if comma {
+        vec!["--age", &joined]
+    } else {
+        vec!["--age", &r1, "--age", &r2]
+    };
     let encrypted = run_ok(
-        sb.veil()
-            .args(["encrypt", "--age", &r1, "--age", &r2])
-            .arg(&src),
+        sb.veil().arg("encrypt").args(&age_args).arg(&src),
         &format!("veil encrypt {plain}"),
     );
     assert_eq!(
@@ -763,6 +801,7 @@ fn sops_decrypts_veil_yaml_every_scalar_type() {
             "a comment above",
         ],
         &["password_unencrypted: visible-on-disk", "whole: subtree"],
+        true,
     );
 }
 
@@ -779,6 +818,7 @@ fn sops_decrypts_veil_yaml_structure_block_scalars_unicode() {
             "first element",
         ],
         &[],
+        false,
     );
 }
 
@@ -789,6 +829,7 @@ fn sops_decrypts_veil_yaml_multidoc() {
         Kind::Yaml,
         &["first document", "secret: one", "secret: two"],
         &[],
+        false,
     );
 }
 
@@ -799,12 +840,13 @@ fn sops_decrypts_veil_json() {
         Kind::Json,
         &["veil-fixture", "Grüße", "quote \\\" backslash"],
         &["\"visible\""],
+        true,
     );
 }
 
 #[test]
 fn sops_decrypts_veil_binary() {
-    check_sops_decrypts_veil("blob.bin", Kind::Binary, &[], &[]);
+    check_sops_decrypts_veil("blob.bin", Kind::Binary, &[], &[], false);
 }
 
 #[test]
@@ -832,7 +874,6 @@ fn sops_decrypts_veil_dotenv() {
 }
 
 #[test]
-#[ignore = "issue 3 (dotenv/INI): enable when the INI store lands"]
 fn sops_decrypts_veil_ini() {
     if !require_peer("sops") {
         return;

@@ -40,6 +40,18 @@ pub enum Command {
     ExecFile(ExecFileArgs),
     /// Write a starter .sops.yaml here for your age key, and print the next steps
     Init(InitArgs),
+    /// Edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext
+    Edit(EditArgs),
+    /// Set one value: `veil set FILE '["key"][0]' '"json value"'`
+    Set(SetArgs),
+    /// Remove one key or list element: `veil unset FILE '["key"]'`
+    Unset(UnsetArgs),
+    /// Generate a new data key, re-encrypt every value and re-wrap every key
+    Rotate(RotateArgs),
+    /// Make files' keys match their .sops.yaml creation rules (same data key, values untouched)
+    Updatekeys(UpdatekeysArgs),
+    /// Add or delete key groups
+    Groups(GroupsArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -171,6 +183,10 @@ pub struct EncryptArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Re-encrypt a plaintext working copy against this encrypted file: its data key, keys and
+    /// rules are used, and every unchanged value keeps its exact ciphertext
+    #[arg(long, value_name = "ENCRYPTED_FILE")]
+    pub reuse_from: Option<String>,
     /// The file to encrypt (stdin when absent or `-`)
     pub file: Option<String>,
 }
@@ -211,6 +227,17 @@ pub struct LegacyArgs {
     /// Decrypt the file (legacy form)
     #[arg(short = 'd', long = "decrypt")]
     pub decrypt: bool,
+    /// Rotate the file's data key (legacy form)
+    #[arg(short = 'r', long = "rotate")]
+    pub rotate: bool,
+    /// Set one value: --set '["key"] "json value"' (legacy form)
+    #[arg(long = "set", value_name = "PATH VALUE")]
+    pub set: Option<String>,
+    /// Edit: show the sops metadata in the editor
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
+    #[command(flatten)]
+    pub key_changes: KeyChangeArgs,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
@@ -303,4 +330,273 @@ pub struct ExecFileArgs {
     /// Or, after --, a program and its arguments ({} replaced), run without a shell
     #[arg(last = true, value_name = "PROGRAM ARGS")]
     pub argv: Vec<std::ffi::OsString>,
+}
+
+/// Flags shared by commands that decrypt a file in order to change it.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ChangeArgs {
+    /// Decrypt even if the MAC does not verify
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Order in which key types are tried, e.g. age,pgp,kms
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "ORDER")]
+    pub decryption_order: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EditArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// Show the sops metadata (keys, rules) in the editor; key changes made there are applied
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
+    /// The file to edit (a new file starts from an example)
+    pub file: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SetArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// VALUE names a file whose content is the JSON value (keeps secrets out of `ps`)
+    #[arg(long, conflicts_with = "value_stdin")]
+    pub value_file: bool,
+    /// Read the JSON value from stdin (VALUE is then omitted)
+    #[arg(long)]
+    pub value_stdin: bool,
+    /// Do not write the file when the value is already there
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Number of key groups needed to decrypt (Shamir); accepted for sops compatibility
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    /// The encrypted file
+    pub file: String,
+    /// The path, e.g. '["data"]["password"]' or '["list"][0]'
+    pub path: String,
+    /// The value, as JSON: '"text"', 5, true, '{"a": 1}', '[1, 2]'
+    pub value: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UnsetArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// Succeed without writing when the path does not exist
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Number of key groups needed to decrypt (Shamir); accepted for sops compatibility
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    /// The encrypted file
+    pub file: String,
+    /// The path, e.g. '["data"]["password"]'
+    pub path: String,
+}
+
+/// `--add-*` / `--rm-*`: master keys to add to the first key group or remove from every group.
+/// Each takes a comma-separated list and may be repeated.
+#[derive(Args, Debug, Clone, Default)]
+pub struct KeyChangeArgs {
+    /// Add age recipients
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub add_age: Vec<String>,
+    /// Remove age recipients
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub rm_age: Vec<String>,
+    /// Add PGP fingerprints
+    #[arg(long, value_name = "FINGERPRINTS")]
+    pub add_pgp: Vec<String>,
+    /// Remove PGP fingerprints
+    #[arg(long, value_name = "FINGERPRINTS")]
+    pub rm_pgp: Vec<String>,
+    /// Add AWS KMS ARNs (arn[+role-arn])
+    #[arg(long, value_name = "ARNS")]
+    pub add_kms: Vec<String>,
+    /// Remove AWS KMS ARNs
+    #[arg(long, value_name = "ARNS")]
+    pub rm_kms: Vec<String>,
+    /// Add GCP KMS resource ids
+    #[arg(long, value_name = "IDS")]
+    pub add_gcp_kms: Vec<String>,
+    /// Remove GCP KMS resource ids
+    #[arg(long, value_name = "IDS")]
+    pub rm_gcp_kms: Vec<String>,
+    /// Add Azure Key Vault key URLs
+    #[arg(long, value_name = "URLS")]
+    pub add_azure_kv: Vec<String>,
+    /// Remove Azure Key Vault key URLs
+    #[arg(long, value_name = "URLS")]
+    pub rm_azure_kv: Vec<String>,
+    /// Add Vault transit key URIs
+    #[arg(long, value_name = "URIS")]
+    pub add_hc_vault_transit: Vec<String>,
+    /// Remove Vault transit key URIs
+    #[arg(long, value_name = "URIS")]
+    pub rm_hc_vault_transit: Vec<String>,
+    /// Add Huawei Cloud KMS key ids (region:uuid)
+    #[arg(long, value_name = "IDS")]
+    pub add_hckms: Vec<String>,
+    /// Remove Huawei Cloud KMS key ids
+    #[arg(long, value_name = "IDS")]
+    pub rm_hckms: Vec<String>,
+    /// KMS encryption context for added KMS keys (k1:v1,k2:v2)
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
+    pub key_changes: KeyChangeArgs,
+    /// The encrypted file
+    pub file: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct UpdatekeysArgs {
+    /// Apply the changes without asking
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Show what would change, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also generate a new data key (re-encrypting every value), so a removed key cannot read
+    /// the file's future versions
+    #[arg(long)]
+    pub rotate: bool,
+    /// Every encrypted file under DIR that a creation rule matches
+    #[arg(short = 'r', long = "recursive", value_name = "DIR")]
+    pub recursive: Vec<String>,
+    /// Files processed at once (default: the number of CPUs, at most 8)
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The input format (default: from each file's extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Number of key groups needed to decrypt (default: the file's, at most the group count)
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    /// Path of the .sops.yaml config (default: searched upward from the current directory)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// The encrypted files
+    pub files: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GroupsArgs {
+    #[command(subcommand)]
+    pub command: GroupsCommand,
+}
+
+/// (Parsed once per run: the size difference between the variants does not matter.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug, Clone)]
+pub enum GroupsCommand {
+    /// Add a key group (the same data key, re-split into Shamir shares)
+    Add(GroupsAddArgs),
+    /// Delete the key group at INDEX (0-based)
+    Delete(GroupsDeleteArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GroupsAddArgs {
+    /// The encrypted file
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: String,
+    /// age recipients of the new group (comma-separated or repeated)
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub age: Vec<String>,
+    /// PGP fingerprints of the new group
+    #[arg(long, value_name = "FINGERPRINTS")]
+    pub pgp: Vec<String>,
+    /// AWS KMS ARNs of the new group
+    #[arg(long, value_name = "ARNS")]
+    pub kms: Vec<String>,
+    /// The AWS profile for the KMS keys
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// GCP KMS resource ids of the new group
+    #[arg(long, value_name = "IDS")]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs of the new group
+    #[arg(long, value_name = "URLS")]
+    pub azure_kv: Vec<String>,
+    /// Vault transit key URIs of the new group
+    #[arg(long, value_name = "URIS")]
+    pub hc_vault_transit: Vec<String>,
+    /// Huawei Cloud KMS key ids of the new group
+    #[arg(long, value_name = "IDS")]
+    pub hckms: Vec<String>,
+    /// KMS encryption context (k1:v1,k2:v2)
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// Write the result back to the file (atomically) instead of stdout
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Number of key groups needed to decrypt
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// The input format (default: from the extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GroupsDeleteArgs {
+    /// The encrypted file
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: String,
+    /// Write the result back to the file (atomically) instead of stdout
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Number of key groups needed to decrypt
+    #[arg(
+        long = "shamir-secret-sharing-threshold",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub shamir_threshold: usize,
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// The input format (default: from the extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// The index of the group to delete (0-based)
+    pub index: usize,
 }

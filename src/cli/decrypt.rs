@@ -39,8 +39,14 @@ pub fn run(
     } else if outf == inf {
         parsed.render(&dec.edits, None)?
     } else {
-        outf.store()
-            .emit(&dec.docs, None, &EmitOptions::default())?
+        // A conversion: the plaintext must read back as the decrypted data before it is
+        // written anywhere.
+        let out = outf
+            .store()
+            .emit(&dec.docs, None, &EmitOptions::default())?;
+        let back = outf.store().parse(&out)?;
+        engine::verify_same_leaves(&dec.docs, back.docs(), false)?;
+        out
     };
     super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
     Ok(0)

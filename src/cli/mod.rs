@@ -6,13 +6,19 @@
 pub mod args;
 pub mod assets;
 pub mod decrypt;
+pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod extract;
 pub mod filestatus;
+pub mod groups;
 pub mod init;
 pub mod io;
 pub mod keygen;
+pub mod lifecycle;
+pub mod rotate;
+pub mod set;
+pub mod updatekeys;
 
 use crate::error::{Code, Error, Result};
 use crate::format::Format;
@@ -44,7 +50,25 @@ pub fn main() -> i32 {
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Some(Command::Encrypt(a)) => encrypt::run(&a.input, &a.output, &a.keys, a.file.as_deref()),
+        Some(Command::Encrypt(a)) => match &a.reuse_from {
+            Some(old) => lifecycle::reuse_from(&a.input, &a.output, old, false, a.file.as_deref()),
+            None => encrypt::run(&a.input, &a.output, &a.keys, a.file.as_deref()),
+        },
+        Some(Command::Edit(a)) => edit::run(&edit::EditRequest {
+            input: &a.input,
+            keys: &a.keys,
+            change: &a.change,
+            show_master_keys: a.show_master_keys,
+            file: &a.file,
+        }),
+        Some(Command::Set(a)) => set::run_set(&a),
+        Some(Command::Unset(a)) => set::run_unset(&a),
+        Some(Command::Rotate(a)) => rotate::run(&a),
+        Some(Command::Updatekeys(a)) => updatekeys::run(&a),
+        Some(Command::Groups(g)) => match &g.command {
+            args::GroupsCommand::Add(a) => groups::run_add(a),
+            args::GroupsCommand::Delete(a) => groups::run_delete(a),
+        },
         Some(Command::Decrypt(a)) => decrypt::run(
             &a.input,
             &a.output,
@@ -81,9 +105,31 @@ pub fn run(cli: Cli) -> Result<i32> {
                 )
             } else if l.encrypt {
                 encrypt::run(&l.input, &l.output, &l.keys, Some(file))
+            } else if l.rotate {
+                let change = args::ChangeArgs {
+                    ignore_mac: l.ignore_mac,
+                    decryption_order: l.decryption_order.clone(),
+                };
+                rotate::rotate_file(&l.input, &l.output, &change, &l.key_changes, file)
+            } else if let Some(s) = &l.set {
+                let (path, value) = set::parse_legacy_set(s)?;
+                let change = args::ChangeArgs {
+                    ignore_mac: l.ignore_mac,
+                    decryption_order: l.decryption_order.clone(),
+                };
+                set::set_in_file(&l.input, &change, file, &path, value, false)
             } else {
-                Err(Error::generic("editing files is not implemented yet")
-                    .hint("use `veil decrypt` and `veil encrypt` for now"))
+                let change = args::ChangeArgs {
+                    ignore_mac: l.ignore_mac,
+                    decryption_order: l.decryption_order.clone(),
+                };
+                edit::run(&edit::EditRequest {
+                    input: &l.input,
+                    keys: &l.keys,
+                    change: &change,
+                    show_master_keys: l.show_master_keys,
+                    file,
+                })
             }
         }
     }

@@ -6,8 +6,12 @@
 //! newline. Keys starting with `sops_` hold the flattened metadata ([`super::flatten`]).
 //!
 //! Unlike sops, which re-emits the file, rendering here is lossless: blank lines, line order and
-//! untouched lines are kept byte for byte, and only the sealed or opened lines change. This module
-//! must not interpret values (no quotes, no `$VAR`), and must never put a value into an error.
+//! untouched lines are kept byte for byte, and only the sealed or opened lines change. Metadata
+//! lines are appended, sorted, after the data (replacing any `sops_` lines, wherever they were).
+//! **Round trip rule:** decrypting a file veil encrypted gives back its exact bytes when it is
+//! empty or ends with a line break and has no `sops_` lines (a missing final line break is
+//! added). This module must not interpret values (no quotes, no `$VAR`), and must never put a
+//! value into an error.
 
 use crate::error::{Code, Error, Result};
 use crate::format::flatten::{decode_newlines, encode_newlines, flatten, unflatten};

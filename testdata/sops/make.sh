@@ -20,6 +20,6 @@ export SOPS_DISABLE_VERSION_CHECK=1
 "$SOPS" encrypt --age "$R1" plain/app.env > sops/app.enc.env
 "$SOPS" encrypt --age "$R1" plain/app.ini > sops/app.enc.ini
 "$SOPS" encrypt --age "$R1,$R2" plain/structure.yaml > sops/two-recipients.enc.yaml
-"$SOPS" encrypt --age "$R1" --age "$R2" plain/nested.json > sops/two-recipients.enc.json
+"$SOPS" encrypt --age "$R1,$R2" plain/nested.json > sops/two-recipients.enc.json
 "$SOPS" encrypt --age "$SSH" plain/structure.yaml > sops/ssh-recipient.enc.yaml
 # --- end commands ---

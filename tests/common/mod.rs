@@ -97,12 +97,19 @@ pub fn require_peer(name: &str) -> bool {
         );
     }
     let caller = std::panic::Location::caller();
-    eprintln!(
-        "\n!!!!!!!! SKIP {caller}: peer `{name}` not installed ({}); run `scripts/peers.sh install`. \
-         With CI=true this is a failure. !!!!!!!!\n",
+    loud(&format!(
+        "SKIP {caller}: peer `{name}` not installed ({}); run `scripts/peers.sh install`. \
+         With CI=true this is a failure.",
         expected.display()
-    );
+    ));
     false
+}
+
+/// Writes straight to the stderr file descriptor: libtest captures `eprintln!` of passing
+/// tests, and a skip must be seen.
+fn loud(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!!!!!!! {msg} !!!!!!!!");
 }
 
 /// The variables `scripts/peers.sh start` wrote to `<peers>/env.sh` (VAULT_ADDR, VAULT_TOKEN,
@@ -137,10 +144,7 @@ pub fn require_servers() -> Option<Vec<(String, String)>> {
     if in_ci() {
         panic!("{msg}; with CI=true this is a failure");
     }
-    eprintln!(
-        "\n!!!!!!!! SKIP {}: {msg} !!!!!!!!\n",
-        std::panic::Location::caller()
-    );
+    loud(&format!("SKIP {}: {msg}", std::panic::Location::caller()));
     None
 }
 
@@ -395,9 +399,79 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Creates a fresh GnuPG key in the sandbox's GNUPGHOME (ed25519 certify/sign key plus a
+    /// cv25519 encryption subkey, no passphrase; the recipe of `shared/peers/README.md`) and
+    /// returns its fingerprint. Call [`require_peer`]`("gpg")` first. The agent it starts is
+    /// stopped when the sandbox is dropped.
+    pub fn gpg_test_key(&self) -> String {
+        let home = self.home().join(".gnupg");
+        fs::create_dir_all(&home).expect("mkdir .gnupg");
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).expect("chmod .gnupg");
+        let uid = "veil test <test@example.invalid>";
+        run_ok(
+            self.peer("gpg")
+                .args(["--batch", "--passphrase", "", "--quick-gen-key", uid])
+                .args(["ed25519", "cert,sign", "never"]),
+            "gpg --quick-gen-key",
+        );
+        let list = run_ok(
+            self.peer("gpg").args([
+                "--batch",
+                "--with-colons",
+                "--list-keys",
+                "test@example.invalid",
+            ]),
+            "gpg --list-keys",
+        );
+        let fpr = text(&list)
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|rest| rest.split(':').find(|f| f.len() == 40))
+            .expect("a fingerprint in gpg's listing")
+            .to_string();
+        run_ok(
+            self.peer("gpg")
+                .args(["--batch", "--passphrase", "", "--quick-add-key", &fpr])
+                .args(["cv25519", "encr", "never"]),
+            "gpg --quick-add-key",
+        );
+        fpr
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Stop a gpg-agent a test may have started in this GNUPGHOME (best effort).
+        if self.home().join(".gnupg").exists() {
+            if let Some(gpgconf) = peer_path("gpgconf") {
+                let _ = std::process::Command::new(gpgconf)
+                    .args(["--kill", "all"])
+                    .env("GNUPGHOME", self.home().join(".gnupg"))
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
 /// The veil binary under test, NOT isolated (prefer [`Sandbox::veil`]).
+///
+/// `VEIL_TEST_BIN=/path` runs the suite against another program with veil's command line, which
+/// is how the interop tests themselves are checked: pointed at a wrapper that execs the real
+/// sops, they must pass. Refused in CI, where only the real veil may be tested.
 pub fn veil() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_veil"))
+    match std::env::var_os("VEIL_TEST_BIN") {
+        Some(bin) if !bin.is_empty() => {
+            assert!(
+                !in_ci(),
+                "VEIL_TEST_BIN is set in CI; CI must test the built veil"
+            );
+            Command::new(bin)
+        }
+        _ => Command::new(env!("CARGO_BIN_EXE_veil")),
+    }
 }
 
 /// The real sops binary (`<peers>/bin/sops`), NOT isolated (prefer [`Sandbox::sops`]).

@@ -1,0 +1,582 @@
+//! `veil edit FILE` (and sops's plain `veil FILE`): decrypt into a private temporary file, run
+//! the user's editor on it, and re-encrypt what was saved against the original file, so every
+//! value the user did not change keeps its exact ciphertext.
+//!
+//! The plaintext copy lives in a fresh 0700 directory holding one 0600 file named after the
+//! original (so the editor picks the right syntax), on a RAM-backed filesystem when there is one
+//! (`$XDG_RUNTIME_DIR`, `/dev/shm`), else in `$TMPDIR`, never in the working tree. The directory
+//! is removed on every way out: success, error, the editor failing, a panic, and SIGINT, SIGTERM
+//! or SIGHUP sent to veil (a signal thread removes it, stops the editor and then lets the signal
+//! end the process as it would have). This module must never print the plaintext and never
+//! write the encrypted file unless the result was read back and verified.
+
+use super::args::{ChangeArgs, InputArgs, KeyArgs};
+use super::lifecycle::{self, Opened};
+use crate::crypto::value::Cipher;
+use crate::engine::{self, Context, EncryptOptions};
+use crate::error::{Code, Error, Result};
+use crate::format::{Format, Parsed};
+use crate::keys::KeyService;
+use crate::metadata::Metadata;
+use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use zeroize::Zeroizing;
+
+/// The editor environment variables, in the order they are read.
+pub const SOPS_EDITOR: &str = "SOPS_EDITOR";
+pub const EDITOR: &str = "EDITOR";
+
+/// What `veil edit` was asked to do.
+pub struct EditRequest<'a> {
+    pub input: &'a InputArgs,
+    pub keys: &'a KeyArgs,
+    pub change: &'a ChangeArgs,
+    pub show_master_keys: bool,
+    pub file: &'a str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals: the temp directory must not outlive veil.
+
+/// What the signal thread must clean up.
+#[derive(Default)]
+struct Pending {
+    dir: Option<PathBuf>,
+    editor: Option<u32>,
+}
+
+static PENDING: OnceLock<Arc<Mutex<Pending>>> = OnceLock::new();
+
+/// Install (once) a thread that, on SIGINT, SIGTERM or SIGHUP, stops the editor, removes the
+/// temporary directory and then ends veil the way the signal would have.
+fn signal_guard() -> Result<Arc<Mutex<Pending>>> {
+    if let Some(p) = PENDING.get() {
+        return Ok(p.clone());
+    }
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::generic(format!("could not set up signal handling: {e}")))?;
+    let pending = Arc::new(Mutex::new(Pending::default()));
+    let p2 = pending.clone();
+    std::thread::Builder::new()
+        .name("veil-edit-signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let st = p2.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(pid) = st.editor {
+                    // SIGHUP is passed on (editors save recovery data on it); otherwise the
+                    // editor is asked to terminate.
+                    let fwd = if sig == SIGHUP {
+                        rustix::process::Signal::HUP
+                    } else {
+                        rustix::process::Signal::TERM
+                    };
+                    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                        let _ = rustix::process::kill_process(pid, fwd);
+                    }
+                }
+                if let Some(d) = &st.dir {
+                    let _ = std::fs::remove_dir_all(d);
+                    eprintln!(
+                        "veil: interrupted; the temporary plaintext was removed and the file was not changed"
+                    );
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+                std::process::exit(128 + sig);
+            }
+        })
+        .map_err(|e| Error::generic(format!("could not set up signal handling: {e}")))?;
+    let _ = PENDING.set(pending.clone());
+    Ok(PENDING.get().cloned().unwrap_or(pending))
+}
+
+fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    p.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The temporary copy
+
+/// Where the plaintext copy may go, best first: `$XDG_RUNTIME_DIR` (when it is ours and
+/// private), `/dev/shm`, then the system temp directory.
+pub fn temp_bases() -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    if let Some(d) = crate::env::var("XDG_RUNTIME_DIR") {
+        let p = PathBuf::from(d);
+        if let Ok(m) = std::fs::metadata(&p) {
+            let ours = m.uid() == rustix::process::getuid().as_raw();
+            if m.is_dir() && ours && m.mode() & 0o022 == 0 {
+                out.push(p);
+            }
+        }
+    }
+    let shm = PathBuf::from("/dev/shm");
+    if shm.is_dir() {
+        out.push(shm);
+    }
+    out.push(std::env::temp_dir());
+    out
+}
+
+/// A private directory with one plaintext file in it; removed when dropped.
+struct TempCopy {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+    pending: Arc<Mutex<Pending>>,
+}
+
+impl TempCopy {
+    fn create(pending: Arc<Mutex<Pending>>, name: &str, content: &[u8]) -> Result<TempCopy> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |what: &str, e: std::io::Error| {
+            Error::new(
+                Code::CouldNotWriteOutputFile,
+                format!("could not create the temporary file for editing: {what}: {e}"),
+            )
+            .hint("check that $XDG_RUNTIME_DIR, /dev/shm or $TMPDIR is writable")
+        };
+        // Hold the lock while the directory exists but is not yet registered, so a signal in
+        // between still finds it.
+        let mut st = lock(&pending);
+        let mut last_err = None;
+        let mut dir = None;
+        for base in temp_bases() {
+            match tempfile::Builder::new()
+                .prefix("veil-edit-")
+                .tempdir_in(&base)
+            {
+                Ok(d) => {
+                    dir = Some(d);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let dir = match dir {
+            Some(d) => d,
+            None => {
+                return Err(fail(
+                    "no usable directory",
+                    last_err.unwrap_or_else(|| std::io::Error::other("none found")),
+                ))
+            }
+        };
+        st.dir = Some(dir.path().to_path_buf());
+        drop(st);
+        let copy = TempCopy {
+            path: dir.path().join(name),
+            dir: Some(dir),
+            pending,
+        };
+        if let Some(d) = &copy.dir {
+            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| fail("setting permissions", e))?;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&copy.path)
+            .map_err(|e| fail("creating", e))?;
+        f.write_all(content).map_err(|e| fail("writing", e))?;
+        f.sync_all().map_err(|e| fail("syncing", e))?;
+        Ok(copy)
+    }
+
+    fn read(&self) -> Result<Zeroizing<Vec<u8>>> {
+        std::fs::read(&self.path).map(Zeroizing::new).map_err(|e| {
+            Error::new(
+                Code::CouldNotReadInputFile,
+                format!("Could not read edited file: {e}"),
+            )
+            .hint("the editor must save the file under the same name")
+        })
+    }
+
+    /// Run the editor on the copy; a failure to start it or a non-zero exit is exit 201.
+    fn run_editor(&self, argv: &[String]) -> Result<()> {
+        let could_not = |why: String| {
+            Error::new(Code::NoEditorFound, format!("Could not run editor: {why}"))
+                .hint("check SOPS_EDITOR / EDITOR; the file was not changed")
+        };
+        let (prog, args) = argv
+            .split_first()
+            .ok_or_else(|| could_not("empty editor command".into()))?;
+        let mut cmd = std::process::Command::new(prog);
+        cmd.args(args).arg(&self.path);
+        let mut child = {
+            let mut st = lock(&self.pending);
+            let child = cmd.spawn().map_err(|e| could_not(e.to_string()))?;
+            st.editor = Some(child.id());
+            child
+        };
+        let status = child.wait();
+        lock(&self.pending).editor = None;
+        let status = status.map_err(|e| could_not(e.to_string()))?;
+        if !status.success() {
+            let why = match status.code() {
+                Some(c) => format!("exit status {c}"),
+                None => "the editor was killed by a signal".to_string(),
+            };
+            return Err(could_not(why));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let mut st = lock(&self.pending);
+        if let Some(d) = self.dir.take() {
+            let p = d.path().to_path_buf();
+            if d.close().is_err() {
+                let _ = std::fs::remove_dir_all(&p);
+            }
+        }
+        st.dir = None;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The editor
+
+/// The editor command: `SOPS_EDITOR`, then `EDITOR` (shell-split, not run through a shell), then
+/// the first of vim, nano and vi on PATH; none is exit 201.
+pub fn editor_command() -> Result<Vec<String>> {
+    for var in [SOPS_EDITOR, EDITOR] {
+        if let Some(v) = crate::env::var(var) {
+            return match shlex::split(&v) {
+                Some(parts) if !parts.is_empty() => Ok(parts),
+                _ => Err(Error::new(
+                    Code::NoEditorFound,
+                    format!("Could not run editor: invalid ${var}"),
+                )
+                .hint(format!(
+                    "{var} is split like a shell command line; check its quotes"
+                ))),
+            };
+        }
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["vim", "nano", "vi"] {
+        for dir in std::env::split_paths(&path) {
+            let c = dir.join(name);
+            if is_executable(&c) {
+                return Ok(vec![c.to_string_lossy().into_owned()]);
+            }
+        }
+    }
+    Err(Error::new(
+        Code::NoEditorFound,
+        "Could not run editor: no editor available: veil uses the editor in SOPS_EDITOR or EDITOR, \
+         else the first of vim, nano and vi, and none of them could be found",
+    )
+    .hint("set EDITOR, e.g. EDITOR=nano or EDITOR=\"code --wait\""))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// sops's example for a new file (`EmitExample`), per format.
+pub fn example(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => {
+            "hello: Welcome to SOPS! Edit this file as you please!\nexample_key: example_value\n\
+             # Example comment\nexample_array:\n    - example_value1\n    - example_value2\n\
+             example_number: 1234.56789\nexample_booleans:\n    - true\n    - false\n"
+        }
+        Format::Json => {
+            "{\n\t\"hello\": \"Welcome to SOPS! Edit this file as you please!\",\n\t\"example_key\": \"example_value\",\n\
+             \t\"example_array\": [\n\t\t\"example_value1\",\n\t\t\"example_value2\"\n\t],\n\
+             \t\"example_number\": 1234.56789,\n\t\"example_booleans\": [\n\t\ttrue,\n\t\tfalse\n\t]\n}\n"
+        }
+        Format::Toml => {
+            "hello = \"Welcome to SOPS! Edit this file as you please!\"\nexample_key = \"example_value\"\n\
+             # Example comment\nexample_array = [\"example_value1\", \"example_value2\"]\n\
+             example_number = 1234.56789\nexample_booleans = [true, false]\n"
+        }
+        Format::Dotenv => {
+            "# This is an example file.\nhello=Welcome to SOPS! Edit this file as you please!\n\
+             example_key=example_value\nexample_multiline=foo\\nbar\\nbaz\n"
+        }
+        Format::Ini => {
+            "; This is an example file.\n[Welcome!]\nhello       = Welcome to SOPS! Edit this file as you please!\n\
+             example_key = example_value\n"
+        }
+        Format::Binary => "Welcome to SOPS! Edit this file as you please!",
+    }
+}
+
+/// The outcome of one round in the editor.
+enum Round {
+    Done(Vec<u8>),
+    /// The user can fix this in the editor (a parse error, no keys).
+    Retry(Error),
+}
+
+/// Show `e` and, when stdin is a terminal, offer to reopen the editor. Without a terminal the
+/// error is final (sops would wait for a key press that cannot come).
+fn offer_reopen(e: Error) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(e);
+    }
+    eprintln!("{e}");
+    eprint!("Press Enter to reopen the editor, or type q and Enter to give up: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let n = std::io::stdin().read_line(&mut line).unwrap_or(0);
+    if n == 0 || line.trim().eq_ignore_ascii_case("q") {
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Run the editor until the saved text is accepted by `accept`; unchanged text is exit 200.
+fn edit_loop(
+    copy: &TempCopy,
+    original: &[u8],
+    mut accept: impl FnMut(&[u8]) -> Result<Round>,
+) -> Result<Vec<u8>> {
+    let editor = editor_command()?;
+    let before: [u8; 32] = Sha256::digest(original).into();
+    loop {
+        copy.run_editor(&editor)?;
+        let edited = copy.read()?;
+        let after: [u8; 32] = Sha256::digest(&edited[..]).into();
+        if after == before {
+            return Err(Error::new(
+                Code::FileHasNotBeenModified,
+                "File has not changed, exiting.",
+            ));
+        }
+        match accept(&edited)? {
+            Round::Done(out) => return Ok(out),
+            Round::Retry(e) => offer_reopen(e)?,
+        }
+    }
+}
+
+fn basename(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".to_string())
+}
+
+fn retryable(e: &Error) -> bool {
+    matches!(
+        e.code,
+        Code::CouldNotReadInputFile | Code::NeedAtLeastOneDocument | Code::NoEncryptionKeyFound
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+pub fn run(r: &EditRequest<'_>) -> Result<i32> {
+    let pending = signal_guard()?;
+    if std::fs::symlink_metadata(r.file).is_err() {
+        return edit_new(r, pending);
+    }
+    let ks = KeyService::local();
+    let o = lifecycle::open(
+        r.input,
+        r.file,
+        r.change.ignore_mac,
+        r.change.decryption_order.as_deref(),
+        &ks,
+    )?;
+    let show = r.show_master_keys && o.inf != Format::Binary;
+    if r.show_master_keys && !show {
+        eprintln!("warning: --show-master-keys is ignored for binary files");
+    }
+    let view_meta = show.then(|| lifecycle::meta_tree(&o.dec.metadata, o.inf));
+    let plain = Zeroizing::new(o.parsed.render(&o.dec.edits, view_meta.as_ref())?);
+    let copy = TempCopy::create(pending, &basename(r.file), &plain)?;
+    let mut ctx = Context::system();
+    let out = edit_loop(&copy, &plain, |edited| {
+        match reseal_edited(&o, edited, show, &ks, &mut ctx) {
+            Ok(out) => Ok(Round::Done(out)),
+            Err(e) if retryable(&e) => Ok(Round::Retry(e)),
+            Err(e) => Err(e),
+        }
+    })?;
+    drop(copy);
+    super::io::write_atomic(Path::new(r.file), &out)?;
+    Ok(0)
+}
+
+/// The saved plaintext, sealed against the original file.
+fn reseal_edited(
+    o: &Opened,
+    edited: &[u8],
+    show: bool,
+    ks: &KeyService,
+    ctx: &mut Context,
+) -> Result<Vec<u8>> {
+    let parsed = o.inf.store().parse(edited)?;
+    let mut meta = o.dec.metadata.clone();
+    match (show, parsed.metadata()) {
+        (true, Some(t)) => {
+            let m = Metadata::from_tree(t).map_err(|e| {
+                Error::new(
+                    Code::CouldNotReadInputFile,
+                    format!("SOPS metadata is invalid: {}", e.message),
+                )
+            })?;
+            apply_edited_metadata(&mut meta, &m, &o.dec, ks, ctx)?;
+        }
+        (true, None) => {
+            return Err(no_keys());
+        }
+        (false, Some(_)) => {
+            return Err(Error::new(
+                Code::CouldNotReadInputFile,
+                "the edited file has a top-level `sops` entry, which is reserved for the metadata",
+            )
+            .hint("remove it, or use --show-master-keys to edit the metadata"));
+        }
+        (false, None) => {}
+    }
+    engine::bump_version(&mut meta)?;
+    let mut docs = parsed.docs().to_vec();
+    engine::keep_stored_numbers(&mut docs, &o.dec.docs);
+    let mut stash = o.dec.stash.clone();
+    let r = engine::reseal(&docs, &meta, &o.dec.data_key, &mut stash, ctx)?;
+    let (out, _) = lifecycle::render_checked(
+        Some(parsed.as_ref()),
+        o.inf,
+        &docs,
+        &r.edits,
+        &r.metadata,
+        o.outf,
+    )?;
+    Ok(out)
+}
+
+fn no_keys() -> Error {
+    Error::new(
+        Code::NoEncryptionKeyFound,
+        "No master keys were provided, so veil can't encrypt the file.",
+    )
+    .hint("keep at least one key in the sops metadata")
+}
+
+/// With `--show-master-keys`: take the rule and keys the user left in the metadata. Keys that
+/// stayed keep their wrapped data key; added keys wrap the same data key.
+fn apply_edited_metadata(
+    meta: &mut Metadata,
+    edited: &Metadata,
+    dec: &engine::Decrypted,
+    ks: &KeyService,
+    ctx: &mut Context,
+) -> Result<()> {
+    meta.rule = edited.rule.clone();
+    meta.mac_only_encrypted = edited.mac_only_encrypted;
+    if !edited.version.is_empty() {
+        meta.version = edited.version.clone();
+    }
+    let refs = engine::key_refs(edited);
+    if refs.is_empty() || refs.iter().all(Vec::is_empty) {
+        return Err(no_keys());
+    }
+    if refs != engine::key_refs(&dec.metadata) || edited.shamir_threshold != meta.shamir_threshold {
+        engine::rewrap(meta, &dec.data_key, &refs, edited.shamir_threshold, ks, ctx)
+            .map_err(|e| Error::new(Code::NoEncryptionKeyFound, e.message))?;
+    }
+    Ok(())
+}
+
+/// A file that does not exist yet: sops's example, encrypted with the creation rule's keys.
+fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
+    let (inf, outf) = super::formats(r.input, Some(r.file));
+    let cipher = Cipher::from_flag(&r.keys.cipher).ok_or_else(|| {
+        Error::generic(format!("unknown cipher {:?}", r.keys.cipher))
+            .hint("use aes256-gcm or xchacha20-poly1305")
+    })?;
+    let conf = super::encrypt::load_config(r.keys)?;
+    let cr = super::encrypt::creation_rule(r.keys, conf.as_ref(), Path::new(r.file), inf)?;
+    let opts = EncryptOptions {
+        key_groups: cr.key_groups,
+        shamir_threshold: cr.shamir_threshold,
+        rule: cr.rule,
+        mac_only_encrypted: cr.mac_only_encrypted,
+        cipher,
+    };
+    let ks = KeyService::local();
+    let template = example(inf).as_bytes();
+    let copy = TempCopy::create(pending, &basename(r.file), template)?;
+    let mut ctx = Context::system();
+    let out = edit_loop(&copy, template, |edited| {
+        match encrypt_new(edited, inf, outf, &opts, &ks, &mut ctx) {
+            Ok(out) => Ok(Round::Done(out)),
+            Err(e) if retryable(&e) => Ok(Round::Retry(e)),
+            Err(e) => Err(e),
+        }
+    })?;
+    drop(copy);
+    super::io::write_atomic(Path::new(r.file), &out)?;
+    Ok(0)
+}
+
+fn encrypt_new(
+    edited: &[u8],
+    inf: Format,
+    outf: Format,
+    opts: &EncryptOptions,
+    ks: &KeyService,
+    ctx: &mut Context,
+) -> Result<Vec<u8>> {
+    let parsed: Box<dyn Parsed> = inf.store().parse(edited)?;
+    if parsed.metadata().is_some() {
+        return Err(Error::new(
+            Code::CouldNotReadInputFile,
+            "the edited file has a top-level `sops` entry, which is reserved for the metadata",
+        )
+        .hint("remove it"));
+    }
+    let enc = engine::encrypt(parsed.as_ref(), opts, ks, ctx)?;
+    let (out, _) = lifecycle::render_checked(
+        Some(parsed.as_ref()),
+        inf,
+        parsed.docs(),
+        &enc.edits,
+        &enc.metadata,
+        outf,
+    )?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_parse_in_their_format() {
+        for f in [Format::Json, Format::Dotenv, Format::Binary] {
+            let p = f.store().parse(example(f).as_bytes());
+            assert!(p.is_ok(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn temp_bases_end_with_the_temp_dir() {
+        let b = temp_bases();
+        assert_eq!(b.last(), Some(&std::env::temp_dir()));
+    }
+
+    #[test]
+    fn basenames() {
+        assert_eq!(basename("a/b/secrets.enc.yaml"), "secrets.enc.yaml");
+        assert_eq!(basename("x.json"), "x.json");
+        assert_eq!(basename("/"), "file");
+    }
+}

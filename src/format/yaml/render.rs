@@ -1,0 +1,1011 @@
+//! Lossless rendering: the source text with exactly the edited leaves replaced and the `sops:`
+//! block appended, replaced or removed, everything else byte for byte.
+//!
+//! It exists because sops re-emits the whole file (comments moved, quoting and indentation
+//! normalised), which makes every encryption a noisy diff. Output is assembled by copying the
+//! gaps between sorted, non-overlapping patches, and is then re-parsed and compared leaf by
+//! leaf with what was intended; on any mismatch it returns an error rather than corrupt output.
+//! It must never put a plaintext value into an error message.
+
+use super::emit::{
+    self, analyze, literal_body, literal_header, typed_plain, write_double, write_single,
+};
+use super::lex;
+use super::parse::{self, CollKind, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
+use super::resolve::{resolve_plain, Resolved};
+use crate::error::{Code, Error, Result};
+use crate::format::Edit;
+use crate::tree::{parse_go_float, Item, Scalar, Value};
+
+struct Patch {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+fn dump_error(msg: impl Into<String>) -> Error {
+    Error::new(Code::ErrorDumpingTree, msg)
+}
+
+/// The file's line break: `\r\n` if its first line break is one.
+pub(crate) fn detect_newline(src: &str) -> &'static str {
+    match src.find('\n') {
+        Some(i) if i > 0 && src.as_bytes()[i - 1] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// The file's indentation unit: the first positive step from a block map to a block map (or,
+/// failing that, a block sequence) nested in it; 4 (sops's default) if there is none.
+pub(crate) fn detect_unit(ix: &Indexed) -> usize {
+    let mut seq_step = None;
+    for n in &ix.nodes {
+        let Node::Map(m) = n else { continue };
+        if m.kind != CollKind::Block {
+            continue;
+        }
+        for it in &m.items {
+            let parse::MapItem::Entry { value, .. } = it else {
+                continue;
+            };
+            match ix.nodes.get(*value as usize) {
+                Some(Node::Map(c)) if c.kind == CollKind::Block && c.indent > m.indent => {
+                    let step = c.indent - m.indent;
+                    if (2..=9).contains(&step) {
+                        return step;
+                    }
+                }
+                Some(Node::Seq(c))
+                    if c.kind == CollKind::Block && c.indent > m.indent && seq_step.is_none() =>
+                {
+                    let step = c.indent - m.indent;
+                    if (2..=9).contains(&step) {
+                        seq_step = Some(step);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    seq_step.unwrap_or(4)
+}
+
+struct Renderer<'a> {
+    ix: &'a Indexed,
+    edits: &'a [Edit],
+    b: &'a [u8],
+    nl: &'static str,
+    unit: usize,
+    patches: Vec<Patch>,
+}
+
+pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
+    if edits.len() != ix.leaves.len() {
+        return Err(Error::generic(format!(
+            "internal error: {} edits for {} yaml leaves",
+            edits.len(),
+            ix.leaves.len()
+        )));
+    }
+    let mut r = Renderer {
+        ix,
+        edits,
+        b: ix.src.as_bytes(),
+        nl: detect_newline(&ix.src),
+        unit: detect_unit(ix),
+        patches: Vec::new(),
+    };
+    let mut i = 0;
+    while i < ix.leaves.len() {
+        match ix.leaves[i] {
+            Leaf::Scalar(id) => {
+                if let Node::Scalar(s) = &ix.nodes[id as usize] {
+                    r.scalar(s, &edits[i], i)?;
+                }
+                i += 1;
+            }
+            Leaf::Comment(c) => {
+                r.comment(c, &edits[i], i)?;
+                i += 1;
+            }
+            Leaf::InAlias(a) => {
+                let (f, e) = ix.leaf_range[a as usize];
+                let (f, e) = (f as usize, (e as usize).max(f as usize + 1));
+                r.alias(a, &edits[f..e.min(edits.len())])?;
+                i = e;
+            }
+        }
+    }
+    for d in 0..ix.doc_info.len() {
+        r.meta(d, meta)?;
+    }
+    let out = r.assemble()?;
+    let checked = verify(ix, edits, meta, &out);
+    #[cfg(test)]
+    if checked.is_err() {
+        eprintln!("---- rendered ----\n{out}\n------------------");
+    }
+    checked?;
+    Ok(out.into_bytes())
+}
+
+impl Renderer<'_> {
+    fn push(&mut self, start: usize, end: usize, text: String) {
+        self.patches.push(Patch { start, end, text });
+    }
+
+    fn assemble(&mut self) -> Result<String> {
+        self.patches.sort_by_key(|p| (p.start, p.end));
+        let src = &self.ix.src;
+        let mut out = String::with_capacity(
+            src.len() + self.patches.iter().map(|p| p.text.len()).sum::<usize>(),
+        );
+        let mut at = 0;
+        for p in &self.patches {
+            if p.start < at || p.end < p.start {
+                return Err(dump_error("internal error: overlapping yaml edits"));
+            }
+            out.push_str(
+                src.get(at..p.start)
+                    .ok_or_else(|| dump_error("internal error: bad yaml edit position"))?,
+            );
+            out.push_str(&p.text);
+            at = p.end;
+        }
+        out.push_str(src.get(at..).unwrap_or(""));
+        Ok(out)
+    }
+
+    fn comment(&mut self, c: u32, edit: &Edit, leaf: usize) -> Result<()> {
+        let cs = self.ix.comments[c as usize];
+        let text = match edit {
+            Edit::Keep => return Ok(()),
+            Edit::Seal(t) => t.as_str(),
+            Edit::Open(Scalar::Comment(t)) => t.as_str(),
+            Edit::Open(_) => {
+                return Err(dump_error(format!(
+                    "leaf {leaf} is a yaml comment but was opened as a value"
+                )))
+            }
+        };
+        if text.contains(['\n', '\r']) {
+            return Err(dump_error(format!(
+                "the comment at line {} would span several lines",
+                self.line(cs.hash)
+            )));
+        }
+        self.push(cs.hash + 1, cs.end, text.to_string());
+        Ok(())
+    }
+
+    fn line(&self, pos: usize) -> usize {
+        lex::line_number(self.b, pos)
+    }
+
+    /// Remove a tag (and the blanks after it on its line): sops drops tags, and `!!int` in
+    /// front of an `ENC[…]` string would not read back.
+    fn drop_tag(&mut self, s: &ScalarNode) {
+        if let Some((ts, te)) = s.tag.map(|(a, b)| (a as usize, b as usize)) {
+            let mut e = te;
+            while e < s.start && lex::is_ws(self.b[e]) {
+                e += 1;
+            }
+            self.push(ts, e, String::new());
+        }
+    }
+
+    /// Replace a scalar token with one-line `text`.
+    fn replace_token(&mut self, s: &ScalarNode, mut text: String) {
+        self.drop_tag(s);
+        let start = s.start;
+        // The byte that will precede the new text once the tag is gone.
+        let before = match s.tag.map(|(a, b)| (a as usize, b as usize)) {
+            Some((ts, te)) if ts > 0 && self.b[te..start].iter().all(|&c| lex::is_ws(c)) => {
+                Some(self.b[ts - 1])
+            }
+            _ if start > 0 => Some(self.b[start - 1]),
+            _ => None,
+        };
+        if let Some(c) = before {
+            if !lex::is_blank_or_break(c) && !matches!(c, b'[' | b'{' | b',') {
+                text.insert(0, ' ');
+            }
+        }
+        match s.block.as_deref() {
+            Some(l) => {
+                self.push(l.header_start, l.header_end, text);
+                if l.value_end > l.header_line_end {
+                    self.push(l.header_line_end, l.value_end, String::new());
+                }
+            }
+            None => self.push(start, s.end, text),
+        }
+    }
+
+    fn scalar(&mut self, s: &ScalarNode, edit: &Edit, leaf: usize) -> Result<()> {
+        match edit {
+            Edit::Keep => Ok(()),
+            Edit::Seal(t) => {
+                let text = seal_text(t, s.style, s.ctx.in_flow);
+                self.replace_token(s, text);
+                Ok(())
+            }
+            Edit::Open(Scalar::Comment(c)) => self.list_comment(s, c, leaf),
+            Edit::Open(v) => self.open(s, v),
+        }
+    }
+
+    /// `- ENC[…,type:comment]` opened: the list element becomes a comment line again.
+    fn list_comment(&mut self, s: &ScalarNode, text: &str, leaf: usize) -> Result<()> {
+        let Some(dash) = s
+            .ctx
+            .dash
+            .map(|d| d as usize)
+            .filter(|_| s.ctx.in_seq && !s.ctx.in_flow)
+        else {
+            return Err(dump_error(format!(
+                "leaf {leaf} (line {}) is a comment but is not a block list element",
+                self.line(s.start)
+            )));
+        };
+        if text.contains(['\n', '\r']) {
+            return Err(dump_error(format!(
+                "the comment at line {} would span several lines",
+                self.line(s.start)
+            )));
+        }
+        let end = s.block.as_ref().map_or(s.end, |l| l.value_end);
+        let ls = lex::line_start(self.b, dash);
+        if self.b[ls..dash].iter().all(|&c| lex::is_ws(c)) {
+            self.push(dash, end, format!("#{text}"));
+        } else {
+            // `- - ENC[…]`: the comment moves to its own line, in the inner list's column.
+            let mut start = dash;
+            while start > ls && lex::is_ws(self.b[start - 1]) {
+                start -= 1;
+            }
+            let mut line = String::from(self.nl);
+            emit::push_spaces(&mut line, dash - ls);
+            line.push('#');
+            line.push_str(text);
+            self.push(start, end, line);
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, s: &ScalarNode, v: &Scalar) -> Result<()> {
+        let text_owned;
+        let text: &str = match v {
+            Scalar::Str(t) => t,
+            Scalar::Raw(b) | Scalar::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => {
+                    use base64::Engine as _;
+                    text_owned = format!(
+                        "!!binary {}",
+                        base64::engine::general_purpose::STANDARD.encode(b)
+                    );
+                    self.replace_token(s, text_owned);
+                    return Ok(());
+                }
+            },
+            other => {
+                let t = typed_plain(other).ok_or_else(|| {
+                    dump_error(format!(
+                        "cannot write the {} value at line {}",
+                        other.type_name(),
+                        self.line(s.start)
+                    ))
+                })?;
+                self.replace_token(s, t);
+                return Ok(());
+            }
+        };
+        if let Some((header, body)) = self.literal(s, text) {
+            // Header where the token was, content lines after the token's line.
+            self.drop_tag(s);
+            match s.block.as_deref() {
+                Some(l) => {
+                    self.push(l.header_start, l.header_end, header);
+                    self.push(l.header_line_end, l.value_end.max(l.header_line_end), body);
+                }
+                None => {
+                    self.push(s.start, s.end, header);
+                    let le = lex::line_end(self.b, s.end);
+                    self.push(le, le, body);
+                }
+            }
+            return Ok(());
+        }
+        let t = str_text(text, s.style, s.ctx.in_flow);
+        self.replace_token(s, t);
+        Ok(())
+    }
+
+    /// A multi-line string as a `|` block, when the place allows one: block context, a line
+    /// break after the token's line, and no leading blank that would need an indicator.
+    fn literal(&self, s: &ScalarNode, text: &str) -> Option<(String, String)> {
+        if !text.contains('\n') || s.ctx.in_flow || text.starts_with([' ', '\n']) {
+            return None;
+        }
+        if matches!(s.style, Style::Double | Style::Single) {
+            // A quoted token stays quoted (a sealed `"a\nb"` opens as it was written).
+            return None;
+        }
+        if !analyze(text).block {
+            return None;
+        }
+        let line_end = match s.block.as_deref() {
+            Some(l) => l.value_end.max(l.header_line_end),
+            None => lex::line_end(self.b, s.end),
+        };
+        if line_end >= self.b.len() {
+            return None;
+        }
+        if text.ends_with("\n\n") || text == "\n" {
+            // A keep-chomped block would swallow blank lines that follow it.
+            let next = lex::after_break(self.b, line_end);
+            let ne = lex::line_end(self.b, next);
+            if next < self.b.len() && self.b[next..ne].iter().all(|&c| c == b' ') {
+                return None;
+            }
+        }
+        let indent = if s.ctx.in_seq {
+            match s.ctx.dash.map(|d| d as usize) {
+                Some(d) => d - lex::line_start(self.b, d) + 2,
+                None => return None,
+            }
+        } else {
+            s.ctx.parent_indent as usize + self.unit
+        };
+        let header = literal_header(text, 0);
+        let mut body = String::new();
+        literal_body(&mut body, text, indent, self.nl);
+        Some((header, body))
+    }
+
+    /// An alias whose copy has edits (or whose anchor has) is replaced by the edited copy.
+    fn alias(&mut self, a: NodeId, edits: &[Edit]) -> Result<()> {
+        let Node::Alias(al) = &self.ix.nodes[a as usize] else {
+            return Ok(());
+        };
+        let (tf, te) = self
+            .ix
+            .leaf_range
+            .get(al.target as usize)
+            .copied()
+            .unwrap_or((0, 0));
+        let target_edits = self.edits.get(tf as usize..te as usize).unwrap_or(&[]);
+        let target_edited = target_edits.iter().any(|e| !matches!(e, Edit::Keep));
+        let copy_edited = edits.iter().any(|e| !matches!(e, Edit::Keep));
+        if !target_edited && !copy_edited {
+            return Ok(());
+        }
+        let Some(v) = self.ix.alias_values.get(&a) else {
+            return Ok(());
+        };
+        let mut k = 0;
+        let text = match (v, edits.first()) {
+            // An alias of a scalar, outside flow context: written like that scalar's edit.
+            (Value::Scalar(orig), Some(e)) if !al.ctx.in_flow => match e {
+                Edit::Seal(t) => seal_text(t, Style::Plain, false),
+                Edit::Open(Scalar::Comment(_)) => {
+                    return Err(dump_error(
+                        "a comment cannot replace a value behind an alias",
+                    ))
+                }
+                Edit::Open(o) => block_scalar_text(o),
+                Edit::Keep => block_scalar_text(orig),
+            },
+            _ => flow_value(v, edits, &mut k)?,
+        };
+        let (start, end) = (al.start, al.end);
+        self.push(start, end, text);
+        Ok(())
+    }
+
+    /// Append, replace or remove one document's `sops:` block.
+    fn meta(&mut self, d: usize, meta: Option<&Value>) -> Result<()> {
+        let doc = &self.ix.doc_info[d];
+        let root_flow = doc.root.and_then(|r| match &self.ix.nodes[r as usize] {
+            Node::Map(m) if m.kind != CollKind::Block => Some(r),
+            _ => None,
+        });
+        if let Some(r) = root_flow {
+            return self.flow_meta(d, r, meta);
+        }
+        if let Some(se) = &doc.sops {
+            let ls = lex::line_start(self.b, se.key_start);
+            if !self.b[ls..se.key_start].iter().all(|&c| lex::is_ws(c)) {
+                return Err(dump_error(format!(
+                    "cannot rewrite the sops metadata at line {}: it does not start its line",
+                    self.line(se.key_start)
+                )));
+            }
+            let last = subtree_end(self.ix, se.value);
+            let le = lex::line_end(self.b, last);
+            let end = lex::after_break(self.b, le);
+            let at_eof_no_break = end == le;
+            match meta {
+                Some(m) => {
+                    let mut block = emit::meta_block(m, se.key_start - ls, self.unit, self.nl);
+                    if at_eof_no_break {
+                        truncate_nl(&mut block);
+                    }
+                    self.push(ls, end, block);
+                }
+                None => {
+                    let mut start = ls;
+                    if at_eof_no_break && start > 0 {
+                        // Also drop the line break before it, so the file ends as it did.
+                        start -= 1;
+                        if start > 0 && self.b[start] == b'\n' && self.b[start - 1] == b'\r' {
+                            start -= 1;
+                        }
+                    }
+                    self.push(start, end, String::new());
+                }
+            }
+            return Ok(());
+        }
+        let Some(m) = meta else { return Ok(()) };
+        let col = match doc.root.map(|r| &self.ix.nodes[r as usize]) {
+            Some(Node::Map(m)) => m.indent,
+            _ => 0,
+        };
+        let pos = doc.end.min(self.b.len());
+        let mut block = emit::meta_block(m, col, self.unit, self.nl);
+        if pos > 0 && !lex::is_break(self.b[pos - 1]) {
+            block.insert_str(0, self.nl);
+            if pos == self.b.len() {
+                truncate_nl(&mut block);
+            }
+        }
+        self.push(pos, pos, block);
+        Ok(())
+    }
+
+    /// The metadata of a flow-style (`{…}`) top-level map, written as a flow entry.
+    fn flow_meta(&mut self, d: usize, root: NodeId, meta: Option<&Value>) -> Result<()> {
+        let doc = &self.ix.doc_info[d];
+        let Node::Map(m) = &self.ix.nodes[root as usize] else {
+            return Ok(());
+        };
+        if let Some(se) = &doc.sops {
+            let vstart = node_start(self.ix, se.value);
+            let vend = subtree_end(self.ix, se.value);
+            match meta {
+                Some(mv) => {
+                    let text = flow_plain_value(mv);
+                    self.push(vstart, vend, text);
+                }
+                None => {
+                    // Remove `, sops: …` (or `sops: …,` when it comes first).
+                    let mut s = se.key_start;
+                    let mut j = s;
+                    while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
+                        j -= 1;
+                    }
+                    if j > 0 && self.b[j - 1] == b',' {
+                        s = j - 1;
+                        self.push(s, vend, String::new());
+                    } else {
+                        let mut e = vend;
+                        while e < self.b.len() && lex::is_blank_or_break(self.b[e]) {
+                            e += 1;
+                        }
+                        if e < self.b.len() && self.b[e] == b',' {
+                            e += 1;
+                            while e < self.b.len() && lex::is_ws(self.b[e]) {
+                                e += 1;
+                            }
+                        }
+                        self.push(s, e, String::new());
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let Some(mv) = meta else { return Ok(()) };
+        if m.kind != CollKind::Flow || m.end == 0 {
+            return Err(dump_error(
+                "cannot add sops metadata to this flow-style document",
+            ));
+        }
+        let close = m.end - 1;
+        if self.b.get(close) != Some(&b'}') {
+            return Err(dump_error(
+                "cannot add sops metadata to this flow-style document",
+            ));
+        }
+        let mut j = close;
+        while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
+            j -= 1;
+        }
+        let needs_comma = j > 0 && !matches!(self.b[j - 1], b',' | b'{');
+        let text = format!(
+            "{}sops: {}",
+            if needs_comma { ", " } else { "" },
+            flow_plain_value(mv)
+        );
+        self.push(j, j, text);
+        Ok(())
+    }
+}
+
+fn truncate_nl(s: &mut String) {
+    if s.ends_with("\r\n") {
+        s.truncate(s.len() - 2);
+    } else if s.ends_with('\n') {
+        s.truncate(s.len() - 1);
+    }
+}
+
+/// Where a node's text starts (its properties included).
+fn node_start(ix: &Indexed, id: NodeId) -> usize {
+    match &ix.nodes[id as usize] {
+        Node::Scalar(s) => s.props_start.min(s.start),
+        Node::Map(m) => m.start,
+        Node::Seq(s) => s.start,
+        Node::Alias(a) => a.start,
+    }
+}
+
+/// Where a node's text ends, comments it holds included.
+fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
+    match &ix.nodes[id as usize] {
+        Node::Scalar(s) => s
+            .block
+            .as_ref()
+            .map_or(s.end, |l| l.value_end.max(l.header_end)),
+        Node::Map(m) => m.end,
+        Node::Seq(s) => s.end,
+        Node::Alias(a) => a.end,
+    }
+}
+
+/// An `ENC[…]` token in the style of the value it replaces: quoted as it was, double-quoted in
+/// a flow collection, plain otherwise (block scalars collapse to one plain line).
+fn seal_text(token: &str, style: Style, in_flow: bool) -> String {
+    let mut out = String::with_capacity(token.len() + 2);
+    // The common case, an `ENC[…]` token of base64 fields, is a safe plain scalar.
+    let simple = token.starts_with("ENC[")
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"[],:+/=_".contains(&c))
+        && !token.contains(":,")
+        && !token.ends_with(':');
+    let plain_ok = simple || {
+        let a = analyze(token);
+        a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
+    };
+    let a = analyze_if_quoted(token, style);
+    match style {
+        Style::Single if a => write_single(&mut out, token),
+        Style::Single | Style::Double => write_double(&mut out, token, false),
+        _ if in_flow || !plain_ok => write_double(&mut out, token, false),
+        _ => out.push_str(token),
+    }
+    out
+}
+
+/// Whether a token can keep single quotes (only asked when the original was single-quoted).
+fn analyze_if_quoted(token: &str, style: Style) -> bool {
+    style == Style::Single && analyze(token).single
+}
+
+/// A one-line string in natural YAML: plain when it reads back as the same string, otherwise
+/// quoted (keeping the quote style of the token it replaces where it can).
+fn str_text(t: &str, style: Style, in_flow: bool) -> String {
+    let a = analyze(t);
+    let resolves_str = resolve_plain(t) == Resolved::Str && !t.is_empty();
+    let mut out = String::with_capacity(t.len() + 2);
+    if !in_flow {
+        match style {
+            Style::Double => {
+                write_double(&mut out, t, false);
+                return out;
+            }
+            Style::Single => {
+                if a.single && !a.multiline {
+                    write_single(&mut out, t);
+                } else {
+                    write_double(&mut out, t, false);
+                }
+                return out;
+            }
+            _ => {}
+        }
+    }
+    // Inside flow collections only plain text of words is written plain: parsers disagree
+    // about indicators there (saphyr rejects `[~ -]`).
+    let flow_words = || {
+        t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '.' | '/' | '@' | '+'))
+    };
+    let plain_ok = resolves_str
+        && if in_flow {
+            a.flow_plain && flow_words()
+        } else {
+            a.block_plain
+        };
+    if plain_ok {
+        out.push_str(t);
+    } else if resolves_str && a.single && !a.multiline {
+        write_single(&mut out, t);
+    } else {
+        write_double(&mut out, t, false);
+    }
+    out
+}
+
+/// A value written in flow style, for an alias replaced by its edited copy; `edits` are the
+/// copy's leaves in walk order.
+fn flow_value(v: &Value, edits: &[Edit], k: &mut usize) -> Result<String> {
+    let mut out = String::new();
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Scalar(s) => {
+            let e = edits.get(*k).cloned().unwrap_or(Edit::Keep);
+            *k += 1;
+            let s = match e {
+                Edit::Keep => s.clone(),
+                Edit::Seal(t) => {
+                    write_double(&mut out, &t, false);
+                    return Ok(out);
+                }
+                Edit::Open(Scalar::Comment(_)) => {
+                    return Err(dump_error(
+                        "a comment cannot replace a value inside an alias",
+                    ))
+                }
+                Edit::Open(o) => o,
+            };
+            out.push_str(&flow_scalar(&s, true));
+        }
+        Value::List(items) => {
+            out.push('[');
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&flow_value(it, edits, k)?);
+            }
+            out.push(']');
+        }
+        Value::Map(items) => {
+            out.push('{');
+            let mut first = true;
+            for it in items {
+                if let Item::Entry(key, val) = it {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    out.push_str(&str_text(key, Style::Plain, true));
+                    out.push_str(": ");
+                    out.push_str(&flow_value(val, edits, k)?);
+                }
+            }
+            out.push('}');
+        }
+    }
+    Ok(out)
+}
+
+/// A scalar on one line in block context.
+fn block_scalar_text(s: &Scalar) -> String {
+    flow_scalar(s, false)
+}
+
+fn flow_scalar(s: &Scalar, in_flow: bool) -> String {
+    match s {
+        Scalar::Str(t) | Scalar::Comment(t) => str_text(t, Style::Plain, in_flow),
+        Scalar::Raw(b) | Scalar::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(t) => str_text(t, Style::Plain, in_flow),
+            Err(_) => {
+                use base64::Engine as _;
+                format!(
+                    "!!binary {}",
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                )
+            }
+        },
+        other => typed_plain(other).unwrap_or_else(|| {
+            let mut o = String::new();
+            write_double(&mut o, &String::from_utf8_lossy(&other.plaintext()), false);
+            o
+        }),
+    }
+}
+
+/// The metadata as one flow value (for a `{…}` top-level map).
+fn flow_plain_value(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Scalar(s) => flow_scalar(s, true),
+        Value::List(items) => {
+            let parts: Vec<String> = items.iter().map(flow_plain_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Map(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(|it| match it {
+                    Item::Entry(k, v) => Some(format!(
+                        "{}: {}",
+                        str_text(k, Style::Plain, true),
+                        flow_plain_value(v)
+                    )),
+                    Item::Comment(_) => None,
+                })
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
+pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
+    let re = parse::index(out).map_err(|e| {
+        dump_error(format!(
+            "the rendered yaml does not parse back ({})",
+            e.message
+        ))
+        .hint("this is a veil bug; please report it with the file's layout (not its values)")
+    })?;
+    if ix.docs.len() != re.doc_info.len() {
+        return Err(mismatch("the document count changed"));
+    }
+    let mut budget = parse::Budget::for_source(out);
+    let mut k = 0;
+    for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
+        let mut path = Vec::new();
+        let same = match info.root {
+            Some(r) => arena_eq(&re, r, a, edits, &mut k, &mut path, &mut budget)?,
+            None => matches!(a, Value::Map(items) if items.is_empty()),
+        };
+        if !same {
+            return Err(mismatch(&format!(
+                "document {}, at {}",
+                d + 1,
+                show_path(&path)
+            )));
+        }
+    }
+    if k != edits.len() {
+        return Err(mismatch("the number of values changed"));
+    }
+    let re_meta = re.meta_value(&mut budget)?;
+    match (meta, &re_meta) {
+        (None, None) => {}
+        (Some(a), Some(b)) => {
+            let mut path = Vec::new();
+            if !value_eq(a, b, &mut path) {
+                return Err(mismatch(&format!(
+                    "the sops metadata, at {}",
+                    show_path(&path)
+                )));
+            }
+        }
+        _ => return Err(mismatch("the sops metadata")),
+    }
+    Ok(())
+}
+
+/// Compare one leaf of the re-parsed output with the original leaf and its edit.
+fn leaf_ok(o: &Scalar, g: &Scalar, edits: &[Edit], k: &mut usize) -> bool {
+    let e = edits.get(*k);
+    *k += 1;
+    match e {
+        Some(Edit::Keep) => scalar_eq(o, g),
+        Some(Edit::Seal(t)) => match g {
+            Scalar::Comment(x) => o.is_comment() && x == t,
+            Scalar::Str(x) => !o.is_comment() && x == t,
+            _ => false,
+        },
+        Some(Edit::Open(v)) => scalar_eq(v, g),
+        None => false,
+    }
+}
+
+/// Does the re-parsed node `id` equal `orig` with the edits applied? Walks the output's span
+/// index directly, in the order [`parse::parse`] numbers leaves.
+fn arena_eq<'a>(
+    re: &Indexed,
+    id: NodeId,
+    orig: &'a Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+    budget: &mut parse::Budget,
+) -> Result<bool> {
+    Ok(match (&re.nodes[id as usize], orig) {
+        (Node::Scalar(s), Value::Null) => s.value.is_none(),
+        (Node::Scalar(s), Value::Scalar(o)) => match &s.value {
+            Some(g) => leaf_ok(o, g, edits, k),
+            None => false,
+        },
+        (Node::Map(m), Value::Map(items)) => {
+            if m.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in m.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::MapItem::Comment(c), Item::Comment(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::MapItem::Entry { key, value, .. }, Item::Entry(k1, v1)) => {
+                        if key != k1 {
+                            return Ok(false);
+                        }
+                        path.push(k1);
+                        if !arena_eq(re, *value, v1, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                        path.pop();
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Seq(sq), Value::List(items)) => {
+            if sq.items.len() != items.len() {
+                return Ok(false);
+            }
+            for (p, q) in sq.items.iter().zip(items) {
+                match (p, q) {
+                    (parse::SeqItem::Comment(c), Value::Scalar(o)) => {
+                        let g = Scalar::Comment(re.comment_text(*c).to_string());
+                        if !leaf_ok(o, &g, edits, k) {
+                            return Ok(false);
+                        }
+                    }
+                    (parse::SeqItem::Node(n), v) => {
+                        if !arena_eq(re, *n, v, edits, k, path, budget)? {
+                            return Ok(false);
+                        }
+                    }
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (Node::Alias(a), v) => {
+            let copy = re.copy_value(a.target, 0, budget)?;
+            edited_eq(v, &copy, edits, k, path)
+        }
+        _ => false,
+    })
+}
+
+/// Does `got` equal `orig` with the edits applied (leaves numbered from `k` in walk order)?
+fn edited_eq<'a>(
+    orig: &'a Value,
+    got: &Value,
+    edits: &[Edit],
+    k: &mut usize,
+    path: &mut Vec<&'a str>,
+) -> bool {
+    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| leaf_ok(o, g, edits, k);
+    match (orig, got) {
+        (Value::Null, Value::Null) => true,
+        (Value::Scalar(o), Value::Scalar(g)) => leaf(o, g, k),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|(p, q)| edited_eq(p, q, edits, k, path))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for (p, q) in x.iter().zip(y) {
+                match (p, q) {
+                    (Item::Comment(c), Item::Comment(d)) => {
+                        if !leaf(c, d, k) {
+                            return false;
+                        }
+                    }
+                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
+                        if k1 != k2 {
+                            return false;
+                        }
+                        path.push(k1);
+                        if !edited_eq(v1, v2, edits, k, path) {
+                            return false;
+                        }
+                        path.pop();
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn show_path<S: AsRef<str>>(p: &[S]) -> String {
+    if p.is_empty() {
+        "the top level".into()
+    } else {
+        let parts: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
+        format!("key '{}'", parts.join(":"))
+    }
+}
+
+fn mismatch(place: &str) -> Error {
+    dump_error(format!("the rendered yaml does not read back as intended ({place})"))
+        .hint("this is a veil bug; the file was not written; please report it with the file's layout (not its values)")
+}
+
+fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
+    fn bytes(s: &Scalar) -> Option<&[u8]> {
+        match s {
+            Scalar::Str(t) => Some(t.as_bytes()),
+            Scalar::Raw(b) | Scalar::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+    match (a, b) {
+        (Scalar::Float(x), Scalar::Float(y)) => {
+            let (x, y) = (parse_go_float(x), parse_go_float(y));
+            match (x, y) {
+                (Some(x), Some(y)) => (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits(),
+                _ => false,
+            }
+        }
+        (Scalar::Comment(x), Scalar::Comment(y)) => x == y,
+        (Scalar::Int(x), Scalar::Int(y)) => x == y,
+        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+        (Scalar::Time(x), Scalar::Time(y)) => x == y,
+        _ => match (bytes(a), bytes(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// Structural equality with float values compared numerically; records where it differs.
+pub(crate) fn value_eq(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Scalar(x), Value::Scalar(y)) => scalar_eq(x, y),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q, path))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            for (p, q) in x.iter().zip(y) {
+                match (p, q) {
+                    (Item::Comment(c), Item::Comment(d)) => {
+                        if !scalar_eq(c, d) {
+                            return false;
+                        }
+                    }
+                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
+                        if k1 != k2 {
+                            return false;
+                        }
+                        path.push(k1.clone());
+                        if !value_eq(v1, v2, path) {
+                            return false;
+                        }
+                        path.pop();
+                    }
+                    _ => return false,
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
