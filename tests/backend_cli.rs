@@ -166,6 +166,40 @@ fn cli_kms_role_context_profile_and_sops_interop() {
         "veil decrypt with the profile",
     );
 
+    // rotate --add-kms takes --encryption-context too, in both the subcommand and legacy form.
+    let other = support::moto_create_key(&m.server.addr, "us-east-1");
+    for args in [
+        vec![
+            "rotate",
+            "--add-kms",
+            other.as_str(),
+            "--encryption-context",
+            "via:rotate",
+        ],
+        vec![
+            "-r",
+            "--add-kms",
+            other.as_str(),
+            "--encryption-context",
+            "via:legacy",
+        ],
+    ] {
+        let out = run_ok(sb.veil().args(&args).arg(&e), "veil rotate --add-kms");
+        let v = json(&out);
+        let added = v["sops"]["kms"]
+            .as_array()
+            .and_then(|a| a.iter().find(|k| k["arn"] == other.as_str()))
+            .cloned()
+            .unwrap_or_else(|| panic!("no added key: {v}"));
+        let via = args[4].trim_start_matches("via:");
+        assert_eq!(added["context"], serde_json::json!({ "via": via }), "{v}");
+        let r = sb.write("rotated.enc.json", &out);
+        assert_eq!(
+            text(&run_ok(sb.veil().arg("decrypt").arg(&r), "decrypt rotated")),
+            PLAIN
+        );
+    }
+
     // A malformed context is exit 6, before anything is encrypted.
     let (code, out, err) = run(sb
         .veil()

@@ -456,8 +456,10 @@ pub struct KeyChangeArgs {
     /// Remove Huawei Cloud KMS key ids
     #[arg(long, value_name = "IDS")]
     pub rm_hckms: Vec<String>,
-    /// KMS encryption context for added KMS keys (k1:v1,k2:v2)
-    #[arg(long, value_name = "CONTEXT")]
+    /// KMS encryption context for added KMS keys (k1:v1,k2:v2). Not a flag of its own here:
+    /// `--encryption-context` is one flag in sops, so the legacy form takes it from
+    /// [`KeyArgs`] and `rotate` from [`RotateArgs`], and both copy it in.
+    #[arg(skip)]
     pub encryption_context: Option<String>,
 }
 
@@ -471,6 +473,9 @@ pub struct RotateArgs {
     pub change: ChangeArgs,
     #[command(flatten)]
     pub key_changes: KeyChangeArgs,
+    /// KMS encryption context for added KMS keys (k1:v1,k2:v2)
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
     /// The encrypted file
     pub file: String,
 }

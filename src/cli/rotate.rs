@@ -103,7 +103,9 @@ pub fn changed_groups(groups: &[Vec<KeyRef>], kc: &KeyChangeArgs) -> Result<Vec<
 }
 
 pub fn run(a: &RotateArgs) -> Result<i32> {
-    rotate_file(&a.input, &a.output, &a.change, &a.key_changes, &a.file)
+    let mut kc = a.key_changes.clone();
+    kc.encryption_context = a.encryption_context.clone();
+    rotate_file(&a.input, &a.output, &a.change, &kc, &a.file)
 }
 
 /// Rotate `file` (also the legacy `-r`).
