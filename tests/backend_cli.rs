@@ -8,7 +8,7 @@ mod common;
 #[path = "backend_support/mod.rs"]
 mod support;
 
-use common::{run, run_ok, text, Sandbox};
+use common::{run, run_ok, text, Sandbox, TestKey};
 use support::{require, Bao, GpgHome, Moto, Recorder, ROOT_TOKEN};
 
 const PLAIN: &str = r#"{
@@ -349,6 +349,38 @@ fn cli_vault_allowlist_and_sops_interop() {
             "veil decrypt (sops file)"
         )),
         json(PLAIN.as_bytes())
+    );
+
+    // rotate --add-hc-vault-transit names the server too: no VAULT_ADDR needed to add it.
+    let age_enc = run_ok(
+        sb.veil()
+            .args(["encrypt", "--age", &TestKey::Age1.recipient()])
+            .arg(&p),
+        "veil encrypt --age",
+    );
+    let a = sb.write("age.enc.json", &age_enc);
+    let key = sb.age_key_file(TestKey::Age1);
+    let rotated = run_ok(
+        sb.veil()
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["rotate", "--add-hc-vault-transit", &uri])
+            .arg(&a),
+        "veil rotate --add-hc-vault-transit",
+    );
+    let r = sb.write("rotated.enc.json", &rotated);
+    assert_eq!(
+        json(&rotated)["sops"]["hc_vault"][0]["vault_address"],
+        srv.server.addr.as_str()
+    );
+    assert_eq!(
+        text(&run_ok(
+            sb.veil()
+                .env("VAULT_ADDR", &srv.server.addr)
+                .arg("decrypt")
+                .arg(&r),
+            "decrypt rotated"
+        )),
+        PLAIN
     );
 
     // A wrong token: 128, and the token is not in the report.
