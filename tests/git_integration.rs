@@ -1,0 +1,287 @@
+//! The git integration in real git repositories (temp dirs, real git, HOME in the sandbox so
+//! the user's config is never read or written): the textconv diff driver, the key-level merge
+//! driver (checked with the real sops), and `veil check --staged`.
+
+mod common;
+
+use common::Command;
+use common::{require_peer, run, run_ok, text, Sandbox, TestKey};
+
+const PLAIN: &str =
+    "db:\n    user: admin\n    pw: old-secret\napi_key: key-one\nport_unencrypted: 80\n";
+
+fn git(sb: &Sandbox) -> Command {
+    let mut c = Command::new("git");
+    sb.isolate(&mut c);
+    c.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z");
+    c
+}
+
+/// A repository with `.sops.yaml` (rule for `*.enc.yaml`), `secrets.enc.yaml` encrypted and
+/// committed, and `veil git setup` done.
+fn repo() -> Sandbox {
+    let mut sb = Sandbox::new();
+    let key = sb.age_key_file(TestKey::Age1);
+    sb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_veil"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    sb.set_env("PATH", path);
+    run_ok(git(&sb).args(["init", "-q", "-b", "main"]), "git init");
+    run_ok(git(&sb).args(["config", "user.name", "T"]), "git config");
+    run_ok(
+        git(&sb).args(["config", "user.email", "t@example.invalid"]),
+        "git config",
+    );
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: {}\n",
+            TestKey::Age1.recipient()
+        ),
+    );
+    sb.write("secrets.enc.yaml", PLAIN);
+    run_ok(
+        sb.veil().args(["encrypt", "-i", "secrets.enc.yaml"]),
+        "encrypt",
+    );
+    run_ok(sb.veil().args(["git", "setup"]), "git setup");
+    let attrs = String::from_utf8(sb.read(".gitattributes")).unwrap();
+    assert!(
+        attrs.contains("/secrets.enc.yaml diff=veil merge=veil"),
+        "{attrs}"
+    );
+    run_ok(git(&sb).args(["add", "-A"]), "git add");
+    run_ok(git(&sb).args(["commit", "-q", "-m", "init"]), "git commit");
+    sb
+}
+
+fn set(sb: &Sandbox, path: &str, value: &str) {
+    run_ok(
+        sb.veil().args(["set", "secrets.enc.yaml", path, value]),
+        "veil set",
+    );
+}
+
+fn commit(sb: &Sandbox, msg: &str) {
+    run_ok(git(sb).args(["commit", "-q", "-am", msg]), "git commit");
+}
+
+#[test]
+fn setup_is_idempotent_and_check_reports_nothing_missing() {
+    let sb = repo();
+    let before = sb.read(".gitattributes");
+    run_ok(sb.veil().args(["git", "setup"]), "git setup again");
+    assert_eq!(before, sb.read(".gitattributes"));
+    run_ok(sb.veil().args(["git", "setup", "--check"]), "setup --check");
+    run_ok(
+        git(&sb).args(["config", "--unset", "diff.veil.textconv"]),
+        "unset",
+    );
+    let (code, out, _) = run(sb.veil().args(["git", "setup", "--check"]));
+    assert_eq!(code, Some(1));
+    assert!(text(&out).contains("diff.veil.textconv"), "{}", text(&out));
+    // Nothing was cached in git notes: no cachetextconv.
+    let (code, _, _) = run(git(&sb).args(["config", "--get", "diff.veil.cachetextconv"]));
+    assert_ne!(code, Some(0));
+}
+
+#[test]
+fn textconv_diff_and_log_show_the_changed_value() {
+    let sb = repo();
+    set(&sb, r#"["db"]["pw"]"#, r#""new-secret""#);
+    let diff = run_ok(git(&sb).args(["diff"]), "git diff");
+    let d = text(&diff);
+    assert!(d.contains("-    pw: old-secret"), "{d}");
+    assert!(d.contains("+    pw: new-secret"), "{d}");
+    assert!(
+        !d.contains("-api_key") && !d.contains("+api_key"),
+        "an unchanged value is not changed in the diff: {d}"
+    );
+    commit(&sb, "change pw");
+    let log = run_ok(git(&sb).args(["log", "-p"]), "git log -p");
+    let l = text(&log);
+    assert!(l.contains("+    pw: new-secret"), "{l}");
+    assert!(
+        l.contains("+    pw: old-secret"),
+        "the first commit's content: {l}"
+    );
+    let show = run_ok(git(&sb).args(["show", "HEAD"]), "git show");
+    assert!(text(&show).contains("-    pw: old-secret"));
+}
+
+#[test]
+fn textconv_of_a_file_veil_cannot_decrypt_shows_ciphertext_and_succeeds() {
+    let sb = repo();
+    // Without the key: the ciphertext, a notice, exit 0.
+    let mut c = sb.veil();
+    c.env("SOPS_AGE_KEY_FILE", sb.path().join("no-such-key"));
+    let (code, out, err) = run(c.args(["git", "textconv", "secrets.enc.yaml"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, sb.read("secrets.enc.yaml"));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // A file that is not sops at all.
+    sb.write("junk.enc.yaml", "not: [valid");
+    let (code, out, _) = run(sb.veil().args(["git", "textconv", "junk.enc.yaml"]));
+    assert_eq!(code, Some(0));
+    assert_eq!(out, b"not: [valid");
+}
+
+fn lines_differing(a: &[u8], b: &[u8]) -> Vec<String> {
+    let (a, b) = (text(a), text(b));
+    assert_eq!(a.lines().count(), b.lines().count(), "{a}\n---\n{b}");
+    a.lines()
+        .zip(b.lines())
+        .filter(|(x, y)| x != y)
+        .map(|(_, y)| y.split(':').next().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn branches_editing_different_keys_merge_cleanly_and_sops_reads_the_result() {
+    let sb = repo();
+    run_ok(git(&sb).args(["checkout", "-q", "-b", "feature"]), "branch");
+    set(&sb, r#"["api_key"]"#, r#""key-two""#);
+    commit(&sb, "theirs: api_key");
+    run_ok(git(&sb).args(["checkout", "-q", "main"]), "checkout main");
+    set(&sb, r#"["db"]["pw"]"#, r#""ours-secret""#);
+    commit(&sb, "ours: pw");
+    let ours = sb.read("secrets.enc.yaml");
+    let (code, out, err) = run(git(&sb).args(["merge", "-q", "--no-edit", "feature"]));
+    assert_eq!(code, Some(0), "{}\n{err}", text(&out));
+    let merged = sb.read("secrets.enc.yaml");
+    // Only the changed value, the MAC and lastmodified differ from ours.
+    let changed = lines_differing(&ours, &merged);
+    assert!(
+        changed.contains(&"api_key".to_string()) && changed.contains(&"mac".to_string()),
+        "{changed:?}"
+    );
+    // (lastmodified may keep its text within the same second.)
+    assert!(
+        changed
+            .iter()
+            .all(|k| ["api_key", "mac", "lastmodified"].contains(&k.as_str())),
+        "{changed:?}\n{}",
+        text(&merged)
+    );
+    let plain = if require_peer("sops") {
+        run_ok(
+            sb.sops().args(["decrypt", "secrets.enc.yaml"]),
+            "sops decrypt",
+        )
+    } else {
+        run_ok(sb.veil().args(["decrypt", "secrets.enc.yaml"]), "decrypt")
+    };
+    assert_eq!(
+        text(&plain),
+        "db:\n    user: admin\n    pw: ours-secret\napi_key: key-two\nport_unencrypted: 80\n"
+    );
+    // The merge is committed and clean.
+    let st = run_ok(git(&sb).args(["status", "--porcelain"]), "status");
+    assert!(text(&st).is_empty(), "{}", text(&st));
+}
+
+#[test]
+fn a_conflicting_edit_leaves_no_plaintext_and_names_the_key() {
+    let sb = repo();
+    run_ok(git(&sb).args(["checkout", "-q", "-b", "feature"]), "branch");
+    set(&sb, r#"["db"]["pw"]"#, r#""theirs-pw""#);
+    commit(&sb, "theirs");
+    run_ok(git(&sb).args(["checkout", "-q", "main"]), "checkout");
+    set(&sb, r#"["db"]["pw"]"#, r#""ours-pw""#);
+    commit(&sb, "ours");
+    let ours = sb.read("secrets.enc.yaml");
+    let (code, out, err) = run(git(&sb).args(["merge", "--no-edit", "feature"]));
+    assert_ne!(code, Some(0));
+    let all = format!("{}{err}", text(&out));
+    assert!(all.contains(r#"["db"]["pw"]"#), "{all}");
+    assert!(
+        !all.contains("theirs-pw") && !all.contains("ours-pw"),
+        "{all}"
+    );
+    let left = sb.read("secrets.enc.yaml");
+    assert_eq!(left, ours, "the work tree keeps ours, encrypted");
+    for secret in ["theirs-pw", "ours-pw", "old-secret", "key-one"] {
+        assert!(!text(&left).contains(secret));
+    }
+}
+
+#[test]
+fn check_staged_refuses_plaintext_and_tampered_files() {
+    let sb = repo();
+    run_ok(
+        sb.veil().args(["check", "--staged"]),
+        "check of a clean index",
+    );
+    // A plaintext file a rule matches.
+    sb.write("other.enc.yaml", "token: plain-token\n");
+    run_ok(git(&sb).args(["add", "other.enc.yaml"]), "add");
+    let (code, out, _) = run(sb.veil().args(["check", "--staged"]));
+    assert_eq!(code, Some(1));
+    let o = text(&out);
+    assert!(o.contains("other.enc.yaml: not encrypted"), "{o}");
+    assert!(!o.contains("plain-token"));
+    // The work tree fixed but not staged: --staged still refuses.
+    run_ok(
+        sb.veil().args(["encrypt", "-i", "other.enc.yaml"]),
+        "encrypt",
+    );
+    let (code, _, _) = run(sb.veil().args(["check", "--staged"]));
+    assert_eq!(code, Some(1));
+    run_ok(sb.veil().args(["check", "other.enc.yaml"]), "work tree ok");
+    run_ok(git(&sb).args(["add", "other.enc.yaml"]), "add");
+    run_ok(sb.veil().args(["check", "--staged"]), "fixed");
+    // A tampered encrypted file: a value line removed, so the MAC no longer verifies.
+    let t = String::from_utf8(sb.read("secrets.enc.yaml")).unwrap();
+    let tampered: String = t
+        .lines()
+        .filter(|l| !l.starts_with("api_key:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    sb.write("secrets.enc.yaml", tampered);
+    run_ok(git(&sb).args(["add", "secrets.enc.yaml"]), "add");
+    let (code, out, _) = run(sb.veil().args(["check", "--staged", "--json"]));
+    assert_eq!(code, Some(1));
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(j["ok"], false);
+    let files = j["files"].as_array().unwrap();
+    let bad = files
+        .iter()
+        .find(|f| f["path"] == "secrets.enc.yaml")
+        .expect("the tampered file is listed");
+    assert!(bad["reasons"][0].as_str().unwrap().contains("MAC"), "{bad}");
+    // --no-mac lets it through (the structure is fine).
+    run_ok(
+        sb.veil().args(["check", "--staged", "--no-mac"]),
+        "check --no-mac",
+    );
+    // A plaintext leaf inside an encrypted file.
+    let t = String::from_utf8(sb.read("other.enc.yaml")).unwrap();
+    let leaked: String = t
+        .lines()
+        .map(|l| {
+            if l.starts_with("token:") {
+                "token: leaked\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    sb.write("other.enc.yaml", leaked);
+    let (code, out, _) = run(sb.veil().args(["check", "--no-mac", "other.enc.yaml"]));
+    assert_eq!(code, Some(1));
+    assert!(
+        text(&out).contains("plaintext value at token:"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("leaked"));
+}
