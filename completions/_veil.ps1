@@ -333,6 +333,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)')
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Write .gitattributes lines and the diff/merge driver config (idempotent)')
             [CompletionResult]::new('merge-driver', 'merge-driver', [CompletionResultType]::ParameterValue, 'Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it')
             break
         }
         'veil;git;textconv' {
@@ -349,6 +350,11 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             break
         }
         'veil;git;merge-driver' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;git;resolve' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

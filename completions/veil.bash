@@ -67,6 +67,9 @@ _veil() {
             veil__subcmd__git,merge-driver)
                 cmd="veil__subcmd__git__subcmd__merge__subcmd__driver"
                 ;;
+            veil__subcmd__git,resolve)
+                cmd="veil__subcmd__git__subcmd__resolve"
+                ;;
             veil__subcmd__git,setup)
                 cmd="veil__subcmd__git__subcmd__setup"
                 ;;
@@ -540,7 +543,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git)
-            opts="-h --help textconv setup merge-driver"
+            opts="-h --help textconv setup merge-driver resolve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,6 +557,20 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git__subcmd__merge__subcmd__driver)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git__subcmd__resolve)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

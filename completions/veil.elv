@@ -312,6 +312,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand textconv 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
             cand setup 'Write .gitattributes lines and the diff/merge driver config (idempotent)'
             cand merge-driver 'Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)'
+            cand resolve 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it'
         }
         &'veil;git;textconv'= {
             cand -h 'Print help'
@@ -325,6 +326,10 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --help 'Print help'
         }
         &'veil;git;merge-driver'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;git;resolve'= {
             cand -h 'Print help'
             cand --help 'Print help'
         }

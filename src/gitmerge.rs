@@ -14,6 +14,8 @@ use crate::tree::{Item, Value};
 pub struct Merge {
     pub docs: Vec<Value>,
     pub conflicts: Vec<String>,
+    /// The same conflicts as (document index, key path); `None` for the list of documents.
+    pub conflict_paths: Vec<Option<(usize, Vec<String>)>>,
 }
 
 /// sops's path notation: `["a"]["b"]`; the whole document is `[]`.
@@ -30,14 +32,22 @@ pub fn display_path(path: &[String]) -> String {
 /// length; otherwise the list is one value.
 pub fn merge_docs(base: &[Value], ours: &[Value], theirs: &[Value]) -> Merge {
     let mut conflicts = Vec::new();
+    let mut conflict_paths = Vec::new();
     let docs = if base.len() == ours.len() && ours.len() == theirs.len() {
         base.iter()
             .zip(ours)
             .zip(theirs)
-            .map(|((b, o), t)| {
+            .enumerate()
+            .map(|(i, ((b, o), t))| {
                 let mut path = Vec::new();
-                merge_value(&mut path, Some(b), Some(o), Some(t), &mut conflicts)
-                    .unwrap_or(Value::Null)
+                let mut found = Vec::new();
+                let v = merge_value(&mut path, Some(b), Some(o), Some(t), &mut found)
+                    .unwrap_or(Value::Null);
+                for p in found {
+                    conflicts.push(display_path(&p));
+                    conflict_paths.push(Some((i, p)));
+                }
+                v
             })
             .collect()
     } else if ours == theirs || base == theirs {
@@ -46,9 +56,14 @@ pub fn merge_docs(base: &[Value], ours: &[Value], theirs: &[Value]) -> Merge {
         theirs.to_vec()
     } else {
         conflicts.push("(the list of documents)".to_string());
+        conflict_paths.push(None);
         ours.to_vec()
     };
-    Merge { docs, conflicts }
+    Merge {
+        docs,
+        conflicts,
+        conflict_paths,
+    }
 }
 
 fn merge_value(
@@ -56,7 +71,7 @@ fn merge_value(
     b: Option<&Value>,
     o: Option<&Value>,
     t: Option<&Value>,
-    conflicts: &mut Vec<String>,
+    conflicts: &mut Vec<Vec<String>>,
 ) -> Option<Value> {
     if o == t || t == b {
         return o.cloned();
@@ -70,7 +85,7 @@ fn merge_value(
             Some(Value::Map(merge_maps(path, bi, oi, ti, conflicts)))
         }
         _ => {
-            conflicts.push(display_path(path));
+            conflicts.push(path.clone());
             o.cloned()
         }
     }
@@ -88,7 +103,7 @@ fn merge_maps(
     b: &[Item],
     o: &[Item],
     t: &[Item],
-    conflicts: &mut Vec<String>,
+    conflicts: &mut Vec<Vec<String>>,
 ) -> Vec<Item> {
     let mut out = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
@@ -124,6 +139,15 @@ fn merge_maps(
         }
     }
     out
+}
+
+/// The value at `path` in document `doc` (the first entry of a duplicated key), if any.
+pub fn lookup<'a>(docs: &'a [Value], doc: usize, path: &[String]) -> Option<&'a Value> {
+    let mut v = docs.get(doc)?;
+    for k in path {
+        v = v.get(k)?;
+    }
+    Some(v)
 }
 
 /// Merge one set-like list (a key group's recipients): ours, plus what theirs added, minus
@@ -221,6 +245,14 @@ mod tests {
         let t = map(&[("db", map(&[("pw", s("theirs-secret"))]))]);
         let m = merge_docs(&[b], std::slice::from_ref(&o), &[t]);
         assert_eq!(m.conflicts, vec![r#"["db"]["pw"]"#.to_string()]);
+        assert_eq!(
+            m.conflict_paths,
+            vec![Some((0, vec!["db".to_string(), "pw".to_string()]))]
+        );
+        assert_eq!(
+            lookup(&m.docs, 0, &["db".into(), "pw".into()]),
+            Some(&s("ours-secret"))
+        );
         assert_eq!(m.docs, vec![o]);
         assert!(!m.conflicts[0].contains("secret"));
     }

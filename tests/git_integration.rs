@@ -212,6 +212,46 @@ fn a_conflicting_edit_leaves_no_plaintext_and_names_the_key() {
     for secret in ["theirs-pw", "ours-pw", "old-secret", "key-one"] {
         assert!(!text(&left).contains(secret));
     }
+
+    // `veil git resolve`: the editor sees base/ours/theirs for the key, the saved choice is
+    // sealed and staged, and the merge commits.
+    let editor = sb.write(
+        "resolve-editor.sh",
+        "#!/bin/sh\nset -e\n\
+         grep -q '^# veil: conflict at \\[\"db\"\\]\\[\"pw\"\\]' \"$1\"\n\
+         grep -q '^# veil:   base  : old-secret$' \"$1\"\n\
+         grep -q '^# veil:   theirs: theirs-pw$' \"$1\"\n\
+         sed -i 's/^    pw: ours-pw$/    pw: resolved-pw/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = sb.veil();
+    c.env("EDITOR", &editor);
+    run_ok(
+        c.args(["git", "resolve", "secrets.enc.yaml"]),
+        "git resolve",
+    );
+    let resolved = sb.read("secrets.enc.yaml");
+    assert!(!text(&resolved).contains("resolved-pw"));
+    let changed = lines_differing(&ours, &resolved);
+    assert!(
+        changed
+            .iter()
+            .all(|k| ["pw", "mac", "lastmodified"].contains(&k.as_str())),
+        "{changed:?}"
+    );
+    run_ok(git(&sb).args(["commit", "-q", "--no-edit"]), "commit merge");
+    let plain = if require_peer("sops") {
+        run_ok(
+            sb.sops().args(["decrypt", "secrets.enc.yaml"]),
+            "sops decrypt",
+        )
+    } else {
+        run_ok(sb.veil().args(["decrypt", "secrets.enc.yaml"]), "decrypt")
+    };
+    assert_eq!(
+        text(&plain),
+        "db:\n    user: admin\n    pw: resolved-pw\napi_key: key-one\nport_unencrypted: 80\n"
+    );
 }
 
 #[test]

@@ -613,6 +613,14 @@ pub enum GitCommand {
     Setup(GitSetupArgs),
     /// Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)
     MergeDriver(GitMergeDriverArgs),
+    /// Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it
+    Resolve(GitResolveArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitResolveArgs {
+    /// The conflicted encrypted file
+    pub file: String,
 }
 
 #[derive(Args, Debug, Clone)]
