@@ -44,7 +44,7 @@ fn repo() -> Sandbox {
     sb.write(
         ".sops.yaml",
         format!(
-            "creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: {}\n",
+            "creation_rules:\n  - path_regex: \\.enc\\.(yaml|json)$\n    age: {}\n",
             TestKey::Age1.recipient()
         ),
     );
@@ -324,4 +324,97 @@ fn check_staged_refuses_plaintext_and_tampered_files() {
         text(&out)
     );
     assert!(!text(&out).contains("leaked"));
+}
+
+#[test]
+fn a_recipient_added_on_one_branch_stays_added() {
+    let sb = repo();
+    run_ok(git(&sb).args(["checkout", "-q", "-b", "feature"]), "branch");
+    run_ok(
+        sb.veil()
+            .args(["rotate", "-i", "--add-age", &TestKey::Age2.recipient()])
+            .arg("secrets.enc.yaml"),
+        "rotate --add-age",
+    );
+    commit(&sb, "theirs: add a recipient");
+    run_ok(git(&sb).args(["checkout", "-q", "main"]), "checkout");
+    set(&sb, r#"["api_key"]"#, r#""key-three""#);
+    commit(&sb, "ours: api_key");
+    let (code, out, err) = run(git(&sb).args(["merge", "-q", "--no-edit", "feature"]));
+    assert_eq!(code, Some(0), "{}\n{err}", text(&out));
+    let merged = String::from_utf8(sb.read("secrets.enc.yaml")).unwrap();
+    assert!(merged.contains(&TestKey::Age1.recipient()), "{merged}");
+    assert!(merged.contains(&TestKey::Age2.recipient()), "{merged}");
+    // The added recipient alone can read the merged file, with the real sops when present.
+    let key2 = sb.age_key_file(TestKey::Age2);
+    let mut c = if require_peer("sops") {
+        let mut c = sb.sops();
+        c.arg("decrypt");
+        c
+    } else {
+        let mut c = sb.veil();
+        c.arg("decrypt");
+        c
+    };
+    c.env("SOPS_AGE_KEY_FILE", &key2);
+    let plain = run_ok(c.arg("secrets.enc.yaml"), "decrypt with the added key");
+    assert!(
+        text(&plain).contains("api_key: key-three"),
+        "{}",
+        text(&plain)
+    );
+}
+
+#[test]
+fn json_files_diff_and_merge_structural_changes() {
+    let sb = repo();
+    sb.write(
+        "app.enc.json",
+        "{\n  \"a\": \"one\",\n  \"nested\": {\n    \"x\": 1\n  }\n}\n",
+    );
+    run_ok(
+        sb.veil()
+            .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
+            .arg("app.enc.json"),
+        "encrypt",
+    );
+    run_ok(
+        sb.veil().args(["git", "setup", "--pattern", "*.enc.json"]),
+        "setup with a pattern",
+    );
+    let attrs = String::from_utf8(sb.read(".gitattributes")).unwrap();
+    assert!(
+        attrs.contains("*.enc.json diff=veil merge=veil\n"),
+        "{attrs}"
+    );
+    run_ok(git(&sb).args(["add", "-A"]), "add");
+    commit(&sb, "json");
+    run_ok(git(&sb).args(["checkout", "-q", "-b", "feature"]), "branch");
+    run_ok(
+        sb.veil()
+            .args(["set", "app.enc.json", r#"["nested"]["added"]"#, r#""new""#]),
+        "set (adds a key)",
+    );
+    commit(&sb, "theirs: add a key");
+    run_ok(git(&sb).args(["checkout", "-q", "main"]), "checkout");
+    run_ok(
+        sb.veil()
+            .args(["set", "app.enc.json", r#"["a"]"#, r#""two""#]),
+        "set",
+    );
+    let diff = run_ok(git(&sb).args(["diff"]), "git diff");
+    assert!(text(&diff).contains("+  \"a\": \"two\""), "{}", text(&diff));
+    commit(&sb, "ours: a");
+    let (code, out, err) = run(git(&sb).args(["merge", "-q", "--no-edit", "feature"]));
+    assert_eq!(code, Some(0), "{}\n{err}", text(&out));
+    let plain = if require_peer("sops") {
+        run_ok(sb.sops().args(["decrypt", "app.enc.json"]), "sops decrypt")
+    } else {
+        run_ok(sb.veil().args(["decrypt", "app.enc.json"]), "decrypt")
+    };
+    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"a": "two", "nested": {"x": 1, "added": "new"}})
+    );
 }
