@@ -418,3 +418,40 @@ fn json_files_diff_and_merge_structural_changes() {
         serde_json::json!({"a": "two", "nested": {"x": 1, "added": "new"}})
     );
 }
+
+#[test]
+fn the_merge_driver_leaves_ours_untouched_when_theirs_adds_nothing_new() {
+    let sb = repo();
+    let base = sb.write("base.enc.yaml", sb.read("secrets.enc.yaml"));
+    set(&sb, r#"["api_key"]"#, r#""key-four""#);
+    let ours = sb.read("secrets.enc.yaml");
+    let a = sb.write("ours.tmp", &ours);
+    // Theirs = base: nothing to take from it.
+    let theirs = sb.write("theirs.tmp", sb.read("base.enc.yaml"));
+    run_ok(
+        sb.veil()
+            .args(["git", "merge-driver"])
+            .args([&base, &a, &theirs])
+            .arg("secrets.enc.yaml"),
+        "merge-driver",
+    );
+    assert_eq!(sb.read("ours.tmp"), ours);
+    // Reversed (ours = base, theirs changed): the result takes theirs's value, sealed with
+    // ours's key, and verifies.
+    let a = sb.write("ours2.tmp", sb.read("base.enc.yaml"));
+    let theirs = sb.write("theirs2.tmp", &ours);
+    run_ok(
+        sb.veil()
+            .args(["git", "merge-driver"])
+            .args([&base, &a, &theirs])
+            .arg("secrets.enc.yaml"),
+        "merge-driver",
+    );
+    let out = run_ok(
+        sb.veil()
+            .args(["decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(&a),
+        "decrypt the merged file",
+    );
+    assert!(text(&out).contains("api_key: key-four"), "{}", text(&out));
+}

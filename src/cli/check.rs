@@ -13,7 +13,7 @@ use crate::engine;
 use crate::error::{Code, Error, Result};
 use crate::format::Format;
 use crate::keys::KeyService;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, Rule};
 use crate::tree::{aad, walk_leaves};
 use std::path::{Path, PathBuf};
 
@@ -93,15 +93,17 @@ fn staged_content(path: &str) -> Result<Option<Vec<u8>>> {
     git(&["cat-file", "blob", object]).map(Some)
 }
 
-/// Check one file's bytes. `rule_matched` tells whether a creation rule matches its path.
+/// Check one file's bytes. `creation` is the encryption rule of the creation rule that matches
+/// its path, if one does.
 pub fn check_bytes(
     path: &str,
     data: &[u8],
     format: Format,
-    rule_matched: bool,
+    creation: Option<&Rule>,
     check_mac: bool,
     keys: &KeyService,
 ) -> Verdict {
+    let rule_matched = creation.is_some();
     let mut v = Verdict {
         path: path.to_string(),
         reasons: Vec::new(),
@@ -165,23 +167,35 @@ pub fn check_bytes(
             return v;
         }
     };
-    let sealed = selector.encrypted_leaves(parsed.docs());
-    let mut plain_paths: Vec<String> = Vec::new();
-    walk_leaves(parsed.docs(), |i, p, s| {
-        if !sealed.get(i).copied().unwrap_or(false) || s.is_empty_text() {
-            return;
-        }
-        let ok = matches!(s.as_text(), Some(t) if is_enc(t));
-        if !ok {
-            let at = aad(p);
-            if !plain_paths.contains(&at) {
-                plain_paths.push(at);
+    let mut plain_paths: Vec<(String, &str)> = Vec::new();
+    let mut find_plain = |sel: &crate::select::Selector, whose: &'static str| {
+        let sealed = sel.encrypted_leaves(parsed.docs());
+        walk_leaves(parsed.docs(), |i, p, s| {
+            if !sealed.get(i).copied().unwrap_or(false) || s.is_empty_text() {
+                return;
             }
+            if !matches!(s.as_text(), Some(t) if is_enc(t)) {
+                let at = aad(p);
+                if !plain_paths.iter().any(|(x, _)| *x == at) {
+                    plain_paths.push((at, whose));
+                }
+            }
+        });
+    };
+    find_plain(&selector, "the file's rule");
+    // The rule in the metadata is not covered by the MAC: a value turned into plaintext along
+    // with a loosened rule would still verify. The creation rule is the reference.
+    if let Some(r) = creation.filter(|r| **r != meta.rule && format != Format::Binary) {
+        match crate::select::Selector::new(r, meta.mac_only_encrypted) {
+            Ok(sel) => find_plain(&sel, "the creation rule in .sops.yaml"),
+            Err(e) => v
+                .reasons
+                .push(format!("the creation rule cannot be used: {}", e.message)),
         }
-    });
-    for at in plain_paths {
+    }
+    for (at, whose) in plain_paths {
         v.reasons.push(format!(
-            "plaintext value at {at} (the file's rule says it must be encrypted)"
+            "plaintext value at {at} ({whose} says it must be encrypted)"
         ));
     }
     if !v.reasons.is_empty() || !check_mac {
@@ -208,17 +222,21 @@ pub fn check_bytes(
     v
 }
 
-/// Whether a creation rule of `conf` matches `path`.
-pub fn rule_matches(conf: Option<&Config>, path: &Path) -> Result<bool> {
-    let Some(c) = conf else { return Ok(false) };
+/// The encryption rule of the creation rule of `conf` that matches `path`, if one does.
+pub fn matching_rule(conf: Option<&Config>, path: &Path) -> Result<Option<Rule>> {
+    let Some(c) = conf else { return Ok(None) };
     let cwd = std::env::current_dir()?;
     let abs = config::absolute_clean(path, &cwd);
     match c.rule_for(&abs) {
-        Ok(Some(_)) => Ok(true),
-        Ok(None) => Ok(false),
-        Err(e) if e.message == config::NO_MATCHING_RULE => Ok(false),
+        Ok(r) => Ok(r.map(|r| r.rule)),
+        Err(e) if e.message == config::NO_MATCHING_RULE => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Whether a creation rule of `conf` matches `path`.
+pub fn rule_matches(conf: Option<&Config>, path: &Path) -> Result<bool> {
+    Ok(matching_rule(conf, path)?.is_some())
 }
 
 /// Load the project's `.sops.yaml` (upward from the current directory), if any.
@@ -233,7 +251,7 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
     let ks = KeyService::local();
     let mut verdicts = Vec::new();
     for path in targets(a)? {
-        let matched = rule_matches(conf.as_ref(), &PathBuf::from(&path))?;
+        let creation = matching_rule(conf.as_ref(), &PathBuf::from(&path))?;
         let data = if a.staged {
             match staged_content(&path)? {
                 Some(d) => d,
@@ -268,7 +286,14 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
             .as_deref()
             .and_then(Format::from_name)
             .unwrap_or_else(|| Format::from_path(&path));
-        verdicts.push(check_bytes(&path, &data, format, matched, !a.no_mac, &ks));
+        verdicts.push(check_bytes(
+            &path,
+            &data,
+            format,
+            creation.as_ref(),
+            !a.no_mac,
+            &ks,
+        ));
     }
     let failed = verdicts.iter().filter(|v| !v.reasons.is_empty()).count();
     if a.json {
@@ -316,7 +341,14 @@ mod tests {
     #[test]
     fn plaintext_matched_file_fails() {
         let ks = KeyService::local();
-        let v = check_bytes("a.yaml", b"a: secret\n", Format::Yaml, true, false, &ks);
+        let v = check_bytes(
+            "a.yaml",
+            b"a: secret\n",
+            Format::Yaml,
+            Some(&Rule::None),
+            false,
+            &ks,
+        );
         assert_eq!(v.reasons.len(), 1);
         assert!(v.reasons[0].contains("not encrypted"));
         assert!(!v.reasons[0].contains("secret"));
@@ -325,7 +357,7 @@ mod tests {
     #[test]
     fn plaintext_unmatched_file_is_skipped() {
         let ks = KeyService::local();
-        let v = check_bytes("a.yaml", b"a: 1\n", Format::Yaml, false, false, &ks);
+        let v = check_bytes("a.yaml", b"a: 1\n", Format::Yaml, None, false, &ks);
         assert!(!v.checked);
         assert!(v.reasons.is_empty());
     }
@@ -334,7 +366,7 @@ mod tests {
     fn plaintext_leaf_in_encrypted_file_fails() {
         let ks = KeyService::local();
         let src = b"a: hunter2\nsops:\n    age:\n        - recipient: age1xyz\n          enc: x\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n    unencrypted_suffix: _unencrypted\n    version: 3.11.0\n";
-        let v = check_bytes("a.yaml", src, Format::Yaml, true, false, &ks);
+        let v = check_bytes("a.yaml", src, Format::Yaml, Some(&Rule::None), false, &ks);
         assert!(
             v.reasons
                 .iter()
@@ -346,16 +378,25 @@ mod tests {
     }
 
     #[test]
+    fn a_loosened_rule_in_the_metadata_does_not_hide_plaintext() {
+        let ks = KeyService::local();
+        let src = b"a: hunter2\nsops:\n    age:\n        - recipient: age1xyz\n          enc: x\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n    unencrypted_regex: ^a$\n    version: 3.11.0\n";
+        let v = check_bytes("a.yaml", src, Format::Yaml, None, false, &ks);
+        assert!(v.reasons.is_empty(), "{:?}", v.reasons);
+        let v = check_bytes("a.yaml", src, Format::Yaml, Some(&Rule::None), false, &ks);
+        assert!(
+            v.reasons
+                .iter()
+                .any(|r| r.contains("plaintext value at a:") && r.contains("creation rule")),
+            "{:?}",
+            v.reasons
+        );
+    }
+
+    #[test]
     fn malformed_metadata_fails() {
         let ks = KeyService::local();
-        let v = check_bytes(
-            "a.yaml",
-            b"a: 1\nsops: 5\n",
-            Format::Yaml,
-            false,
-            false,
-            &ks,
-        );
+        let v = check_bytes("a.yaml", b"a: 1\nsops: 5\n", Format::Yaml, None, false, &ks);
         assert!(
             v.reasons.iter().any(|r| r.contains("malformed")),
             "{:?}",
