@@ -455,3 +455,38 @@ fn the_merge_driver_leaves_ours_untouched_when_theirs_adds_nothing_new() {
     );
     assert!(text(&out).contains("api_key: key-four"), "{}", text(&out));
 }
+
+#[test]
+fn textconv_works_on_every_format() {
+    let sb = repo();
+    let files = [
+        ("t.enc.yaml", "a: 1\nb: two\n"),
+        ("t.enc.json", "{\n  \"a\": 1,\n  \"b\": \"two\"\n}\n"),
+        ("t.enc.toml", "a = 1\nb = \"two\"\n"),
+        ("t.env", "A=1\nB=two\n"),
+        ("t.ini", "[s]\na = 1\nb = two\n"),
+        ("t.bin", "raw bytes \u{1}\n"),
+    ];
+    let conf = sb.write(
+        "any-file.sops.yaml",
+        format!("creation_rules:\n  - age: {}\n", TestKey::Age1.recipient()),
+    );
+    for (name, plain) in files {
+        sb.write(name, plain);
+        run_ok(
+            sb.veil()
+                .arg("encrypt")
+                .arg("--config")
+                .arg(&conf)
+                .args(["-i", name]),
+            name,
+        );
+        // git passes a temp copy named XXXXXX_<basename>.
+        let copy = format!("Ab12Cd_{name}");
+        sb.write(&copy, sb.read(name));
+        let (code, out, err) = run(sb.veil().args(["git", "textconv", &copy]));
+        assert_eq!(code, Some(0), "{name}: {err}");
+        assert!(err.is_empty(), "{name}: {err}");
+        assert_eq!(text(&out), plain, "{name}");
+    }
+}
