@@ -269,6 +269,18 @@ fn check_staged_refuses_plaintext_and_tampered_files() {
     let o = text(&out);
     assert!(o.contains("other.enc.yaml: not encrypted"), "{o}");
     assert!(!o.contains("plain-token"));
+    // From a subdirectory, the staged file is still found (and named relative to it).
+    std::fs::create_dir_all(sb.path().join("sub")).unwrap();
+    let (code, out, _) = run(sb
+        .veil()
+        .current_dir(sb.path().join("sub"))
+        .args(["check", "--staged"]));
+    assert_eq!(code, Some(1));
+    assert!(
+        text(&out).contains("../other.enc.yaml: not encrypted"),
+        "{}",
+        text(&out)
+    );
     // The work tree fixed but not staged: --staged still refuses.
     run_ok(
         sb.veil().args(["encrypt", "-i", "other.enc.yaml"]),

@@ -68,13 +68,20 @@ fn targets(a: &CheckArgs) -> Result<Vec<String>> {
         return Ok(a.paths.clone());
     }
     if a.staged {
+        // Paths from the repository root, made relative to the current directory.
+        let cdup = String::from_utf8_lossy(&git(&["rev-parse", "--show-cdup"])?)
+            .trim()
+            .to_string();
         return Ok(lines(&git(&[
             "diff",
             "--cached",
             "--name-only",
             "--diff-filter=ACMR",
             "-z",
-        ])?));
+        ])?)
+        .into_iter()
+        .map(|p| format!("{cdup}{p}"))
+        .collect());
     }
     Ok(lines(&git(&["ls-files", "-z"])?))
 }
