@@ -502,3 +502,18 @@ fn textconv_works_on_every_format() {
         assert_eq!(text(&out), plain, "{name}");
     }
 }
+
+#[test]
+fn check_without_a_key_checks_the_structure_and_says_the_mac_was_not_checked() {
+    let sb = repo();
+    let mut c = sb.veil();
+    c.env("SOPS_AGE_KEY_FILE", sb.path().join("no-such-key"));
+    let out = run_ok(
+        c.args(["check", "--json", "secrets.enc.yaml"]),
+        "check without a key",
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(j["ok"], true, "{j}");
+    let note = j["files"][0]["notes"][0].as_str().unwrap_or("");
+    assert!(note.contains("mac not checked"), "{j}");
+}
