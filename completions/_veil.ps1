@@ -90,6 +90,8 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Generate a new data key, re-encrypt every value and re-wrap every key')
             [CompletionResult]::new('updatekeys', 'updatekeys', [CompletionResultType]::ParameterValue, 'Make files'' keys match their .sops.yaml creation rules (same data key, values untouched)')
             [CompletionResult]::new('groups', 'groups', [CompletionResultType]::ParameterValue, 'Add or delete key groups')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)')
+            [CompletionResult]::new('git', 'git', [CompletionResultType]::ParameterValue, 'git integration: diff and merge drivers, setup')
             break
         }
         'veil;encrypt' {
@@ -331,6 +333,48 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically) instead of stdout')
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically) instead of stdout')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;check' {
+            [CompletionResult]::new('--input-type', '--input-type', [CompletionResultType]::ParameterName, 'The input format (default: from each file''s extension)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Check what is staged in the git index (what will be committed), not the work tree')
+            [CompletionResult]::new('--no-mac', '--no-mac', [CompletionResultType]::ParameterName, 'Do not verify the MAC (it is checked only when a key is available anyway)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;git' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Write .gitattributes lines and the diff/merge driver config (idempotent)')
+            [CompletionResult]::new('merge-driver', 'merge-driver', [CompletionResultType]::ParameterValue, 'Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)')
+            [CompletionResult]::new('resolve', 'resolve', [CompletionResultType]::ParameterValue, 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it')
+            break
+        }
+        'veil;git;textconv' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;git;setup' {
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Use this .gitattributes pattern instead of the creation rules'' files (repeatable)')
+            [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'Write the driver config to the user''s git config instead of .git/config')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Report what is missing, change nothing (exit 1 when something is)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;git;merge-driver' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;git;resolve' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

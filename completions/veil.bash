@@ -16,6 +16,9 @@ _veil() {
             ",$1")
                 cmd="veil"
                 ;;
+            veil,check)
+                cmd="veil__subcmd__check"
+                ;;
             veil,completion)
                 cmd="veil__subcmd__completion"
                 ;;
@@ -36,6 +39,9 @@ _veil() {
                 ;;
             veil,filestatus)
                 cmd="veil__subcmd__filestatus"
+                ;;
+            veil,git)
+                cmd="veil__subcmd__git"
                 ;;
             veil,groups)
                 cmd="veil__subcmd__groups"
@@ -58,6 +64,18 @@ _veil() {
             veil,updatekeys)
                 cmd="veil__subcmd__updatekeys"
                 ;;
+            veil__subcmd__git,merge-driver)
+                cmd="veil__subcmd__git__subcmd__merge__subcmd__driver"
+                ;;
+            veil__subcmd__git,resolve)
+                cmd="veil__subcmd__git__subcmd__resolve"
+                ;;
+            veil__subcmd__git,setup)
+                cmd="veil__subcmd__git__subcmd__setup"
+                ;;
+            veil__subcmd__git,textconv)
+                cmd="veil__subcmd__git__subcmd__textconv"
+                ;;
             veil__subcmd__groups,add)
                 cmd="veil__subcmd__groups__subcmd__add"
                 ;;
@@ -71,7 +89,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --extract --ignore-mac --decryption-order --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups"
+            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --extract --ignore-mac --decryption-order --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups check git"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +248,28 @@ _veil() {
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__check)
+            opts="-h --staged --no-mac --json --input-type --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -575,6 +615,80 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git)
+            opts="-h --help textconv setup merge-driver resolve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git__subcmd__merge__subcmd__driver)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git__subcmd__resolve)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git__subcmd__setup)
+            opts="-h --global --check --pattern --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__git__subcmd__textconv)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -87,6 +87,8 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand rotate 'Generate a new data key, re-encrypt every value and re-wrap every key'
             cand updatekeys 'Make files'' keys match their .sops.yaml creation rules (same data key, values untouched)'
             cand groups 'Add or delete key groups'
+            cand check 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
+            cand git 'git integration: diff and merge drivers, setup'
         }
         &'veil;encrypt'= {
             cand --input-type 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)'
@@ -312,6 +314,42 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand -i 'Write the result back to the file (atomically) instead of stdout'
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;check'= {
+            cand --input-type 'The input format (default: from each file''s extension)'
+            cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
+            cand --staged 'Check what is staged in the git index (what will be committed), not the work tree'
+            cand --no-mac 'Do not verify the MAC (it is checked only when a key is available anyway)'
+            cand --json 'Machine-readable output'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;git'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand textconv 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
+            cand setup 'Write .gitattributes lines and the diff/merge driver config (idempotent)'
+            cand merge-driver 'Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)'
+            cand resolve 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it'
+        }
+        &'veil;git;textconv'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;git;setup'= {
+            cand --pattern 'Use this .gitattributes pattern instead of the creation rules'' files (repeatable)'
+            cand --global 'Write the driver config to the user''s git config instead of .git/config'
+            cand --check 'Report what is missing, change nothing (exit 1 when something is)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;git;merge-driver'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;git;resolve'= {
             cand -h 'Print help'
             cand --help 'Print help'
         }

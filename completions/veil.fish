@@ -83,6 +83,8 @@ complete -c veil -n "__fish_veil_needs_command" -a "unset" -d 'Remove one key or
 complete -c veil -n "__fish_veil_needs_command" -a "rotate" -d 'Generate a new data key, re-encrypt every value and re-wrap every key'
 complete -c veil -n "__fish_veil_needs_command" -a "updatekeys" -d 'Make files\' keys match their .sops.yaml creation rules (same data key, values untouched)'
 complete -c veil -n "__fish_veil_needs_command" -a "groups" -d 'Add or delete key groups'
+complete -c veil -n "__fish_veil_needs_command" -a "check" -d 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
+complete -c veil -n "__fish_veil_needs_command" -a "git" -d 'git integration: diff and merge drivers, setup'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
@@ -243,3 +245,21 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Write the result back to the file (atomically) instead of stdout'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand check" -l input-type -d 'The input format (default: from each file\'s extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand check" -l staged -d 'Check what is staged in the git index (what will be committed), not the work tree'
+complete -c veil -n "__fish_veil_using_subcommand check" -l no-mac -d 'Do not verify the MAC (it is checked only when a key is available anyway)'
+complete -c veil -n "__fish_veil_using_subcommand check" -l json -d 'Machine-readable output'
+complete -c veil -n "__fish_veil_using_subcommand check" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "textconv" -d 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "setup" -d 'Write .gitattributes lines and the diff/merge driver config (idempotent)'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "merge-driver" -d 'Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "resolve" -d 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l pattern -d 'Use this .gitattributes pattern instead of the creation rules\' files (repeatable)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l global -d 'Write the driver config to the user\'s git config instead of .git/config'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l check -d 'Report what is missing, change nothing (exit 1 when something is)'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'

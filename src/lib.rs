@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod exec;
 pub mod format;
+pub mod gitmerge;
 pub mod keys;
 pub mod metadata;
 pub mod select;

@@ -52,6 +52,10 @@ pub enum Command {
     Updatekeys(UpdatekeysArgs),
     /// Add or delete key groups
     Groups(GroupsArgs),
+    /// Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)
+    Check(CheckArgs),
+    /// git integration: diff and merge drivers, setup
+    Git(GitArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -604,4 +608,80 @@ pub struct GroupsDeleteArgs {
     pub input_type: Option<String>,
     /// The index of the group to delete (0-based)
     pub index: usize,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// Check what is staged in the git index (what will be committed), not the work tree
+    #[arg(long)]
+    pub staged: bool,
+    /// Do not verify the MAC (it is checked only when a key is available anyway)
+    #[arg(long)]
+    pub no_mac: bool,
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// The input format (default: from each file's extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Path of the .sops.yaml config (default: searched upward from the current directory)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<String>,
+    /// Files to check (default: the staged files with --staged, else every tracked file)
+    pub paths: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitArgs {
+    #[command(subcommand)]
+    pub command: GitCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum GitCommand {
+    /// Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)
+    Textconv(GitTextconvArgs),
+    /// Write .gitattributes lines and the diff/merge driver config (idempotent)
+    Setup(GitSetupArgs),
+    /// Merge driver: veil git merge-driver %O %A %B %P (3-way merge by key path)
+    MergeDriver(GitMergeDriverArgs),
+    /// Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it
+    Resolve(GitResolveArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitResolveArgs {
+    /// The conflicted encrypted file
+    pub file: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitTextconvArgs {
+    /// The encrypted file (git passes a temporary copy)
+    pub file: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitSetupArgs {
+    /// Write the driver config to the user's git config instead of .git/config
+    #[arg(long)]
+    pub global: bool,
+    /// Report what is missing, change nothing (exit 1 when something is)
+    #[arg(long)]
+    pub check: bool,
+    /// Use this .gitattributes pattern instead of the creation rules' files (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GitMergeDriverArgs {
+    /// %O: the common ancestor's version
+    pub base: String,
+    /// %A: our version; the result is written here
+    pub ours: String,
+    /// %B: their version
+    pub theirs: String,
+    /// %P: the path of the file in the repository (for its format)
+    pub path: Option<String>,
 }

@@ -378,6 +378,26 @@ fn retryable(e: &Error) -> bool {
     )
 }
 
+/// Run the editor on `content` in the same private temp dir as `edit` (removed on every way
+/// out), named after `name`, until `accept` turns the saved text into the bytes to write.
+/// Parse errors reopen the editor as in `edit`; unchanged text is exit 200. Used by
+/// `veil git resolve`.
+pub fn edit_private(
+    name: &str,
+    content: &[u8],
+    mut accept: impl FnMut(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let pending = signal_guard()?;
+    let copy = TempCopy::create(pending, &basename(name), content)?;
+    let out = edit_loop(&copy, content, |edited| match accept(edited) {
+        Ok(out) => Ok(Round::Done(out)),
+        Err(e) if retryable(&e) => Ok(Round::Retry(e)),
+        Err(e) => Err(e),
+    })?;
+    drop(copy);
+    Ok(out)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command
 

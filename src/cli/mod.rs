@@ -5,12 +5,14 @@
 
 pub mod args;
 pub mod assets;
+pub mod check;
 pub mod decrypt;
 pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod extract;
 pub mod filestatus;
+pub mod git;
 pub mod groups;
 pub mod init;
 pub mod io;
@@ -82,6 +84,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::ExecFile(a)) => exec::run_file(&a),
         Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
         Some(Command::Init(a)) => init::run(&a.age),
+        Some(Command::Check(a)) => check::run(&a),
+        Some(Command::Git(g)) => git::run(&g),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)
