@@ -20,6 +20,8 @@ pub fn run(
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse_encrypted(&data)?;
+    // The parsed document keeps its own copy of the text.
+    drop(data);
     let ks = KeyService::local();
     // Writing the same format needs only the edits: skip the opened tree (and never build
     // the IV stash, which only re-encrypting commands use).
