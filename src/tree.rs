@@ -258,11 +258,12 @@ pub fn walk_leaves_aad<'a>(
     docs: &'a [Value],
     mut f: impl FnMut(usize, &[&'a str], &str, &'a Scalar),
 ) {
+    type Visit<'a, 'f> = dyn FnMut(usize, &[&'a str], &str, &'a Scalar) + 'f;
     struct W<'a, 'f> {
         path: Vec<&'a str>,
         buf: String,
         n: usize,
-        f: &'f mut dyn FnMut(usize, &[&'a str], &str, &'a Scalar),
+        f: &'f mut Visit<'a, 'f>,
     }
     impl<'a> W<'a, '_> {
         fn leaf(&mut self, s: &'a Scalar) {

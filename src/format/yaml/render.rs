@@ -783,7 +783,7 @@ fn verify_index(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, re: &Indexed
     for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
         let mut path = Vec::new();
         let same = match info.root {
-            Some(r) => arena_eq(&re, r, a, edits, &mut k, &mut path, &mut budget)?,
+            Some(r) => arena_eq(re, r, a, edits, &mut k, &mut path, &mut budget)?,
             None => matches!(a, Value::Map(items) if items.is_empty()),
         };
         if !same {
