@@ -15,7 +15,7 @@ use crate::error::{Code, Error, KeyAttempt, Outcome, Result};
 use crate::format::{Edit, Parsed};
 use crate::keys::{KeyRef, KeyService, WrappedKey};
 use crate::metadata::{Metadata, Rule, SOPS_FORMAT_VERSION};
-use crate::tree::{aad, walk_leaves, walk_leaves_mut, Item, Scalar, Value};
+use crate::tree::{aad, walk_leaves, walk_leaves_aad, walk_leaves_mut, Item, Scalar, Value};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -202,7 +202,7 @@ pub fn seal_leaves(
     let mut mac = Mac::new(mac_only_encrypted);
     let mut edits = Vec::new();
     let mut err = None;
-    walk_leaves(docs, |i, path, s| {
+    walk_leaves_aad(docs, |i, path, a, s| {
         let enc = selected.get(i).copied().unwrap_or(false);
         mac.add(s, enc);
         if !enc || err.is_some() {
@@ -212,19 +212,23 @@ pub fn seal_leaves(
         if let Scalar::Str(t) = s {
             if is_enc(t) {
                 err = Some(
-                    Error::new(Code::ErrorEncryptingTree, format!("the value at {} already looks encrypted", aad(path)))
+                    Error::new(Code::ErrorEncryptingTree, format!("the value at {a} already looks encrypted"))
                         .hint("the file seems to hold values copied from an encrypted file; decrypt them first"),
                 );
                 return;
             }
         }
-        let a = aad(path);
         let pt = zeroize::Zeroizing::new(s.plaintext());
-        let iv = stash.take(s.type_name(), &a, &pt);
+        let iv = if stash.is_empty() {
+            None
+        } else {
+            stash.take(s.type_name(), a, &pt)
+        };
         match cipher.seal(&pt, s.type_name(), a.as_bytes(), iv.as_deref()) {
             Ok(tok) => {
                 if s.is_comment() {
-                    if let Err(e) = selector.check_sealed_comment(&tok, path) {
+                    let owned: Vec<String> = path.iter().map(|k| k.to_string()).collect();
+                    if let Err(e) = selector.check_sealed_comment(&tok, &owned) {
                         err = Some(e);
                     }
                 }
@@ -438,6 +442,16 @@ pub fn metadata_of(parsed: &dyn Parsed) -> Result<Metadata> {
 
 /// Decrypt a parsed encrypted document.
 pub fn decrypt(parsed: &dyn Parsed, opts: &DecryptOptions, keys: &KeyService) -> Result<Decrypted> {
+    decrypt_with(parsed, opts, keys, Want::ALL)
+}
+
+/// [`decrypt`], building only the parts of [`Decrypted`] that `want` asks for.
+pub fn decrypt_with(
+    parsed: &dyn Parsed,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    want: Want,
+) -> Result<Decrypted> {
     let metadata = metadata_of(parsed)?;
     let order = if opts.decryption_order.is_empty() {
         parse_decryption_order(None)?
@@ -445,7 +459,8 @@ pub fn decrypt(parsed: &dyn Parsed, opts: &DecryptOptions, keys: &KeyService) ->
         opts.decryption_order.clone()
     };
     let data_key = unwrap_data_key(&metadata, keys, &order)?;
-    let (edits, docs, stash) = open_leaves(parsed.docs(), &data_key, &metadata, opts.ignore_mac)?;
+    let (edits, docs, stash) =
+        open_leaves_with(parsed.docs(), &data_key, &metadata, opts.ignore_mac, want)?;
     Ok(Decrypted {
         edits,
         docs,
@@ -463,52 +478,76 @@ pub fn open_leaves(
     meta: &Metadata,
     ignore_mac: bool,
 ) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
+    open_leaves_with(src, key, meta, ignore_mac, Want::ALL)
+}
+
+/// What a caller of [`decrypt_with`] needs besides the edits. Building the opened documents
+/// and the IV stash costs memory and time per leaf, so plain `decrypt` to the same format
+/// skips both.
+#[derive(Clone, Copy, Debug)]
+pub struct Want {
+    /// The opened documents ([`Decrypted::docs`]); empty when not wanted.
+    pub docs: bool,
+    /// The IV stash ([`Decrypted::stash`]); empty when not wanted.
+    pub stash: bool,
+}
+
+impl Want {
+    pub const ALL: Want = Want {
+        docs: true,
+        stash: true,
+    };
+}
+
+/// [`open_leaves`], building only what `want` asks for.
+pub fn open_leaves_with(
+    src: &[Value],
+    key: &DataKey,
+    meta: &Metadata,
+    ignore_mac: bool,
+    want: Want,
+) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
     let mut stash = IvStash::default();
     let cipher = ValueCipher::new(key, Cipher::Aes256Gcm);
     let mut mac = Mac::new(meta.mac_only_encrypted);
     let mut edits = Vec::new();
-    let mut docs = src.to_vec();
     let mut err: Option<Error> = None;
-    walk_leaves_mut(&mut docs, |_, path, s| {
+    walk_leaves_aad(src, |_, _, a, s| {
         if err.is_some() {
             return;
         }
         let text = match s.as_text() {
-            Some(t) if is_enc(t) => t.to_string(),
+            Some(t) if is_enc(t) => t,
             _ => {
                 mac.add(s, false);
                 edits.push(Edit::Keep);
                 return;
             }
         };
-        let is_comment = s.is_comment();
-        let opened = EncValue::parse(&text).and_then(|v| {
-            let a = aad(path);
+        let opened = EncValue::parse(text).and_then(|v| {
             let pt = cipher.open(&v, a.as_bytes())?;
-            stash.push(&v.type_name, &a, &pt, v.iv.clone());
+            if want.stash {
+                stash.push(&v.type_name, a, &pt, v.iv.clone());
+            }
             Scalar::from_plaintext(&v.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
-                    format!("Error decrypting tree: {e} at {}", aad(path)),
+                    format!("Error decrypting tree: {e} at {a}"),
                 )
             })
         });
         match opened {
             Ok(v) => {
                 mac.add(&v, true);
-                *s = v.clone();
                 edits.push(Edit::Open(v));
             }
-            Err(_) if is_comment => {
+            Err(_) if s.is_comment() => {
                 // Old sops did not encrypt comments, and comment placement is not covered by
                 // the MAC: keep an unreadable comment as it is, with a warning.
-                eprintln!(
-                    "warning: could not decrypt a comment under {}; kept as is",
-                    aad(path)
-                );
+                eprintln!("warning: could not decrypt a comment under {a}; kept as is");
                 edits.push(Edit::Keep);
             }
-            Err(e) => err = Some(e.context(format!("at {}", aad(path)))),
+            Err(e) => err = Some(e.context(format!("at {a}"))),
         }
     });
     if let Some(e) = err {
@@ -518,6 +557,11 @@ pub fn open_leaves(
     if !ignore_mac {
         verify_mac(&cipher, meta, &computed)?;
     }
+    let docs = if want.docs {
+        apply_edits(src, &edits)
+    } else {
+        Vec::new()
+    };
     Ok((edits, docs, stash))
 }
 

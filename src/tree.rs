@@ -251,6 +251,65 @@ pub fn walk_leaves<'a>(docs: &'a [Value], mut f: impl FnMut(usize, &[String], &'
     }
 }
 
+/// Like [`walk_leaves`], without per-key allocations: the callback gets the key path as
+/// borrowed parts and the leaf's AAD text (exactly what [`aad`] builds from that path), kept in
+/// one buffer that grows and shrinks with the walk. For hot loops over large files.
+pub fn walk_leaves_aad<'a>(
+    docs: &'a [Value],
+    mut f: impl FnMut(usize, &[&'a str], &str, &'a Scalar),
+) {
+    type Visit<'a, 'f> = dyn FnMut(usize, &[&'a str], &str, &'a Scalar) + 'f;
+    struct W<'a, 'f> {
+        path: Vec<&'a str>,
+        buf: String,
+        n: usize,
+        f: &'f mut Visit<'a, 'f>,
+    }
+    impl<'a> W<'a, '_> {
+        fn leaf(&mut self, s: &'a Scalar) {
+            let a = if self.path.is_empty() { ":" } else { &self.buf };
+            (self.f)(self.n, &self.path, a, s);
+            self.n += 1;
+        }
+        fn go(&mut self, v: &'a Value) {
+            match v {
+                Value::Null => {}
+                Value::Scalar(s) => self.leaf(s),
+                Value::List(items) => {
+                    for it in items {
+                        self.go(it);
+                    }
+                }
+                Value::Map(items) => {
+                    for it in items {
+                        match it {
+                            Item::Comment(c) => self.leaf(c),
+                            Item::Entry(k, v) => {
+                                let len = self.buf.len();
+                                self.buf.push_str(k);
+                                self.buf.push(':');
+                                self.path.push(k);
+                                self.go(v);
+                                self.path.pop();
+                                self.buf.truncate(len);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut w = W {
+        path: Vec::new(),
+        buf: String::new(),
+        n: 0,
+        f: &mut f,
+    };
+    for d in docs {
+        w.go(d);
+    }
+}
+
 /// Like [`walk_leaves`], but lets the callback replace each leaf.
 pub fn walk_leaves_mut(docs: &mut [Value], mut f: impl FnMut(usize, &[String], &mut Scalar)) {
     fn go(
@@ -493,5 +552,38 @@ mod tests {
             seen,
             vec![(0, ":".into()), (1, "a:".into()), (2, "b:c:".into())]
         );
+    }
+
+    #[test]
+    fn walk_with_aad_matches_walk_leaves() {
+        let doc = Value::Map(vec![
+            Item::Comment(Scalar::Comment(" c".into())),
+            Item::Entry(
+                "a:b".into(),
+                Value::List(vec![Value::str("x"), Value::Null]),
+            ),
+            Item::Entry(
+                "b".into(),
+                Value::Map(vec![
+                    Item::Entry("c".into(), Value::str("y")),
+                    Item::Comment(Scalar::Comment(" d".into())),
+                ]),
+            ),
+            Item::Entry("e".into(), Value::str("z")),
+        ]);
+        let docs = vec![doc, Value::str("top")];
+        let mut want = vec![];
+        walk_leaves(&docs, |i, p, s| {
+            want.push((i, p.to_vec(), aad(p), s.clone()))
+        });
+        let mut got = vec![];
+        walk_leaves_aad(&docs, |i, p, a, s| {
+            let p: Vec<String> = p.iter().map(|k| k.to_string()).collect();
+            got.push((i, p, a.to_string(), s.clone()))
+        });
+        assert_eq!(got, want);
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[3].2, "b:");
+        assert_eq!(got[5].2, ":");
     }
 }

@@ -20,14 +20,23 @@ pub fn run(
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse_encrypted(&data)?;
+    // The parsed document keeps its own copy of the text.
+    drop(data);
     let ks = KeyService::local();
-    let dec = engine::decrypt(
+    // Writing the same format needs only the edits: skip the opened tree (and never build
+    // the IV stash, which only re-encrypting commands use).
+    let want = engine::Want {
+        docs: path.is_some() || outf != inf,
+        stash: false,
+    };
+    let dec = engine::decrypt_with(
         parsed.as_ref(),
         &DecryptOptions {
             ignore_mac,
             decryption_order: order,
         },
         &ks,
+        want,
     )?;
     let out = if let Some(path) = path {
         let doc = dec

@@ -102,6 +102,8 @@ pub fn run(
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse(&data)?;
+    // The parsed document keeps its own copy of the text.
+    drop(data);
     let opts = EncryptOptions {
         key_groups: cr.key_groups,
         shamir_threshold: cr.shamir_threshold,

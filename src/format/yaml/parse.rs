@@ -214,6 +214,16 @@ pub(crate) fn parse(src: &str) -> Result<Indexed> {
 
 /// Parse into the span index only (no tree): what verification needs.
 pub(crate) fn index(src: &str) -> Result<Indexed> {
+    index_cow(Cow::Borrowed(src))
+}
+
+/// [`index`] of a text the index may keep without copying it (the rendered output).
+pub(crate) fn index_owned(src: String) -> Result<Indexed> {
+    index_cow(Cow::Owned(src))
+}
+
+fn index_cow(text: Cow<'_, str>) -> Result<Indexed> {
+    let src: &str = &text;
     if src.len() >= u32::MAX as usize {
         return Err(input_error("the yaml file is larger than 4 GiB").hint("split the file"));
     }
@@ -255,7 +265,7 @@ pub(crate) fn index(src: &str) -> Result<Indexed> {
         .hint("add at least one key, e.g. `key: value`"));
     }
     Ok(Indexed {
-        src: src.to_string(),
+        src: text.into_owned(),
         leaf_range: vec![(0, 0); nodes.len()],
         nodes,
         comments,
@@ -443,6 +453,16 @@ enum Typed {
     BadTag,
 }
 
+/// A scanned scalar's text as an owned string without the scanner's spare capacity (a file's
+/// worth of values is held at once, and saphyr grows its buffers by doubling).
+fn owned(value: Cow<'_, str>) -> String {
+    let mut s = value.into_owned();
+    if s.capacity() > s.len() + 8 {
+        s.shrink_to_fit();
+    }
+    s
+}
+
 fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
     let tag_name = tag.map(|t| format!("{}{}", t.handle, t.suffix));
     let core = tag_name
@@ -451,12 +471,12 @@ fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
     match (tag_name.as_deref(), core) {
         (None, _) => {
             if style != Style::Plain {
-                return Typed::Value(Some(Scalar::Str(value.into_owned())));
+                return Typed::Value(Some(Scalar::Str(owned(value))));
             }
             from_resolved(resolve_plain(&value), value)
         }
         (Some(_), Some("str")) | (Some(_), Some("merge")) => {
-            Typed::Value(Some(Scalar::Str(value.into_owned())))
+            Typed::Value(Some(Scalar::Str(owned(value))))
         }
         (Some(_), Some("binary")) => {
             let clean: String = value.chars().filter(|c| !c.is_whitespace()).collect();
@@ -482,7 +502,7 @@ fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
             }
         }
         // Custom and other tags are dropped; the value is its text (sops does the same).
-        _ => Typed::Value(Some(Scalar::Str(value.into_owned()))),
+        _ => Typed::Value(Some(Scalar::Str(owned(value)))),
     }
 }
 
@@ -494,7 +514,7 @@ fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Typed {
         Resolved::Uint => return Typed::Uint,
         Resolved::Float(_, t) => Some(Scalar::Float(t)),
         Resolved::Time(t) => Some(Scalar::Time(t)),
-        Resolved::Str => Some(Scalar::Str(text.into_owned())),
+        Resolved::Str => Some(Scalar::Str(owned(text))),
     })
 }
 

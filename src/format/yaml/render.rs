@@ -16,11 +16,13 @@ use super::resolve::{resolve_plain, Resolved};
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
 use crate::tree::{parse_go_float, Item, Scalar, Value};
+use std::borrow::Cow;
 
-struct Patch {
+struct Patch<'a> {
     start: usize,
     end: usize,
-    text: String,
+    /// Borrowed from the edit when the token goes in as it is (the common case).
+    text: Cow<'a, str>,
 }
 
 fn dump_error(msg: impl Into<String>) -> Error {
@@ -76,7 +78,7 @@ struct Renderer<'a> {
     b: &'a [u8],
     nl: &'static str,
     unit: usize,
-    patches: Vec<Patch>,
+    patches: Vec<Patch<'a>>,
 }
 
 pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
@@ -120,18 +122,33 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
         r.meta(d, meta)?;
     }
     let out = r.assemble()?;
-    let checked = verify(ix, edits, meta, &out);
+    drop(r);
+    // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
+    let re = parse::index_owned(out).map_err(reparse_error)?;
+    let checked = verify_index(ix, edits, meta, &re);
     #[cfg(test)]
     if checked.is_err() {
-        eprintln!("---- rendered ----\n{out}\n------------------");
+        eprintln!("---- rendered ----\n{}\n------------------", re.src);
     }
     checked?;
-    Ok(out.into_bytes())
+    Ok(re.src.into_bytes())
 }
 
-impl Renderer<'_> {
-    fn push(&mut self, start: usize, end: usize, text: String) {
-        self.patches.push(Patch { start, end, text });
+fn reparse_error(e: Error) -> Error {
+    dump_error(format!(
+        "the rendered yaml does not parse back ({})",
+        e.message
+    ))
+    .hint("this is a veil bug; please report it with the file's layout (not its values)")
+}
+
+impl<'a> Renderer<'a> {
+    fn push(&mut self, start: usize, end: usize, text: impl Into<Cow<'a, str>>) {
+        self.patches.push(Patch {
+            start,
+            end,
+            text: text.into(),
+        });
     }
 
     fn assemble(&mut self) -> Result<String> {
@@ -156,7 +173,7 @@ impl Renderer<'_> {
         Ok(out)
     }
 
-    fn comment(&mut self, c: u32, edit: &Edit, leaf: usize) -> Result<()> {
+    fn comment(&mut self, c: u32, edit: &'a Edit, leaf: usize) -> Result<()> {
         let cs = self.ix.comments[c as usize];
         let text = match edit {
             Edit::Keep => return Ok(()),
@@ -174,7 +191,7 @@ impl Renderer<'_> {
                 self.line(cs.hash)
             )));
         }
-        self.push(cs.hash + 1, cs.end, text.to_string());
+        self.push(cs.hash + 1, cs.end, text);
         Ok(())
     }
 
@@ -195,7 +212,8 @@ impl Renderer<'_> {
     }
 
     /// Replace a scalar token with one-line `text`.
-    fn replace_token(&mut self, s: &ScalarNode, mut text: String) {
+    fn replace_token(&mut self, s: &ScalarNode, text: impl Into<Cow<'a, str>>) {
+        let mut text: Cow<'a, str> = text.into();
         self.drop_tag(s);
         let start = s.start;
         // The byte that will precede the new text once the tag is gone.
@@ -208,7 +226,7 @@ impl Renderer<'_> {
         };
         if let Some(c) = before {
             if !lex::is_blank_or_break(c) && !matches!(c, b'[' | b'{' | b',') {
-                text.insert(0, ' ');
+                text.to_mut().insert(0, ' ');
             }
         }
         match s.block.as_deref() {
@@ -222,7 +240,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn scalar(&mut self, s: &ScalarNode, edit: &Edit, leaf: usize) -> Result<()> {
+    fn scalar(&mut self, s: &ScalarNode, edit: &'a Edit, leaf: usize) -> Result<()> {
         match edit {
             Edit::Keep => Ok(()),
             Edit::Seal(t) => {
@@ -388,7 +406,7 @@ impl Renderer<'_> {
         let text = match (v, edits.first()) {
             // An alias of a scalar, outside flow context: written like that scalar's edit.
             (Value::Scalar(orig), Some(e)) if !al.ctx.in_flow => match e {
-                Edit::Seal(t) => seal_text(t, Style::Plain, false),
+                Edit::Seal(t) => seal_text(t, Style::Plain, false).into_owned(),
                 Edit::Open(Scalar::Comment(_)) => {
                     return Err(dump_error(
                         "a comment cannot replace a value behind an alias",
@@ -566,8 +584,7 @@ fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
 
 /// An `ENC[…]` token in the style of the value it replaces: quoted as it was, double-quoted in
 /// a flow collection, plain otherwise (block scalars collapse to one plain line).
-fn seal_text(token: &str, style: Style, in_flow: bool) -> String {
-    let mut out = String::with_capacity(token.len() + 2);
+fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str> {
     // The common case, an `ENC[…]` token of base64 fields, is a safe plain scalar.
     let simple = token.starts_with("ENC[")
         && token
@@ -579,14 +596,17 @@ fn seal_text(token: &str, style: Style, in_flow: bool) -> String {
         let a = analyze(token);
         a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
     };
-    let a = analyze_if_quoted(token, style);
-    match style {
-        Style::Single if a => write_single(&mut out, token),
-        Style::Single | Style::Double => write_double(&mut out, token, false),
-        _ if in_flow || !plain_ok => write_double(&mut out, token, false),
-        _ => out.push_str(token),
+    let quoted = matches!(style, Style::Single | Style::Double);
+    if !quoted && !in_flow && plain_ok {
+        return Cow::Borrowed(token);
     }
-    out
+    let mut out = String::with_capacity(token.len() + 2);
+    if analyze_if_quoted(token, style) {
+        write_single(&mut out, token);
+    } else {
+        write_double(&mut out, token, false);
+    }
+    Cow::Owned(out)
 }
 
 /// Whether a token can keep single quotes (only asked when the original was single-quoted).
@@ -746,14 +766,15 @@ fn flow_plain_value(v: &Value) -> String {
 }
 
 /// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
+#[cfg(test)]
 pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
-    let re = parse::index(out).map_err(|e| {
-        dump_error(format!(
-            "the rendered yaml does not parse back ({})",
-            e.message
-        ))
-        .hint("this is a veil bug; please report it with the file's layout (not its values)")
-    })?;
+    let re = parse::index(out).map_err(reparse_error)?;
+    verify_index(ix, edits, meta, &re)
+}
+
+/// [`verify`] against an already re-parsed output.
+fn verify_index(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, re: &Indexed) -> Result<()> {
+    let out: &str = &re.src;
     if ix.docs.len() != re.doc_info.len() {
         return Err(mismatch("the document count changed"));
     }
@@ -762,7 +783,7 @@ pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &s
     for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
         let mut path = Vec::new();
         let same = match info.root {
-            Some(r) => arena_eq(&re, r, a, edits, &mut k, &mut path, &mut budget)?,
+            Some(r) => arena_eq(re, r, a, edits, &mut k, &mut path, &mut budget)?,
             None => matches!(a, Value::Map(items) if items.is_empty()),
         };
         if !same {
