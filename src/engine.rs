@@ -541,9 +541,16 @@ pub fn open_leaves_with(
                 mac.add(&v, true);
                 edits.push(Edit::Open(v));
             }
+            Err(e) if s.is_comment() && !ignore_mac => {
+                // Comments are not covered by the MAC, so a sealed comment that fails to open
+                // is the only sign it was tampered with. sops keeps such a comment with a
+                // warning (old sops did not encrypt comments); veil refuses, like a value, and
+                // `--ignore-mac` keeps it as sops does.
+                err = Some(e.context(format!("an encrypted comment at {a}")).hint(
+                    "the comment was changed or moved; restore the file from git, or use --ignore-mac to keep it as it is",
+                ));
+            }
             Err(_) if s.is_comment() => {
-                // Old sops did not encrypt comments, and comment placement is not covered by
-                // the MAC: keep an unreadable comment as it is, with a warning.
                 eprintln!("warning: could not decrypt a comment under {a}; kept as is");
                 edits.push(Edit::Keep);
             }
