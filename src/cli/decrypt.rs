@@ -3,7 +3,6 @@
 use super::args::{InputArgs, OutputArgs};
 use crate::engine::{self, DecryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::EmitOptions;
 use crate::keys::KeyService;
 
 pub fn run(
@@ -20,6 +19,11 @@ pub fn run(
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse_encrypted(&data)?;
+    super::log::step(format!(
+        "decrypt {} as {inf:?}, output {outf:?}",
+        file.unwrap_or("stdin")
+    ));
+    super::log::key_sources();
     let ks = KeyService::local();
     let dec = engine::decrypt(
         parsed.as_ref(),
@@ -35,7 +39,8 @@ pub fn run(
             .first()
             .ok_or_else(|| Error::new(Code::Generic, "the file has no documents"))?;
         let v = super::extract::lookup(doc, &path)?;
-        outf.store().emit_value(v, &EmitOptions::default())?
+        outf.store()
+            .emit_value(v, &super::lifecycle::emit_options(outf))?
     } else if outf == inf {
         parsed.render(&dec.edits, None)?
     } else {
@@ -43,7 +48,7 @@ pub fn run(
         // written anywhere.
         let out = outf
             .store()
-            .emit(&dec.docs, None, &EmitOptions::default())?;
+            .emit(&dec.docs, None, &super::lifecycle::emit_options(outf))?;
         let back = outf.store().parse(&out)?;
         engine::verify_same_leaves(&dec.docs, back.docs(), false)?;
         out
