@@ -71,7 +71,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -r -s -i -a -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --extract --ignore-mac --decryption-order --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups"
+            opts="-e -d -r -s -i -a -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,15 +197,19 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --extract)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -217,12 +221,20 @@ _veil() {
             return 0
             ;;
         veil__subcmd__completion)
-            opts="-h --help bash elvish fish powershell zsh"
+            opts="-h --config --indent --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -231,7 +243,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --help"
+            opts="-i -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +273,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -269,7 +289,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__edit)
-            opts="-a -s -h --input-type --output-type --filename-override --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --ignore-mac --decryption-order --show-master-keys --help"
+            opts="-a -s -h --input-type --output-type --filename-override --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --ignore-mac --decryption-order --show-master-keys --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,11 +347,15 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-order)
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -343,7 +367,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__encrypt)
-            opts="-i -a -h --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --config --reuse-from --help"
+            opts="-i -a -h --input-type --output-type --filename-override --in-place --output --age --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,11 +429,15 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --reuse-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --reuse-from)
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -421,7 +449,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__env)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,6 +471,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -451,7 +487,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__file)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,6 +513,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -485,13 +529,21 @@ _veil() {
             return 0
             ;;
         veil__subcmd__filestatus)
-            opts="-h --input-type --help"
+            opts="-h --input-type --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -503,12 +555,20 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups)
-            opts="-h --help add delete"
+            opts="-h --config --indent --verbose --help add delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -517,7 +577,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups__subcmd__add)
-            opts="-f -i -h --file --age --pgp --kms --aws-profile --gcp-kms --azure-kv --hc-vault-transit --hckms --encryption-context --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --help"
+            opts="-f -i -h --file --age --pgp --kms --aws-profile --gcp-kms --azure-kv --hc-vault-transit --hckms --encryption-context --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +639,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -587,7 +655,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups__subcmd__delete)
-            opts="-f -i -h --file --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --help"
+            opts="-f -i -h --file --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,6 +681,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -621,7 +697,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__init)
-            opts="-a -h --age --help"
+            opts="-a -h --age --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,6 +711,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -643,7 +727,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__keygen)
-            opts="-o -h --output --append --help"
+            opts="-o -h --output --append --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +741,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -665,7 +757,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__rotate)
-            opts="-i -h --input-type --output-type --filename-override --in-place --output --ignore-mac --decryption-order --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --help"
+            opts="-i -h --input-type --output-type --filename-override --in-place --output --ignore-mac --decryption-order --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +843,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -759,7 +859,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__set)
-            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --value-file --value-stdin --idempotent --shamir-secret-sharing-threshold --help"
+            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --value-file --value-stdin --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +882,14 @@ _veil() {
                     return 0
                     ;;
                 --shamir-secret-sharing-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -793,7 +901,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__unset)
-            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --idempotent --shamir-secret-sharing-threshold --help"
+            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,6 +927,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -827,7 +943,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__updatekeys)
-            opts="-y -r -j -h --yes --dry-run --rotate --recursive --jobs --input-type --shamir-secret-sharing-threshold --config --ignore-mac --decryption-order --help"
+            opts="-y -r -j -h --yes --dry-run --rotate --recursive --jobs --input-type --shamir-secret-sharing-threshold --ignore-mac --decryption-order --config --indent --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,11 +973,15 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-order)
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
