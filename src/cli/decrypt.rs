@@ -14,7 +14,17 @@ pub fn run(
     file: Option<&str>,
 ) -> Result<i32> {
     let (inf, outf) = super::formats(input, file);
-    let path = extract.map(super::extract::parse_path).transpose()?;
+    // sops's first lines: `error parsing --extract path: …`, `error truncating tree: …`.
+    let prefixed = |prefix: &'static str| {
+        move |mut e: Error| {
+            e.message = format!("{prefix}: {}", e.message);
+            e
+        }
+    };
+    let path = extract
+        .map(super::extract::parse_path)
+        .transpose()
+        .map_err(prefixed("error parsing --extract path"))?;
     let order = engine::parse_decryption_order(decryption_order)?;
     let data = super::io::read_input(file)?;
     let store = inf.store();
@@ -38,7 +48,7 @@ pub fn run(
             .docs
             .first()
             .ok_or_else(|| Error::new(Code::Generic, "the file has no documents"))?;
-        let v = super::extract::lookup(doc, &path)?;
+        let v = super::extract::lookup(doc, &path).map_err(prefixed("error truncating tree"))?;
         outf.store()
             .emit_value(v, &super::lifecycle::emit_options(outf))?
     } else if outf == inf {

@@ -252,10 +252,11 @@ pub fn reuse_from(
     let data = zeroize::Zeroizing::new(super::io::read_input(file)?);
     let parsed = inf.store().parse(&data)?;
     if parsed.metadata().is_some() {
-        return Err(
-            Error::new(Code::FileAlreadyEncrypted, "File already encrypted")
-                .hint("--reuse-from takes a plaintext file; decrypt it first"),
-        );
+        return Err(Error::new(
+            Code::FileAlreadyEncrypted,
+            crate::engine::FILE_ALREADY_ENCRYPTED,
+        )
+        .hint("--reuse-from takes a plaintext file; decrypt it first"));
     }
     let mut docs = parsed.docs().to_vec();
     engine::keep_stored_numbers(&mut docs, &o.dec.docs);
