@@ -182,6 +182,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                         .hint("run `veil --help` for the commands, e.g. `veil decrypt FILE`"),
                 );
             };
+            let modes = [l.encrypt, l.decrypt, l.rotate, l.set.is_some()];
+            if modes.iter().filter(|m| **m).count() > 1 {
+                eprintln!(
+                    "warning: More than one command (--encrypt, --decrypt, --rotate, --set) has been specified. Only the changes made by the last one will be visible. Note that this behavior is deprecated and will cause an error eventually."
+                );
+            }
             if l.decrypt {
                 decrypt::run(
                     &l.input,
