@@ -499,6 +499,8 @@ fn global_options_work_before_or_after_the_subcommand() {
             "{args:?}: {}",
             o.stderr
         );
+        let tried = format!("group 0: will try age {}", TestKey::Age1.recipient());
+        assert!(o.stderr.contains(&tried), "{args:?}: {}", o.stderr);
         assert!(
             !o.stderr.contains("text") && !o.stderr.contains("AGE-SECRET"),
             "{args:?}"

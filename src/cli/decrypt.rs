@@ -34,6 +34,7 @@ pub fn run(
         file.unwrap_or("stdin")
     ));
     super::log::key_sources();
+    super::log::file_keys(parsed.metadata());
     let ks = KeyService::local();
     let dec = engine::decrypt(
         parsed.as_ref(),

@@ -74,6 +74,21 @@ pub fn key_sources() {
     }
 }
 
+/// Log the master keys an encrypted file names, in order (public identifiers only).
+pub fn file_keys(meta: Option<&crate::tree::Value>) {
+    if !enabled() {
+        return;
+    }
+    let Some(m) = meta.and_then(|v| crate::metadata::Metadata::from_tree(v).ok()) else {
+        return;
+    };
+    for (i, g) in m.key_groups.iter().enumerate() {
+        for k in g {
+            step(format!("group {i}: will try {}", k.key.describe()));
+        }
+    }
+}
+
 /// Log the master keys a new file is encrypted for (public identifiers only).
 pub fn new_keys(groups: &[Vec<crate::keys::KeyRef>]) {
     if !enabled() {
