@@ -547,6 +547,21 @@ fn global_options_work_before_or_after_the_subcommand() {
         "{}",
         text(&o.stdout)
     );
+    // An explicit --indent also wins over the file's own indentation when `set` must lay the
+    // file out afresh (a new subtree).
+    for (i, args) in [&["--indent", "2", "set"][..], &["set", "--indent", "2"][..]]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("ind{i}.yaml");
+        sb.write(&name, sb.read("e.yaml"));
+        let mut all = args.to_vec();
+        all.extend([name.as_str(), "[\"k\"]", "{\"x\": {\"z\": 1}}"]);
+        let o = go(&sb, Prog::Veil, sb.path(), &all, &[]);
+        assert_eq!(o.code, Some(0), "{all:?}: {}", o.stderr);
+        let out = text(&sb.read(&name)).to_string();
+        assert!(out.contains("\nk:\n  x:\n    z: ENC["), "{all:?}: {out}");
+    }
     // --config: a named config is used wherever the flag is placed.
     sb.write(
         "conf/rules.yaml",
