@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_veil_global_optspecs
-    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= encryption-context= input-type= output-type= filename-override= i/in-place output= a/age= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose h/help V/version
+    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose h/help V/version
 end
 
 function __fish_veil_needs_command
@@ -39,12 +39,16 @@ complete -c veil -n "__fish_veil_needs_command" -l add-hc-vault-transit -d 'Add 
 complete -c veil -n "__fish_veil_needs_command" -l rm-hc-vault-transit -d 'Remove Vault transit key URIs' -r
 complete -c veil -n "__fish_veil_needs_command" -l add-hckms -d 'Add Huawei Cloud KMS key ids (region:uuid)' -r
 complete -c veil -n "__fish_veil_needs_command" -l rm-hckms -d 'Remove Huawei Cloud KMS key ids' -r
-complete -c veil -n "__fish_veil_needs_command" -l encryption-context -d 'KMS encryption context for added KMS keys (k1:v1,k2:v2)' -r
 complete -c veil -n "__fish_veil_needs_command" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_needs_command" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_needs_command" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
 complete -c veil -n "__fish_veil_needs_command" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
 complete -c veil -n "__fish_veil_needs_command" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_needs_command" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_needs_command" -l aws-profile -d 'The AWS profile for the --kms keys' -r
+complete -c veil -n "__fish_veil_needs_command" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_needs_command" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_needs_command" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_needs_command" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
 complete -c veil -n "__fish_veil_needs_command" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
 complete -c veil -n "__fish_veil_needs_command" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r
@@ -86,6 +90,11 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'Th
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l aws-profile -d 'The AWS profile for the --kms keys' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r
@@ -162,6 +171,11 @@ complete -c veil -n "__fish_veil_using_subcommand edit" -l input-type -d 'The in
 complete -c veil -n "__fish_veil_using_subcommand edit" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -s a -l age -d 'age recipients (age1…, ssh-ed25519/ssh-rsa public keys), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l aws-profile -d 'The AWS profile for the --kms keys' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only keys ending with this suffix' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-regex -d 'Leave keys matching this regex unencrypted' -r

@@ -286,7 +286,8 @@ fn arb_flat() -> impl Strategy<Value = Value> {
     prop::collection::vec(
         (
             "[A-Z][A-Z0-9_]{0,8}",
-            "[!-~][ -~]{0,20}[!-~]".prop_map(Value::str),
+            "[a-zA-Z0-9_.:/@=+,#\"'-]([a-zA-Z0-9 _.:/@=+,#\"'-]{0,18}[a-zA-Z0-9_.:/@=+,#\"'-])?"
+                .prop_map(Value::str),
         ),
         1..6,
     )

@@ -38,6 +38,8 @@ pub struct GlobalArgs {
     pub verbose: bool,
 }
 
+// Parsed once per run; boxing the big variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Encrypt a file (to stdout, or in place with -i)
@@ -130,6 +132,31 @@ pub struct KeyArgs {
         value_name = "RECIPIENTS"
     )]
     pub age: Vec<String>,
+    /// AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_name = "ARNS")]
+    pub kms: Vec<String>,
+    /// The AWS profile for the --kms keys
+    #[arg(long = "aws-profile", value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context for the --kms keys: key:value pairs, comma-separated
+    #[arg(long = "encryption-context", value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+    /// PGP fingerprints, comma-separated or repeated
+    #[arg(
+        short = 'p',
+        long = "pgp",
+        env = "SOPS_PGP_FP",
+        value_name = "FINGERPRINTS"
+    )]
+    pub pgp: Vec<String>,
+    /// Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated
+    /// or repeated. Their servers may receive the Vault token.
+    #[arg(
+        long = "hc-vault-transit",
+        env = "SOPS_VAULT_URIS",
+        value_name = "URIS"
+    )]
+    pub hc_vault_transit: Vec<String>,
     /// Leave keys ending with this suffix unencrypted (default _unencrypted)
     #[arg(long, value_name = "SUFFIX")]
     pub unencrypted_suffix: Option<String>,
@@ -444,8 +471,10 @@ pub struct KeyChangeArgs {
     /// Remove Huawei Cloud KMS key ids
     #[arg(long, value_name = "IDS")]
     pub rm_hckms: Vec<String>,
-    /// KMS encryption context for added KMS keys (k1:v1,k2:v2)
-    #[arg(long, value_name = "CONTEXT")]
+    /// KMS encryption context for added KMS keys (k1:v1,k2:v2). Not a flag of its own here:
+    /// `--encryption-context` is one flag in sops, so the legacy form takes it from
+    /// [`KeyArgs`] and `rotate` from [`RotateArgs`], and both copy it in.
+    #[arg(skip)]
     pub encryption_context: Option<String>,
 }
 
@@ -459,6 +488,9 @@ pub struct RotateArgs {
     pub change: ChangeArgs,
     #[command(flatten)]
     pub key_changes: KeyChangeArgs,
+    /// KMS encryption context for added KMS keys (k1:v1,k2:v2)
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
     /// The encrypted file
     pub file: String,
 }

@@ -16,7 +16,7 @@ use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{Format, Parsed};
-use crate::keys::KeyService;
+use crate::keys::{KeyService, LocalOptions};
 use crate::metadata::Metadata;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
@@ -512,7 +512,8 @@ fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
         mac_only_encrypted: cr.mac_only_encrypted,
         cipher,
     };
-    let ks = KeyService::local();
+    // Vault servers named by the flags or the creation rule may receive the token.
+    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let template = example(inf).as_bytes();
     let copy = TempCopy::create(pending, &basename(r.file), template)?;
     let mut ctx = Context::system();

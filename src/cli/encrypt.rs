@@ -6,13 +6,18 @@ use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::Format;
-use crate::keys::KeyService;
+use crate::keys::{KeyService, LocalOptions};
 use crate::metadata::Rule;
 use std::path::Path;
 
 /// The sops-compatible key and rule flags, as the config module takes them.
 pub fn cli_keys(k: &KeyArgs) -> CliKeys {
     CliKeys {
+        kms: k.kms.clone(),
+        aws_profile: k.aws_profile.clone(),
+        encryption_context: k.encryption_context.clone(),
+        pgp: k.pgp.clone(),
+        hc_vault_transit: k.hc_vault_transit.clone(),
         age: k.age.clone(),
         unencrypted_suffix: k.unencrypted_suffix.clone(),
         encrypted_suffix: k.encrypted_suffix.clone(),
@@ -106,7 +111,8 @@ pub fn run(
         mac_only_encrypted: cr.mac_only_encrypted,
         cipher,
     };
-    let ks = KeyService::local();
+    // Vault servers the user named (flags, creation rules) may receive the token.
+    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let mut ctx = Context::system();
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
     let json_like = matches!(outf, Format::Json | Format::Binary);

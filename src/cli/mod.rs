@@ -204,7 +204,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                     ignore_mac: l.ignore_mac,
                     decryption_order: l.decryption_order.clone(),
                 };
-                rotate::rotate_file(&l.input, &l.output, &change, &l.key_changes, file)
+                // sops has one --encryption-context; in the legacy form it lives in KeyArgs.
+                let mut kc = l.key_changes.clone();
+                kc.encryption_context = l.keys.encryption_context.clone();
+                rotate::rotate_file(&l.input, &l.output, &change, &kc, file)
             } else if let Some(s) = &l.set {
                 let (path, value) = set::parse_legacy_set(s)?;
                 let change = args::ChangeArgs {

@@ -11,7 +11,7 @@ use super::lifecycle;
 use crate::config::CliKeys;
 use crate::engine::{self, Context};
 use crate::error::{Code, Error, Result};
-use crate::keys::{KeyRef, KeyService};
+use crate::keys::{KeyRef, KeyService, LocalOptions};
 
 impl KeyChangeArgs {
     /// Whether any `--add-*` or `--rm-*` flag names a key.
@@ -103,7 +103,9 @@ pub fn changed_groups(groups: &[Vec<KeyRef>], kc: &KeyChangeArgs) -> Result<Vec<
 }
 
 pub fn run(a: &RotateArgs) -> Result<i32> {
-    rotate_file(&a.input, &a.output, &a.change, &a.key_changes, &a.file)
+    let mut kc = a.key_changes.clone();
+    kc.encryption_context = a.encryption_context.clone();
+    rotate_file(&a.input, &a.output, &a.change, &kc, &a.file)
 }
 
 /// Rotate `file` (also the legacy `-r`).
@@ -121,7 +123,10 @@ pub fn rotate_file(
         )
         .hint("check the path; to create a file, use `veil encrypt` or `veil edit`"));
     }
-    let ks = KeyService::local();
+    // Vault servers named by --add-hc-vault-transit may receive the token; the file's may not.
+    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&[kc
+        .added()
+        .unwrap_or_default()]));
     let o = lifecycle::open(
         input,
         file,

@@ -7,6 +7,12 @@
 //! the core. Matching on the key kind happens here and in the metadata conversion, nowhere else.
 
 pub mod age;
+#[cfg(feature = "aws-kms")]
+pub mod aws_kms;
+#[cfg(feature = "pgp")]
+pub mod pgp;
+#[cfg(feature = "vault")]
+pub mod vault;
 
 use crate::error::{Error, Outcome, Result};
 use std::collections::BTreeMap;
@@ -110,6 +116,30 @@ pub trait Backend {
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
 }
 
+/// What the caller knows from the user for this run, as opposed to what a file says.
+#[derive(Clone, Debug, Default)]
+pub struct LocalOptions {
+    /// Vault addresses the user named (`--hc-vault-transit`, creation rules): the Vault token
+    /// may be sent there, besides `VAULT_ADDR` and `SOPS_HC_VAULT_ALLOWLIST`. Addresses read
+    /// from a file's metadata must never be put here.
+    pub vault_addresses: Vec<String>,
+}
+
+impl LocalOptions {
+    /// The Vault addresses of the given key groups (built from flags or config, not a file).
+    pub fn trusting_groups(groups: &[Vec<KeyRef>]) -> LocalOptions {
+        let mut vault_addresses: Vec<String> = Vec::new();
+        for k in groups.iter().flatten() {
+            if let KeyRef::HcVault { address, .. } = k {
+                if !vault_addresses.contains(address) {
+                    vault_addresses.push(address.clone());
+                }
+            }
+        }
+        LocalOptions { vault_addresses }
+    }
+}
+
 /// Every backend this build has; the engine's only door to keys.
 #[derive(Default)]
 pub struct KeyService {
@@ -124,8 +154,22 @@ impl KeyService {
     /// The local key service with every backend built in, reading identities from the
     /// environment once, now.
     pub fn local() -> KeyService {
+        KeyService::local_with(&LocalOptions::default())
+    }
+
+    /// [`KeyService::local`] with options the caller knows from the user (not from a file).
+    pub fn local_with(opts: &LocalOptions) -> KeyService {
+        let _ = opts;
         let mut ks = KeyService::new();
         ks.add(Box::new(age::AgeBackend::from_env()));
+        #[cfg(feature = "pgp")]
+        ks.add(Box::new(pgp::PgpBackend::from_env()));
+        #[cfg(feature = "aws-kms")]
+        ks.add(Box::new(aws_kms::KmsBackend::new()));
+        #[cfg(feature = "vault")]
+        ks.add(Box::new(vault::VaultBackend::from_env(
+            &opts.vault_addresses,
+        )));
         ks
     }
 
