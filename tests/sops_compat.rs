@@ -507,6 +507,16 @@ fn global_options_work_before_or_after_the_subcommand() {
         );
         assert!(!o.stderr.contains('\u{1b}'), "{args:?}: colour in the log");
     }
+    // Tokens are named, never printed.
+    let o = go(
+        &sb,
+        Prog::Veil,
+        sb.path(),
+        &["--verbose", "-d", "e.yaml"],
+        &[("VAULT_TOKEN", "hvs.do-not-log-me")],
+    );
+    assert!(o.stderr.contains("VAULT_TOKEN is set"), "{}", o.stderr);
+    assert!(!o.stderr.contains("do-not-log-me"), "{}", o.stderr);
     // --indent: fresh layouts (a conversion) use it wherever it is placed.
     for args in [
         &[

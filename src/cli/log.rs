@@ -65,6 +65,15 @@ pub fn key_sources() {
     if let Some(f) = env::var(env::SOPS_AGE_SSH_PRIVATE_KEY_FILE) {
         step(format!("age identities: SOPS_AGE_SSH_PRIVATE_KEY_FILE={f}"));
     }
+    // Other backends: addresses and paths are logged, tokens only as "set".
+    for var in ["GNUPGHOME", "SOPS_GPG_EXEC", "AWS_PROFILE", "VAULT_ADDR"] {
+        if let Some(v) = env::var(var) {
+            step(format!("key source: {var}={v}"));
+        }
+    }
+    if env::var("VAULT_TOKEN").is_some() {
+        step("key source: VAULT_TOKEN is set");
+    }
     if let Some(p) = crate::keys::age::default_key_file() {
         let state = if p.exists() { "present" } else { "absent" };
         step(format!(
