@@ -468,6 +468,16 @@ fn usage_is_named_after_argv0() {
         "{}",
         text(&h.stdout)
     );
+    // `sops --version`: the second word is the sops version veil writes, as scripts expect.
+    let v = go(&sb, Prog::VeilAsSops, sb.path(), &["--version"], &[]);
+    assert_eq!(v.code, Some(0));
+    assert!(
+        text(&v.stdout).starts_with("sops 3.11.0 (veil "),
+        "{}",
+        text(&v.stdout)
+    );
+    let v = go(&sb, Prog::Veil, sb.path(), &["--version"], &[]);
+    assert!(text(&v.stdout).starts_with("veil "), "{}", text(&v.stdout));
     // No file in the legacy form: exit 100, same message both ways.
     let a = go(&sb, Prog::Veil, sb.path(), &["-d"], &[]);
     let b = go(&sb, Prog::VeilAsSops, sb.path(), &["-d"], &[]);

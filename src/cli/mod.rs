@@ -46,6 +46,11 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let name = invoked_name();
     let mut cmd = Cli::command().name(name).bin_name(name);
+    if name == "sops" {
+        // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
+        // sops's version and pick flags by it: report the sops version whose files veil writes.
+        cmd = cmd.version(concat!("3.11.0 (veil ", env!("CARGO_PKG_VERSION"), ")"));
+    }
     let argv = hoist_globals(&cmd, std::env::args_os().collect());
     let matches = cmd.try_get_matches_from_mut(argv)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
