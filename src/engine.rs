@@ -115,6 +115,9 @@ pub struct Decrypted {
     pub stash: IvStash,
 }
 
+/// sops's message (its first line is what scripts match) for encrypting an encrypted file.
+pub const FILE_ALREADY_ENCRYPTED: &str = "The file you have provided contains a top-level entry called 'sops', or for\nflat file formats top-level entries starting with 'sops_'. This is\ngenerally due to the file already being encrypted.";
+
 /// Encrypt a parsed plaintext document.
 pub fn encrypt(
     parsed: &dyn Parsed,
@@ -123,10 +126,11 @@ pub fn encrypt(
     ctx: &mut Context,
 ) -> Result<Encrypted> {
     if parsed.metadata().is_some() {
-        return Err(
-            Error::new(Code::FileAlreadyEncrypted, "File already encrypted")
-                .hint("decrypt it first, or use `veil edit`/`veil rotate` to change it"),
-        );
+        return Err(Error::new(
+            Code::FileAlreadyEncrypted,
+            crate::engine::FILE_ALREADY_ENCRYPTED,
+        )
+        .hint("decrypt it first, or use `veil edit`/`veil rotate` to change it"));
     }
     if opts.key_groups.is_empty() || opts.key_groups.iter().any(|g| g.is_empty()) {
         return Err(

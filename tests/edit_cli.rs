@@ -280,7 +280,19 @@ fn unchanged_is_200_and_writes_nothing() {
     let mtime = std::fs::metadata(&p).unwrap().modified().unwrap();
     let (code, _, err) = run(sb.veil().env("EDITOR", "true").arg("edit").arg(&p));
     assert_eq!(code, Some(200), "{err}");
-    assert_eq!(err.trim(), "File has not changed, exiting.");
+    assert_eq!(
+        err.lines().next(),
+        Some("File has not changed, exiting."),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("hint: "),
+        "{err}"
+    );
     assert_eq!(sb.read("f.json"), original);
     assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), mtime);
 }

@@ -18,6 +18,24 @@ pub struct Cli {
     /// sops's legacy top-level form: `veil -d FILE`, `veil -e FILE`.
     #[command(flatten)]
     pub legacy: LegacyArgs,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options accepted anywhere on the line, before or after the subcommand (unlike sops 3.11,
+/// where a subcommand ignores most global options).
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Path of the .sops.yaml config (default: searched upward from the current directory)
+    #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<String>,
+    /// Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
+    pub indent: Option<i64>,
+    /// Log the steps (config file, formats, key sources, keys tried) to stderr; never values
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 // Parsed once per run; boxing the big variants would buy nothing.
@@ -174,9 +192,6 @@ pub struct KeyArgs {
     /// Value cipher: aes256-gcm (default, sops-compatible) or xchacha20-poly1305 (veil only)
     #[arg(long, value_name = "CIPHER", default_value = "aes256-gcm")]
     pub cipher: String,
-    /// Path of the .sops.yaml config (default: searched upward from the current directory)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -512,9 +527,6 @@ pub struct UpdatekeysArgs {
         default_value_t = 0
     )]
     pub shamir_threshold: usize,
-    /// Path of the .sops.yaml config (default: searched upward from the current directory)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<String>,
     #[command(flatten)]
     pub change: ChangeArgs,
     /// The encrypted files

@@ -3,7 +3,6 @@
 use super::args::{InputArgs, OutputArgs};
 use crate::engine::{self, DecryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::EmitOptions;
 use crate::keys::KeyService;
 
 pub fn run(
@@ -15,13 +14,29 @@ pub fn run(
     file: Option<&str>,
 ) -> Result<i32> {
     let (inf, outf) = super::formats(input, file);
-    let path = extract.map(super::extract::parse_path).transpose()?;
+    // sops's first lines: `error parsing --extract path: …`, `error truncating tree: …`.
+    let prefixed = |prefix: &'static str| {
+        move |mut e: Error| {
+            e.message = format!("{prefix}: {}", e.message);
+            e
+        }
+    };
+    let path = extract
+        .map(super::extract::parse_path)
+        .transpose()
+        .map_err(prefixed("error parsing --extract path"))?;
     let order = engine::parse_decryption_order(decryption_order)?;
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse_encrypted(&data)?;
     // The parsed document keeps its own copy of the text.
     drop(data);
+    super::log::step(format!(
+        "decrypt {} as {inf:?}, output {outf:?}",
+        file.unwrap_or("stdin")
+    ));
+    super::log::key_sources();
+    super::log::file_keys(parsed.metadata());
     let ks = KeyService::local();
     // Writing the same format needs only the edits: skip the opened tree (and never build
     // the IV stash, which only re-encrypting commands use).
@@ -43,8 +58,9 @@ pub fn run(
             .docs
             .first()
             .ok_or_else(|| Error::new(Code::Generic, "the file has no documents"))?;
-        let v = super::extract::lookup(doc, &path)?;
-        outf.store().emit_value(v, &EmitOptions::default())?
+        let v = super::extract::lookup(doc, &path).map_err(prefixed("error truncating tree"))?;
+        outf.store()
+            .emit_value(v, &super::lifecycle::emit_options(outf))?
     } else if outf == inf {
         parsed.render(&dec.edits, None)?
     } else {
@@ -52,7 +68,7 @@ pub fn run(
         // written anywhere.
         let out = outf
             .store()
-            .emit(&dec.docs, None, &EmitOptions::default())?;
+            .emit(&dec.docs, None, &super::lifecycle::emit_options(outf))?;
         let back = outf.store().parse(&out)?;
         engine::verify_same_leaves(&dec.docs, back.docs(), false)?;
         out

@@ -354,7 +354,8 @@ fn edit_loop(
             return Err(Error::new(
                 Code::FileHasNotBeenModified,
                 "File has not changed, exiting.",
-            ));
+            )
+            .hint("nothing was written; save a change in the editor to update the file"));
         }
         match accept(&edited)? {
             Round::Done(out) => return Ok(out),

@@ -34,8 +34,8 @@ pub fn cli_keys(k: &KeyArgs) -> CliKeys {
 
 /// Load `.sops.yaml` (`--config`, `SOPS_CONFIG`, else searched upward from the current
 /// directory) and print sops's warning about an ignored `.sops.yml`.
-pub fn load_config(k: &KeyArgs) -> Result<Option<Config>> {
-    let explicit = config::explicit_config_path(k.config.as_deref().map(Path::new));
+pub fn load_config(_k: &KeyArgs) -> Result<Option<Config>> {
+    let explicit = super::explicit_config();
     let cwd = std::env::current_dir()?;
     let (conf, warning) = config::load_config(explicit.as_deref(), &cwd)?;
     if let Some(w) = warning {
@@ -88,6 +88,9 @@ pub fn run(
             .hint("use aes256-gcm or xchacha20-poly1305")
     })?;
     let conf = load_config(keys)?;
+    if let Some(c) = &conf {
+        super::log::step(format!("config: {}", c.path.display()));
+    }
     let target = input
         .filename_override
         .as_deref()
@@ -95,10 +98,9 @@ pub fn run(
         .filter(|f| *f != "-")
         .unwrap_or("stdin");
     let cr = creation_rule(keys, conf.as_ref(), Path::new(target), inf)?;
-    let emit_opts = conf
-        .as_ref()
-        .map(|c| c.stores.emit_options(outf))
-        .unwrap_or_default();
+    super::log::step(format!("encrypt {target} as {inf:?}, output {outf:?}"));
+    super::log::new_keys(&cr.key_groups);
+    let emit_opts = super::stores_emit_options(conf.as_ref(), outf)?;
     let data = super::io::read_input(file)?;
     let store = inf.store();
     let parsed = store.parse(&data)?;

@@ -24,8 +24,16 @@ pub fn read_input(file: Option<&str>) -> Result<Vec<u8>> {
         }
         Some(p) => std::fs::read(p).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
-                Error::new(Code::NoFileSpecified, format!("file {p} does not exist"))
-                    .hint("check the path; to read stdin, pass - or no file")
+                // sops's exact line, with the absolute path.
+                let abs = std::path::absolute(p).unwrap_or_else(|_| p.into());
+                Error::new(
+                    Code::NoFileSpecified,
+                    format!(
+                        "Error: cannot operate on non-existent file \"{}\"",
+                        abs.display()
+                    ),
+                )
+                .hint("check the path; to read stdin, pass - or no file")
             }
             _ => Error::new(
                 Code::CouldNotReadInputFile,

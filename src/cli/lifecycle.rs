@@ -74,14 +74,15 @@ pub fn meta_tree(meta: &Metadata, outf: Format) -> Value {
 /// The layout options for fresh output (`.sops.yaml` `stores`), when a config is found; a config
 /// that cannot be read gives sops's defaults here (the command that needs the config reports it).
 pub fn emit_options(outf: Format) -> EmitOptions {
-    let explicit = crate::config::explicit_config_path(None);
+    let explicit = super::explicit_config();
     let Ok(cwd) = std::env::current_dir() else {
         return EmitOptions::default();
     };
-    match crate::config::load_config(explicit.as_deref(), &cwd) {
-        Ok((Some(c), _)) => c.stores.emit_options(outf),
-        _ => EmitOptions::default(),
-    }
+    let conf = match crate::config::load_config(explicit.as_deref(), &cwd) {
+        Ok((c, _)) => c,
+        _ => None,
+    };
+    super::stores_emit_options(conf.as_ref(), outf).unwrap_or_default()
 }
 
 /// The indentation a file uses, so that a fresh layout of it looks like it: YAML's indent of
@@ -274,10 +275,11 @@ pub fn reuse_from(
     let data = zeroize::Zeroizing::new(super::io::read_input(file)?);
     let parsed = inf.store().parse(&data)?;
     if parsed.metadata().is_some() {
-        return Err(
-            Error::new(Code::FileAlreadyEncrypted, "File already encrypted")
-                .hint("--reuse-from takes a plaintext file; decrypt it first"),
-        );
+        return Err(Error::new(
+            Code::FileAlreadyEncrypted,
+            crate::engine::FILE_ALREADY_ENCRYPTED,
+        )
+        .hint("--reuse-from takes a plaintext file; decrypt it first"));
     }
     let mut docs = parsed.docs().to_vec();
     engine::keep_stored_numbers(&mut docs, &o.dec.docs);

@@ -18,6 +18,7 @@ pub mod init;
 pub mod io;
 pub mod keygen;
 pub mod lifecycle;
+pub mod log;
 pub mod rotate;
 pub mod set;
 pub mod updatekeys;
@@ -25,11 +26,97 @@ pub mod updatekeys;
 use crate::error::{Code, Error, Result};
 use crate::format::Format;
 use args::{Cli, Command, InputArgs};
-use clap::Parser;
+use std::ffi::OsString;
+
+/// The name the program was invoked as: `sops` when run through a symlink of that name (the
+/// behaviour is identical; only usage and help text say `sops`), else `veil`.
+pub fn invoked_name() -> &'static str {
+    let arg0 = std::env::args_os().next();
+    let base = arg0
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    match base {
+        Some("sops") => "sops",
+        _ => "veil",
+    }
+}
+
+/// Parse the command line, with usage and help named after argv[0].
+fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let name = invoked_name();
+    let mut cmd = Cli::command().name(name).bin_name(name);
+    if name == "sops" {
+        // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
+        // sops's version and pick flags by it: report the sops version whose files veil writes.
+        cmd = cmd.version(concat!("3.11.0 (veil ", env!("CARGO_PKG_VERSION"), ")"));
+    }
+    let argv = hoist_globals(&cmd, std::env::args_os().collect());
+    let matches = cmd.try_get_matches_from_mut(argv)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// Move global options written before a subcommand (`veil --verbose decrypt f`) to just after
+/// it. clap would otherwise take them as the legacy form's top-level flags, which
+/// `args_conflicts_with_subcommands` keeps apart from subcommands. Anything else is untouched.
+pub fn hoist_globals(cmd: &clap::Command, argv: Vec<OsString>) -> Vec<OsString> {
+    let mut globals = Vec::new();
+    let mut i = 1;
+    while let Some(a) = argv.get(i).and_then(|a| a.to_str()) {
+        if a == "--verbose" || a.starts_with("--config=") || a.starts_with("--indent=") {
+            globals.push(i);
+            i += 1;
+        } else if (a == "--config" || a == "--indent") && i + 1 < argv.len() {
+            globals.extend([i, i + 1]);
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    let is_sub = argv
+        .get(i)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| cmd.find_subcommand(a).is_some());
+    if globals.is_empty() || !is_sub {
+        return argv;
+    }
+    let mut out = Vec::with_capacity(argv.len());
+    out.extend(argv.first().cloned());
+    out.extend(argv.get(i).cloned());
+    out.extend(globals.iter().filter_map(|&g| argv.get(g).cloned()));
+    out.extend(argv.iter().skip(i + 1).cloned());
+    out
+}
+
+/// The `--config` path (or `SOPS_CONFIG`), wherever the flag was placed.
+pub fn explicit_config() -> Option<std::path::PathBuf> {
+    let g = log::globals();
+    let p = crate::config::explicit_config_path(g.config.as_deref().map(std::path::Path::new));
+    if let Some(p) = &p {
+        log::step(format!("config: {} (explicit)", p.display()));
+    }
+    p
+}
+
+/// The layout options for fresh output of format `outf`: `.sops.yaml` `stores`, overridden by
+/// `--indent` wherever it was placed.
+pub fn stores_emit_options(
+    conf: Option<&crate::config::Config>,
+    outf: Format,
+) -> Result<crate::format::EmitOptions> {
+    let stores = conf.map(|c| c.stores).unwrap_or_default();
+    let stores = match log::globals().indent {
+        Some(n) => stores.with_indent(n)?,
+        None => stores,
+    };
+    Ok(stores.emit_options(outf))
+}
 
 /// Entry point used by `src/main.rs`; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
             let code = match e.kind() {
@@ -51,6 +138,12 @@ pub fn main() -> i32 {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<i32> {
+    log::init(log::Globals {
+        config: cli.global.config.clone(),
+        indent: cli.global.indent,
+        verbose: cli.global.verbose,
+    });
+    log::step(format!("invoked as {}", invoked_name()));
     match cli.command {
         Some(Command::Encrypt(a)) => match &a.reuse_from {
             Some(old) => lifecycle::reuse_from(&a.input, &a.output, old, false, a.file.as_deref()),
@@ -98,6 +191,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                         .hint("run `veil --help` for the commands, e.g. `veil decrypt FILE`"),
                 );
             };
+            let modes = [l.encrypt, l.decrypt, l.rotate, l.set.is_some()];
+            if modes.iter().filter(|m| **m).count() > 1 {
+                eprintln!(
+                    "warning: More than one command (--encrypt, --decrypt, --rotate, --set) has been specified. Only the changes made by the last one will be visible. Note that this behavior is deprecated and will cause an error eventually."
+                );
+            }
             if l.decrypt {
                 decrypt::run(
                     &l.input,
@@ -161,4 +260,57 @@ pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
         .and_then(Format::from_name)
         .unwrap_or(by_name);
     (inf, outf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    fn hoist(args: &[&str]) -> Vec<String> {
+        let argv = args.iter().map(OsString::from).collect();
+        hoist_globals(&Cli::command(), argv)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn globals_before_a_subcommand_move_after_it() {
+        assert_eq!(
+            hoist(&["veil", "--verbose", "--config", "c.yaml", "decrypt", "f"]),
+            ["veil", "decrypt", "--verbose", "--config", "c.yaml", "f"]
+        );
+        assert_eq!(
+            hoist(&["veil", "--indent=2", "groups", "add"]),
+            ["veil", "groups", "--indent=2", "add"]
+        );
+    }
+
+    #[test]
+    fn the_legacy_form_is_untouched() {
+        let legacy = ["veil", "--verbose", "-d", "f.yaml"];
+        assert_eq!(hoist(&legacy), legacy);
+        // A file named like a subcommand after a non-global flag stays a file.
+        let f = ["veil", "-d", "--verbose", "decrypt"];
+        assert_eq!(hoist(&f), f);
+    }
+
+    #[test]
+    fn every_placement_parses() {
+        for args in [
+            &["veil", "--verbose", "--indent", "2", "decrypt", "f"][..],
+            &["veil", "decrypt", "--verbose", "--indent", "2", "f"][..],
+            &["veil", "decrypt", "f", "--config", "c", "--verbose"][..],
+            &["veil", "--config", "c", "-d", "f"][..],
+            &["veil", "-d", "f", "--indent", "-1"][..],
+        ] {
+            let argv = hoist_globals(&Cli::command(), args.iter().map(OsString::from).collect());
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(
+                cli.global.verbose || cli.global.indent.is_some() || cli.global.config.is_some(),
+                "{args:?}"
+            );
+        }
+    }
 }

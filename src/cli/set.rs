@@ -222,8 +222,10 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
     let out = if engine::same_shape(&o.dec.docs, &docs) {
         lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
     } else {
-        // A fresh layout, indented like the file itself where that can be seen.
-        let emit = match (o.inf == o.outf)
+        // A fresh layout, indented like the file itself where that can be seen (an explicit
+        // --indent wins).
+        let explicit = super::log::globals().indent.is_some();
+        let emit = match (o.inf == o.outf && !explicit)
             .then(|| lifecycle::infer_indent(&o.src, o.outf))
             .flatten()
         {

@@ -316,7 +316,7 @@ fn ask(question: &str) -> Result<bool> {
 
 pub fn run(a: &UpdatekeysArgs) -> Result<i32> {
     let cwd = std::env::current_dir()?;
-    let explicit = config::explicit_config_path(a.config.as_deref().map(Path::new));
+    let explicit = super::explicit_config();
     let (conf, warning) = config::load_config(explicit.as_deref(), &cwd)?;
     if let Some(w) = warning {
         eprintln!("{w}");

@@ -1,0 +1,123 @@
+//! `--verbose` step logging to stderr, and the process-wide global options (`--config`,
+//! `--indent`, `--verbose`) that clap accepts before or after the subcommand.
+//!
+//! Log lines name files, formats, key sources and public key identifiers (age recipients,
+//! fingerprints, ARNs) — never a plaintext value, a data key or a private identity. No colour is
+//! ever emitted, so `NO_COLOR` and non-terminal stderr are honoured trivially.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+static GLOBALS: OnceLock<Globals> = OnceLock::new();
+
+/// The global options of one run.
+#[derive(Clone, Debug, Default)]
+pub struct Globals {
+    /// `--config PATH` (or `SOPS_CONFIG`).
+    pub config: Option<String>,
+    /// `--indent N`: overrides `.sops.yaml` `stores` for fresh layouts.
+    pub indent: Option<i64>,
+    /// `--verbose`.
+    pub verbose: bool,
+}
+
+/// Record the global options; the first call wins (one parse per process).
+pub fn init(g: Globals) {
+    VERBOSE.store(g.verbose, Ordering::Relaxed);
+    let _ = GLOBALS.set(g);
+}
+
+/// The global options (defaults when [`init`] was not called, e.g. in unit tests).
+pub fn globals() -> Globals {
+    GLOBALS.get().cloned().unwrap_or_default()
+}
+
+/// Whether `--verbose` is on.
+pub fn enabled() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+/// Log one step to stderr when `--verbose` is on. Callers pass names and public identifiers
+/// only, never values.
+pub fn step(msg: impl AsRef<str>) {
+    if enabled() {
+        eprintln!("[veil] {}", msg.as_ref());
+    }
+}
+
+/// Log where decryption identities will come from (variable names and file paths, never
+/// their contents), before a decryption.
+pub fn key_sources() {
+    if !enabled() {
+        return;
+    }
+    use crate::env;
+    if env::var(env::SOPS_AGE_KEY).is_some() {
+        step("age identities: SOPS_AGE_KEY is set");
+    }
+    if let Some(f) = env::var(env::SOPS_AGE_KEY_FILE) {
+        step(format!("age identities: SOPS_AGE_KEY_FILE={f}"));
+    }
+    if env::var(env::SOPS_AGE_KEY_CMD).is_some() {
+        step("age identities: SOPS_AGE_KEY_CMD is set");
+    }
+    if let Some(f) = env::var(env::SOPS_AGE_SSH_PRIVATE_KEY_FILE) {
+        step(format!("age identities: SOPS_AGE_SSH_PRIVATE_KEY_FILE={f}"));
+    }
+    // Other backends: addresses and paths are logged, tokens only as "set".
+    for var in ["GNUPGHOME", "SOPS_GPG_EXEC", "AWS_PROFILE", "VAULT_ADDR"] {
+        if let Some(v) = env::var(var) {
+            step(format!("key source: {var}={v}"));
+        }
+    }
+    if env::var("VAULT_TOKEN").is_some() {
+        step("key source: VAULT_TOKEN is set");
+    }
+    if let Some(p) = crate::keys::age::default_key_file() {
+        let state = if p.exists() { "present" } else { "absent" };
+        step(format!(
+            "age identities: default key file {} ({state})",
+            p.display()
+        ));
+    }
+}
+
+/// Log the master keys an encrypted file names, in order (public identifiers only).
+pub fn file_keys(meta: Option<&crate::tree::Value>) {
+    if !enabled() {
+        return;
+    }
+    let Some(m) = meta.and_then(|v| crate::metadata::Metadata::from_tree(v).ok()) else {
+        return;
+    };
+    for (i, g) in m.key_groups.iter().enumerate() {
+        for k in g {
+            step(format!("group {i}: will try {}", k.key.describe()));
+        }
+    }
+}
+
+/// Log the master keys a new file is encrypted for (public identifiers only).
+pub fn new_keys(groups: &[Vec<crate::keys::KeyRef>]) {
+    if !enabled() {
+        return;
+    }
+    for (i, g) in groups.iter().enumerate() {
+        for k in g {
+            step(format!("group {i}: {}", k.describe()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_quiet_and_unset() {
+        let g = Globals::default();
+        assert!(!g.verbose);
+        assert!(g.config.is_none() && g.indent.is_none());
+    }
+}
