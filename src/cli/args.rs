@@ -636,9 +636,6 @@ pub struct CheckArgs {
     /// The input format (default: from each file's extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Path of the .sops.yaml config (default: searched upward from the current directory)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<String>,
     /// Files to check (default: the staged files with --staged, else every tracked file)
     pub paths: Vec<String>,
 }

@@ -246,15 +246,16 @@ pub fn rule_matches(conf: Option<&Config>, path: &Path) -> Result<bool> {
     Ok(matching_rule(conf, path)?.is_some())
 }
 
-/// Load the project's `.sops.yaml` (upward from the current directory), if any.
-pub fn load_conf(explicit: Option<&str>) -> Result<Option<Config>> {
-    let explicit = config::explicit_config_path(explicit.map(Path::new));
+/// Load the project's `.sops.yaml` (the global `--config`, `SOPS_CONFIG`, else upward from
+/// the current directory), if any.
+pub fn load_conf() -> Result<Option<Config>> {
+    let explicit = super::explicit_config();
     let cwd = std::env::current_dir()?;
     Ok(config::load_config(explicit.as_deref(), &cwd)?.0)
 }
 
 pub fn run(a: &CheckArgs) -> Result<i32> {
-    let conf = load_conf(a.config.as_deref())?;
+    let conf = load_conf()?;
     let ks = KeyService::local();
     let mut verdicts = Vec::new();
     for path in targets(a)? {

@@ -98,7 +98,7 @@ fn patterns(a: &GitSetupArgs, top: &Path) -> Result<Vec<String>> {
     if !a.pattern.is_empty() {
         return Ok(a.pattern.clone());
     }
-    let conf = load_conf(None)?;
+    let conf = load_conf()?;
     if conf.is_none() {
         return Err(
             Error::generic("no .sops.yaml found, so no creation rules to take files from")
