@@ -18,6 +18,11 @@ else
 	trap 'scripts/peers.sh stop' EXIT
 fi
 
+# Property tests draw their cases from a fixed seed, so a run is reproducible and CI does not
+# pass or fail by luck; set PROPTEST_RNG_SEED to explore other cases (and commit any failure as
+# a regression test).
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261129}"
+
 # One profile for everything (release): the binary the integration tests run is the one the
 # benchmarks time, and CI builds it once. `--all-targets` also compiles and smoke-runs the
 # benches; doc tests need their own invocation because --all-targets leaves them out.

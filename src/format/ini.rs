@@ -757,7 +757,9 @@ fn reads_as(line: &str, want: &str, comments: Option<usize>) -> bool {
 /// any other quoting that reads back.
 fn value_forms(v: &str) -> Vec<String> {
     let mut forms = vec![goini_value(v), v.to_string()];
-    if !v.contains(['`', '\n']) {
+    // go-ini reads a backtick-quoted value across lines too, so only a backtick inside the
+    // value rules this form out.
+    if !v.contains('`') {
         forms.push(format!("`{v}`"));
     }
     if !v.contains("\"\"\"") {
