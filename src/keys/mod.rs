@@ -205,3 +205,33 @@ impl KeyService {
         }
     }
 }
+
+#[cfg(test)]
+mod secret_debug_tests {
+    //! House rule 1: `Debug` of every type that holds key material or credentials shows none.
+
+    #[test]
+    fn debug_of_secret_holders_shows_no_material() {
+        let key = crate::crypto::data_key::DataKey::from_slice(&[0x5a; 32]).unwrap();
+        let cipher =
+            crate::crypto::value::ValueCipher::new(&key, crate::crypto::value::Cipher::Aes256Gcm);
+        let mut shown = vec![format!("{key:?}"), format!("{cipher:?}")];
+        #[cfg(feature = "vault")]
+        {
+            let v = super::vault::VaultBackend::new(
+                Some("s.sekrit-vault-token-123".into()),
+                None,
+                Default::default(),
+                Default::default(),
+            );
+            shown.push(format!("{v:?}"));
+        }
+        for s in &shown {
+            assert!(
+                !s.contains("5a5a") && !s.contains("90, 90"),
+                "key bytes in {s}"
+            );
+            assert!(!s.contains("sekrit"), "token in {s}");
+        }
+    }
+}
