@@ -215,6 +215,7 @@ mod secret_debug_tests {
         let key = crate::crypto::data_key::DataKey::from_slice(&[0x5a; 32]).unwrap();
         let cipher =
             crate::crypto::value::ValueCipher::new(&key, crate::crypto::value::Cipher::Aes256Gcm);
+        #[cfg_attr(not(feature = "vault"), allow(unused_mut))]
         let mut shown = vec![format!("{key:?}"), format!("{cipher:?}")];
         #[cfg(feature = "vault")]
         {
