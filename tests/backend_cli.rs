@@ -397,7 +397,7 @@ fn cli_vault_allowlist_and_sops_interop() {
     );
 }
 
-/// The same contract on YAML, once the YAML store is in (a loud SKIP until then).
+/// The same contract on YAML.
 #[test]
 fn cli_pgp_yaml() {
     let t = "cli_pgp_yaml";
@@ -409,10 +409,6 @@ fn cli_pgp_yaml() {
     sb.set_env("GNUPGHOME", home.path());
     let p = sb.write("secrets.yaml", "db:\n  password: hunter2-very-secret\n");
     let (code, enc, err) = run(sb.veil().args(["encrypt", "--pgp", &home.fpr]).arg(&p));
-    if code != Some(0) && err.contains("not implemented") {
-        support::skip(t, "the YAML store is not in this build yet");
-        return;
-    }
     assert_eq!(code, Some(0), "{err}");
     let e = sb.write("secrets.enc.yaml", &enc);
     assert_eq!(
