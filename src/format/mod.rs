@@ -161,6 +161,31 @@ pub trait Parsed {
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>>;
 }
 
+/// Helper for line- and span-based stores: copy `src` with each `(range, text)` replacement
+/// applied (sorted here), the gaps between them verbatim. Overlapping ranges are a bug in the
+/// store and are refused rather than guessed at.
+pub(crate) fn splice(
+    src: &str,
+    reps: &mut [(std::ops::Range<usize>, String)],
+    what: &str,
+) -> Result<String> {
+    reps.sort_by_key(|(r, _)| (r.start, r.end));
+    let mut out = String::with_capacity(src.len() + 2048);
+    let mut pos = 0usize;
+    for (r, text) in reps.iter() {
+        if r.start < pos || r.end > src.len() {
+            return Err(Error::generic(format!(
+                "internal error: overlapping {what} edits"
+            )));
+        }
+        out.push_str(&src[pos..r.start]);
+        out.push_str(text);
+        pos = r.end;
+    }
+    out.push_str(&src[pos..]);
+    Ok(out)
+}
+
 /// Helper for format modules: an error reading input (exit 2) without quoting the input.
 pub fn input_error(msg: impl Into<String>) -> Error {
     Error::new(Code::CouldNotReadInputFile, msg)

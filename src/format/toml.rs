@@ -1052,18 +1052,7 @@ impl Parsed for TomlDoc {
         for r in &self.meta_ranges {
             reps.push((r.clone(), String::new()));
         }
-        reps.sort_by_key(|(r, _)| (r.start, r.end));
-        let mut out = String::with_capacity(self.src.len() + 2048);
-        let mut pos = 0usize;
-        for (r, text) in &reps {
-            if r.start < pos {
-                return Err(Error::generic("internal error: overlapping toml edits"));
-            }
-            out.push_str(&self.src[pos..r.start]);
-            out.push_str(text);
-            pos = r.end;
-        }
-        out.push_str(&self.src[pos..]);
+        let mut out = crate::format::splice(&self.src, &mut reps, "toml")?;
         if let Some(meta) = meta {
             if !out.is_empty() {
                 if !out.ends_with('\n') {
