@@ -1245,63 +1245,49 @@ pub fn resolve(cli: &CliKeys, config: Option<&Config>, target_path: &Path) -> Re
         None => None,
     };
 
-    // 2. Rule fields: each flag overrides its own config field.
-    let from_conf =
-        |f: fn(&Rule) -> Option<&String>| conf_rule.as_ref().and_then(|r| f(&r.rule)).cloned();
-    let pick = |flag: &Option<String>, f: fn(&Rule) -> Option<&String>| {
+    // 2. Rule fields: each flag overrides its own config field (matched by metadata name).
+    let conf_field = conf_rule.as_ref().and_then(|r| r.rule.field());
+    let pick = |flag: &Option<String>, name: &str, make: fn(String) -> Rule| {
         flag.clone()
             .filter(|s| !s.is_empty())
-            .or_else(|| from_conf(f))
+            .or_else(|| {
+                conf_field
+                    .filter(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            })
+            .map(make)
     };
     let candidates = [
-        pick(&cli.unencrypted_suffix, |r| {
-            if let Rule::UnencryptedSuffix(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::UnencryptedSuffix),
-        pick(&cli.encrypted_suffix, |r| {
-            if let Rule::EncryptedSuffix(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::EncryptedSuffix),
-        pick(&cli.unencrypted_regex, |r| {
-            if let Rule::UnencryptedRegex(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::UnencryptedRegex),
-        pick(&cli.encrypted_regex, |r| {
-            if let Rule::EncryptedRegex(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::EncryptedRegex),
-        pick(&cli.unencrypted_comment_regex, |r| {
-            if let Rule::UnencryptedCommentRegex(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::UnencryptedCommentRegex),
-        pick(&cli.encrypted_comment_regex, |r| {
-            if let Rule::EncryptedCommentRegex(s) = r {
-                Some(s)
-            } else {
-                None
-            }
-        })
-        .map(Rule::EncryptedCommentRegex),
+        pick(
+            &cli.unencrypted_suffix,
+            "unencrypted_suffix",
+            Rule::UnencryptedSuffix,
+        ),
+        pick(
+            &cli.encrypted_suffix,
+            "encrypted_suffix",
+            Rule::EncryptedSuffix,
+        ),
+        pick(
+            &cli.unencrypted_regex,
+            "unencrypted_regex",
+            Rule::UnencryptedRegex,
+        ),
+        pick(
+            &cli.encrypted_regex,
+            "encrypted_regex",
+            Rule::EncryptedRegex,
+        ),
+        pick(
+            &cli.unencrypted_comment_regex,
+            "unencrypted_comment_regex",
+            Rule::UnencryptedCommentRegex,
+        ),
+        pick(
+            &cli.encrypted_comment_regex,
+            "encrypted_comment_regex",
+            Rule::EncryptedCommentRegex,
+        ),
     ];
     let mut set: Vec<Rule> = candidates.into_iter().flatten().collect();
     if set.len() > 1 {

@@ -30,7 +30,8 @@ pub enum Rule {
 }
 
 impl Rule {
-    fn field(&self) -> Option<(&'static str, &str)> {
+    /// The metadata field name and value of this rule, if any.
+    pub fn field(&self) -> Option<(&'static str, &str)> {
         Some(match self {
             Rule::None => return None,
             Rule::UnencryptedSuffix(s) => ("unencrypted_suffix", s),
