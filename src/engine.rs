@@ -126,19 +126,9 @@ pub fn encrypt(
     ctx: &mut Context,
 ) -> Result<Encrypted> {
     if parsed.metadata().is_some() {
-        return Err(Error::new(
-            Code::FileAlreadyEncrypted,
-            crate::engine::FILE_ALREADY_ENCRYPTED,
-        )
-        .hint("decrypt it first, or use `veil edit`/`veil rotate` to change it"));
+        return Err(already_encrypted());
     }
-    if opts.key_groups.is_empty() || opts.key_groups.iter().any(|g| g.is_empty()) {
-        return Err(
-            Error::generic("Could not generate data key: [empty key group provided]").hint(
-                "give at least one key per group, e.g. --age age1…, or a .sops.yaml creation rule",
-            ),
-        );
-    }
+    check_key_groups(opts)?;
     let docs = parsed.docs();
     let data_key = DataKey::generate(&mut ctx.rng);
     let sealed = seal_leaves(
@@ -150,17 +140,51 @@ pub fn encrypt(
         &mut IvStash::default(),
         ctx,
     )?;
-    let (edits, lastmodified, mac_token) = (sealed.edits, sealed.lastmodified, sealed.mac);
+    let metadata = new_metadata(&data_key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    Ok(Encrypted {
+        edits: sealed.edits,
+        metadata,
+    })
+}
+
+/// The error for encrypting a file that already has sops metadata (exit 203).
+pub fn already_encrypted() -> Error {
+    Error::new(Code::FileAlreadyEncrypted, FILE_ALREADY_ENCRYPTED)
+        .hint("decrypt it first, or use `veil edit`/`veil rotate` to change it")
+}
+
+/// Encryption needs at least one key, and no empty group.
+pub fn check_key_groups(opts: &EncryptOptions) -> Result<()> {
+    if opts.key_groups.is_empty() || opts.key_groups.iter().any(|g| g.is_empty()) {
+        return Err(
+            Error::generic("Could not generate data key: [empty key group provided]").hint(
+                "give at least one key per group, e.g. --age age1…, or a .sops.yaml creation rule",
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The metadata of a newly encrypted file: the data key wrapped for every group, the sealed
+/// MAC and its `lastmodified`, and the rule it was encrypted with.
+pub fn new_metadata(
+    data_key: &DataKey,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+    lastmodified: String,
+    mac: String,
+) -> Result<Metadata> {
     let created_at = ctx.timestamp();
     let key_groups = wrap_groups(
-        &data_key,
+        data_key,
         &opts.key_groups,
         opts.shamir_threshold,
         keys,
         &created_at,
         ctx,
     )?;
-    let metadata = Metadata {
+    Ok(Metadata {
         shamir_threshold: if key_groups.len() > 1 {
             if opts.shamir_threshold == 0 {
                 key_groups.len()
@@ -172,12 +196,11 @@ pub fn encrypt(
         },
         key_groups,
         lastmodified,
-        mac: mac_token,
+        mac,
         rule: opts.rule.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: SOPS_FORMAT_VERSION.to_string(),
-    };
-    Ok(Encrypted { edits, metadata })
+    })
 }
 
 /// Sealed leaves: one edit per leaf, and the new `lastmodified` and sealed MAC.
@@ -199,63 +222,130 @@ pub fn seal_leaves(
     stash: &mut IvStash,
     ctx: &mut Context,
 ) -> Result<Sealed> {
-    let selector = crate::select::Selector::new(rule, mac_only_encrypted)?;
-    let selected = selector.encrypted_leaves(docs);
-    let rng = ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?;
-    let mut cipher = ValueCipher::with_rng(key, cipher_kind, rng);
-    let mut mac = Mac::new(mac_only_encrypted);
+    let mut sealer = LeafSealer::new(key, rule, mac_only_encrypted, cipher_kind, ctx)?;
+    let selected = sealer.selector().encrypted_leaves(docs);
     let mut edits = Vec::new();
     let mut err = None;
     walk_leaves_aad(docs, |i, path, a, s| {
-        let enc = selected.get(i).copied().unwrap_or(false);
-        mac.add(s, enc);
-        if !enc || err.is_some() {
-            edits.push(Edit::Keep);
+        if err.is_some() {
             return;
         }
-        if let Scalar::Str(t) = s {
-            if is_enc(t) {
-                err = Some(
-                    Error::new(Code::ErrorEncryptingTree, format!("the value at {a} already looks encrypted"))
-                        .hint("the file seems to hold values copied from an encrypted file; decrypt them first"),
-                );
-                return;
-            }
-        }
-        let pt = zeroize::Zeroizing::new(s.plaintext());
-        let iv = if stash.is_empty() {
-            None
-        } else {
-            stash.take(s.type_name(), a, &pt)
-        };
-        match cipher.seal(&pt, s.type_name(), a.as_bytes(), iv.as_deref()) {
-            Ok(tok) => {
-                if s.is_comment() {
-                    let owned: Vec<String> = path.iter().map(|k| k.to_string()).collect();
-                    if let Err(e) = selector.check_sealed_comment(&tok, &owned) {
-                        err = Some(e);
-                    }
-                }
-                edits.push(Edit::Seal(tok))
-            }
+        let enc = selected.get(i).copied().unwrap_or(false);
+        match sealer.leaf(path, a, s, enc, Some(&mut *stash)) {
+            Ok(Some(tok)) => edits.push(Edit::Seal(tok)),
+            Ok(None) => edits.push(Edit::Keep),
             Err(e) => err = Some(e),
         }
     });
     if let Some(e) = err {
         return Err(e);
     }
-    let lastmodified = ctx.timestamp();
-    let mac = cipher.seal(
-        mac.finish().as_bytes(),
-        "str",
-        mac_aad(&lastmodified).as_bytes(),
-        None,
-    )?;
+    let (lastmodified, mac) = sealer.finish(ctx)?;
     Ok(Sealed {
         edits,
         lastmodified,
         mac,
     })
+}
+
+/// Seals one file's leaves one at a time, in walk order, and keeps the running MAC. The
+/// tree-based [`seal_leaves`] and the streaming YAML path both go through it, so that what is
+/// sealed, how, and what enters the MAC is decided in one place.
+pub struct LeafSealer {
+    selector: crate::select::Selector,
+    cipher: ValueCipher,
+    mac: Mac,
+}
+
+impl LeafSealer {
+    pub fn new(
+        key: &DataKey,
+        rule: &Rule,
+        mac_only_encrypted: bool,
+        cipher_kind: Cipher,
+        ctx: &mut Context,
+    ) -> Result<LeafSealer> {
+        let selector = crate::select::Selector::new(rule, mac_only_encrypted)?;
+        let rng = ChaCha20Rng::from_rng(&mut ctx.rng).map_err(|_| Error::generic("rng failure"))?;
+        Ok(LeafSealer {
+            selector,
+            cipher: ValueCipher::with_rng(key, cipher_kind, rng),
+            mac: Mac::new(mac_only_encrypted),
+        })
+    }
+
+    /// The compiled selection rule (which leaves are sealed).
+    pub fn selector(&self) -> &crate::select::Selector {
+        &self.selector
+    }
+
+    /// One leaf: `enc` is the selector's decision for it. Returns the `ENC[…]` token, or
+    /// `None` when the leaf stays as it is. A stashed IV is reused when the value is unchanged.
+    pub fn leaf<S: AsRef<str>>(
+        &mut self,
+        path: &[S],
+        aad: &str,
+        s: &Scalar,
+        enc: bool,
+        stash: Option<&mut IvStash>,
+    ) -> Result<Option<String>> {
+        self.mac.add(s, enc);
+        if !enc {
+            return Ok(None);
+        }
+        if let Scalar::Str(t) = s {
+            if is_enc(t) {
+                return Err(Error::new(
+                    Code::ErrorEncryptingTree,
+                    format!("the value at {aad} already looks encrypted"),
+                )
+                .hint("the file seems to hold values copied from an encrypted file; decrypt them first"));
+            }
+        }
+        let pt = zeroize::Zeroizing::new(s.plaintext());
+        let iv = match stash {
+            Some(st) if !st.is_empty() => st.take(s.type_name(), aad, &pt),
+            _ => None,
+        };
+        let tok = self
+            .cipher
+            .seal(&pt, s.type_name(), aad.as_bytes(), iv.as_deref())?;
+        if s.is_comment() {
+            let owned: Vec<String> = path.iter().map(|k| k.as_ref().to_string()).collect();
+            self.selector.check_sealed_comment(&tok, &owned)?;
+        }
+        Ok(Some(tok))
+    }
+
+    /// A sealer for a later stretch of the same file's leaves, to run on another thread: the
+    /// same rule and key, its own IV stream (drawn from this one's), its MAC recorded for
+    /// [`LeafSealer::append`].
+    pub fn later(&mut self, key: &DataKey) -> Result<LeafSealer> {
+        let rng =
+            ChaCha20Rng::from_rng(self.cipher.rng()).map_err(|_| Error::generic("rng failure"))?;
+        Ok(LeafSealer {
+            selector: self.selector.clone(),
+            cipher: ValueCipher::with_rng(key, self.cipher.cipher(), rng),
+            mac: self.mac.later(),
+        })
+    }
+
+    /// Take in the MAC of a later stretch sealed by `later`, once every leaf before it is in.
+    pub fn append(&mut self, later: LeafSealer) {
+        self.mac.append(later.mac);
+    }
+
+    /// The new `lastmodified` and the sealed MAC over every leaf seen.
+    pub fn finish(mut self, ctx: &Context) -> Result<(String, String)> {
+        let lastmodified = ctx.timestamp();
+        let mac = self.cipher.seal(
+            self.mac.finish().as_bytes(),
+            "str",
+            mac_aad(&lastmodified).as_bytes(),
+            None,
+        )?;
+        Ok((lastmodified, mac))
+    }
 }
 
 /// Wrap the data key (or its Shamir shares) for every key of every group.
@@ -512,28 +602,76 @@ pub fn open_leaves_with(
     want: Want,
 ) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
     let mut stash = IvStash::default();
-    let cipher = ValueCipher::new(key, Cipher::Aes256Gcm);
-    let mut mac = Mac::new(meta.mac_only_encrypted);
+    let mut opener = LeafOpener::new(key, meta, ignore_mac);
     let mut edits = Vec::new();
     let mut err: Option<Error> = None;
     walk_leaves_aad(src, |_, _, a, s| {
         if err.is_some() {
             return;
         }
+        let st = if want.stash { Some(&mut stash) } else { None };
+        match opener.leaf(a, s, st) {
+            Ok(Some(v)) => edits.push(Edit::Open(v)),
+            Ok(None) => edits.push(Edit::Keep),
+            Err(e) => err = Some(e),
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    opener.finish(meta)?;
+    let docs = if want.docs {
+        apply_edits(src, &edits)
+    } else {
+        Vec::new()
+    };
+    Ok((edits, docs, stash))
+}
+
+/// Opens one file's leaves one at a time, in walk order, and checks the MAC at the end. The
+/// tree-based [`open_leaves_with`] and the streaming YAML path both go through it.
+pub struct LeafOpener {
+    cipher: ValueCipher,
+    mac: Mac,
+    ignore_mac: bool,
+}
+
+impl LeafOpener {
+    pub fn new(key: &DataKey, meta: &Metadata, ignore_mac: bool) -> LeafOpener {
+        LeafOpener {
+            cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
+            mac: Mac::new(meta.mac_only_encrypted),
+            ignore_mac,
+        }
+    }
+
+    /// One leaf with its AAD: the opened value, or `None` for a leaf that is not sealed (or a
+    /// sealed comment kept as it is under `--ignore-mac`).
+    pub fn leaf(
+        &mut self,
+        a: &str,
+        s: &Scalar,
+        stash: Option<&mut IvStash>,
+    ) -> Result<Option<Scalar>> {
         let text = match s.as_text() {
             Some(t) if is_enc(t) => t,
             _ => {
-                mac.add(s, false);
-                edits.push(Edit::Keep);
-                return;
+                self.mac.add(s, false);
+                return Ok(None);
             }
         };
-        let opened = EncValue::parse(text).and_then(|v| {
-            let pt = cipher.open(&v, a.as_bytes())?;
-            if want.stash {
-                stash.push(&v.type_name, a, &pt, v.iv.clone());
-            }
-            Scalar::from_plaintext(&v.type_name, pt.to_vec()).map_err(|e| {
+        let cipher = &self.cipher;
+        let opened = crate::crypto::value::EncRef::parse(text).and_then(|r| {
+            let pt = match stash {
+                Some(st) => {
+                    let v = EncValue::parse(text)?;
+                    let pt = cipher.open(&v, a.as_bytes())?;
+                    st.push(&v.type_name, a, &pt, v.iv.clone());
+                    pt
+                }
+                None => cipher.open_ref(&r, a.as_bytes())?,
+            };
+            Scalar::from_plaintext(r.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
                     format!("Error decrypting tree: {e} at {a}"),
@@ -542,38 +680,47 @@ pub fn open_leaves_with(
         });
         match opened {
             Ok(v) => {
-                mac.add(&v, true);
-                edits.push(Edit::Open(v));
+                self.mac.add(&v, true);
+                Ok(Some(v))
             }
-            Err(e) if s.is_comment() && !ignore_mac => {
-                // Comments are not covered by the MAC, so a sealed comment that fails to open
-                // is the only sign it was tampered with. sops keeps such a comment with a
-                // warning (old sops did not encrypt comments); veil refuses, like a value, and
-                // `--ignore-mac` keeps it as sops does.
-                err = Some(e.context(format!("an encrypted comment at {a}")).hint(
-                    "the comment was changed or moved; restore the file from git, or use --ignore-mac to keep it as it is",
-                ));
-            }
+            // Comments are not covered by the MAC, so a sealed comment that fails to open is
+            // the only sign it was tampered with. sops keeps such a comment with a warning (old
+            // sops did not encrypt comments); veil refuses, like a value, and `--ignore-mac`
+            // keeps it as sops does.
+            Err(e) if s.is_comment() && !self.ignore_mac => Err(e
+                .context(format!("an encrypted comment at {a}"))
+                .hint("the comment was changed or moved; restore the file from git, or use --ignore-mac to keep it as it is")),
             Err(_) if s.is_comment() => {
                 eprintln!("warning: could not decrypt a comment under {a}; kept as is");
-                edits.push(Edit::Keep);
+                Ok(None)
             }
-            Err(e) => err = Some(e.context(format!("at {a}"))),
+            Err(e) => Err(e.context(format!("at {a}"))),
         }
-    });
-    if let Some(e) = err {
-        return Err(e);
     }
-    let computed = mac.finish();
-    if !ignore_mac {
-        verify_mac(&cipher, meta, &computed)?;
+
+    /// An opener for a later stretch of the same file's leaves, to run on another thread; its
+    /// MAC is recorded for [`LeafOpener::append`].
+    pub fn later(&self, key: &DataKey) -> LeafOpener {
+        LeafOpener {
+            cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
+            mac: self.mac.later(),
+            ignore_mac: self.ignore_mac,
+        }
     }
-    let docs = if want.docs {
-        apply_edits(src, &edits)
-    } else {
-        Vec::new()
-    };
-    Ok((edits, docs, stash))
+
+    /// Take in the MAC of a later stretch opened by `later`, once every leaf before it is in.
+    pub fn append(&mut self, later: LeafOpener) {
+        self.mac.append(later.mac);
+    }
+
+    /// Check the MAC over every leaf seen (unless `--ignore-mac`).
+    pub fn finish(self, meta: &Metadata) -> Result<()> {
+        let computed = self.mac.finish();
+        if !self.ignore_mac {
+            verify_mac(&self.cipher, meta, &computed)?;
+        }
+        Ok(())
+    }
 }
 
 fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<()> {

@@ -16,7 +16,7 @@ use regex::Regex;
 /// The default `unencrypted_suffix`, used when a file or rule sets no rule at all.
 pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Compiled {
     UnencryptedSuffix(String),
     EncryptedSuffix(String),
@@ -27,7 +27,7 @@ enum Compiled {
 }
 
 /// A compiled encryption rule plus `mac_only_encrypted`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Selector {
     rule: Compiled,
     mac_only_encrypted: bool,
@@ -130,7 +130,7 @@ impl Selector {
     fn walk<'a>(
         &self,
         v: &'a Value,
-        path: &mut Vec<String>,
+        path: &mut Vec<&'a str>,
         stack: &mut Vec<Vec<&'a str>>,
         f: &mut dyn FnMut(bool, &'a Scalar),
     ) {
@@ -164,7 +164,7 @@ impl Selector {
                             f(self.decide(path, stack, c), c);
                         }
                         Item::Entry(k, val) => {
-                            path.push(k.clone());
+                            path.push(k);
                             self.walk(val, path, stack, f);
                             path.pop();
                             clear_top(stack);
@@ -177,16 +177,26 @@ impl Selector {
     }
 
     /// sops's `shouldBeEncrypted`, plus "empty values are never sealed".
-    fn decide(&self, path: &[String], stack: &[Vec<&str>], s: &Scalar) -> bool {
+    /// Whether a leaf of a document without comments is sealed (the streaming YAML path:
+    /// with no comments, sops's comment stack is always empty).
+    pub fn seals_uncommented<S: AsRef<str>>(&self, path: &[S], s: &Scalar) -> bool {
+        self.decide(path, &[], s)
+    }
+
+    fn decide<S: AsRef<str>>(&self, path: &[S], stack: &[Vec<&str>], s: &Scalar) -> bool {
         if s.is_empty_text() {
             return false;
         }
         let is_comment = s.is_comment();
         match &self.rule {
-            Compiled::UnencryptedSuffix(sfx) => !path.iter().any(|p| p.ends_with(sfx.as_str())),
-            Compiled::EncryptedSuffix(sfx) => path.iter().any(|p| p.ends_with(sfx.as_str())),
-            Compiled::UnencryptedRegex(re) => !path.iter().any(|p| re.is_match(p)),
-            Compiled::EncryptedRegex(re) => path.iter().any(|p| re.is_match(p)),
+            Compiled::UnencryptedSuffix(sfx) => {
+                !path.iter().any(|p| p.as_ref().ends_with(sfx.as_str()))
+            }
+            Compiled::EncryptedSuffix(sfx) => {
+                path.iter().any(|p| p.as_ref().ends_with(sfx.as_str()))
+            }
+            Compiled::UnencryptedRegex(re) => !path.iter().any(|p| re.is_match(p.as_ref())),
+            Compiled::EncryptedRegex(re) => path.iter().any(|p| re.is_match(p.as_ref())),
             Compiled::UnencryptedCommentRegex(re) => {
                 !stack.iter().flatten().any(|c| re.is_match(c))
             }

@@ -17,6 +17,9 @@ pub const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
 pub struct Mac {
     h: Sha512,
     only_encrypted: bool,
+    /// A MAC over a later stretch of leaves, worked out on another thread: it keeps the bytes
+    /// it would hash, for [`Mac::append`] to hash after the leaves before them.
+    record: Option<Vec<u8>>,
 }
 
 impl Mac {
@@ -25,7 +28,34 @@ impl Mac {
         if only_encrypted {
             h.update(MAC_ONLY_ENCRYPTED_INIT);
         }
-        Mac { h, only_encrypted }
+        Mac {
+            h,
+            only_encrypted,
+            record: None,
+        }
+    }
+
+    /// A MAC for leaves that come after this one's: the same rules, recorded, not hashed.
+    pub fn later(&self) -> Mac {
+        Mac {
+            h: Sha512::new(),
+            only_encrypted: self.only_encrypted,
+            record: Some(Vec::new()),
+        }
+    }
+
+    /// Hash what `later` (made by [`Mac::later`]) recorded, as if its leaves came now.
+    pub fn append(&mut self, later: Mac) {
+        if let Some(r) = later.record {
+            self.update(&r);
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        match &mut self.record {
+            Some(r) => r.extend_from_slice(b),
+            None => self.h.update(b),
+        }
     }
 
     /// Add one leaf. `encrypted` says whether it is (or will be) sealed.
@@ -33,7 +63,14 @@ impl Mac {
         if value.is_comment() || (self.only_encrypted && !encrypted) {
             return;
         }
-        self.h.update(value.mac_bytes());
+        // The common types hash their text directly (no copy per leaf).
+        match value {
+            Scalar::Str(s) | Scalar::Time(s) => self.update(s.as_bytes()),
+            Scalar::Raw(b) | Scalar::Bytes(b) => self.update(b),
+            Scalar::Bool(true) => self.update(b"True"),
+            Scalar::Bool(false) => self.update(b"False"),
+            other => self.update(&other.mac_bytes()),
+        }
     }
 
     /// The digest as 128 uppercase hex characters.
