@@ -24,6 +24,15 @@ pub const SOPS_DECRYPTION_ORDER: &str = "SOPS_DECRYPTION_ORDER";
 /// Explicit path of the `.sops.yaml` config.
 pub const SOPS_CONFIG: &str = "SOPS_CONFIG";
 
+/// veil's own: `0` turns off the streaming YAML path (`format::yaml::fast`) and sends every
+/// YAML file through the lossless parser. For comparing the two and for working around a bug.
+pub const VEIL_YAML_FAST: &str = "VEIL_YAML_FAST";
+
+/// Whether the streaming YAML path may be used.
+pub fn yaml_fast() -> bool {
+    var(VEIL_YAML_FAST).as_deref() != Some("0")
+}
+
 /// Read a variable, treating an empty value as unset.
 pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

@@ -2,12 +2,15 @@
 
 use super::args::{InputArgs, KeyArgs, OutputArgs};
 use crate::config::{self, CliKeys, Config, CreationRule};
+use crate::crypto::data_key::DataKey;
 use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::Format;
+use crate::format::yaml::{FastYaml, Output};
+use crate::format::{Edit, Format};
 use crate::keys::{KeyService, LocalOptions};
 use crate::metadata::Rule;
+use crate::tree::Scalar;
 use std::path::Path;
 
 /// The sops-compatible key and rule flags, as the config module takes them.
@@ -102,10 +105,6 @@ pub fn run(
     super::log::new_keys(&cr.key_groups);
     let emit_opts = super::stores_emit_options(conf.as_ref(), outf)?;
     let data = super::io::read_input(file)?;
-    let store = inf.store();
-    let parsed = store.parse(&data)?;
-    // The parsed document keeps its own copy of the text.
-    drop(data);
     let opts = EncryptOptions {
         key_groups: cr.key_groups,
         shamir_threshold: cr.shamir_threshold,
@@ -116,6 +115,18 @@ pub fn run(
     // Vault servers the user named (flags, creation rules) may receive the token.
     let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let mut ctx = Context::system();
+    let data = if inf == Format::Yaml && outf == Format::Yaml && crate::env::yaml_fast() {
+        match super::try_streaming(data, file, output, |d| fast_yaml(d, &opts, &ks, &mut ctx))? {
+            Some(d) => d,
+            None => return Ok(0),
+        }
+    } else {
+        data
+    };
+    let store = inf.store();
+    let parsed = store.parse(&data)?;
+    // The parsed document keeps its own copy of the text.
+    drop(data);
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
     let json_like = matches!(outf, Format::Json | Format::Binary);
     let meta = enc.metadata.to_tree(json_like);
@@ -133,4 +144,51 @@ pub fn run(
     };
     super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
     Ok(0)
+}
+
+/// Encrypt a YAML file on the streaming path (`format::yaml::fast`): no tree, the output
+/// checked by re-parsing it. `Ok(Err(data))` gives the input back when the file is outside
+/// what that path handles; the lossless path then does the whole job.
+fn fast_yaml(
+    data: Vec<u8>,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+) -> Result<std::result::Result<Output, Vec<u8>>> {
+    let doc = match FastYaml::scan_bytes(data, false) {
+        Ok(d) => d,
+        Err(data) => return Ok(Err(data)),
+    };
+    engine::check_key_groups(opts)?;
+    let data_key = DataKey::generate(&mut ctx.rng);
+    let mut sealer = engine::LeafSealer::new(
+        &data_key,
+        &opts.rule,
+        opts.mac_only_encrypted,
+        opts.cipher,
+        ctx,
+    )?;
+    // A big file is sealed on two threads; the second half's MAC input is taken in after the
+    // first half's, so the MAC is the one a single pass computes.
+    let mut second = sealer.later(&data_key)?;
+    fn seal(sealer: &mut engine::LeafSealer, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
+        let enc = sealer.selector().seals_uncommented(path, s);
+        Ok(match sealer.leaf(path, aad, s, enc, None)? {
+            Some(tok) => Edit::Seal(tok),
+            None => Edit::Keep,
+        })
+    }
+    let rendered = doc.render_leaves_split(
+        &mut |path, aad, s| seal(&mut sealer, path, aad, s),
+        &mut |path, aad, s| seal(&mut second, path, aad, s),
+    )?;
+    let Some(rendered) = rendered else {
+        return Ok(Err(doc.into_src().into_bytes()));
+    };
+    sealer.append(second);
+    super::log::step("yaml: streaming path");
+    let (lastmodified, mac) = sealer.finish(ctx)?;
+    let metadata = engine::new_metadata(&data_key, opts, keys, ctx, lastmodified, mac)?;
+    let meta = metadata.to_tree(false);
+    Ok(Ok(doc.finish(rendered, Some(&meta))?))
 }

@@ -55,6 +55,11 @@ fn resolve_target(path: &Path) -> PathBuf {
 
 /// Write `data` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_parts(path, &[data])
+}
+
+/// [`write_atomic`] of `parts` written one after another.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let target = resolve_target(path);
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -81,7 +86,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
             .map_err(|e| fail("setting permissions", e))?;
     }
-    tmp.write_all(data).map_err(|e| fail("writing", e))?;
+    for data in parts {
+        tmp.write_all(data).map_err(|e| fail("writing", e))?;
+    }
     tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
     tmp.persist(&target)
         .map_err(|e| fail("renaming", e.error))?;
@@ -93,8 +100,17 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 /// Write to stdout; a closed pipe is not an error (`veil decrypt f | head`).
 pub fn write_stdout(data: &[u8]) -> Result<()> {
+    write_stdout_parts(&[data])
+}
+
+/// [`write_stdout`] of `parts` written one after another.
+pub fn write_stdout_parts(parts: &[&[u8]]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|_| out.flush()) {
+    let written = parts
+        .iter()
+        .try_for_each(|d| out.write_all(d))
+        .and_then(|_| out.flush());
+    match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::new(
@@ -111,6 +127,16 @@ pub fn emit_output(
     output: Option<&str>,
     data: &[u8],
 ) -> Result<()> {
+    emit_output_parts(file, in_place, output, &[data])
+}
+
+/// [`emit_output`] of `parts` written one after another (no copy into one buffer).
+pub fn emit_output_parts(
+    file: Option<&str>,
+    in_place: bool,
+    output: Option<&str>,
+    parts: &[&[u8]],
+) -> Result<()> {
     if in_place && output.is_some() {
         return Err(Error::new(
             Code::ConflictingParameters,
@@ -125,12 +151,12 @@ pub fn emit_output(
                 "cannot write stdin in place",
             )
             .hint("pass a file name, or use --output")),
-            Some(p) => write_atomic(Path::new(p), data),
+            Some(p) => write_atomic_parts(Path::new(p), parts),
         }
     } else if let Some(o) = output {
-        write_atomic(Path::new(o), data)
+        write_atomic_parts(Path::new(o), parts)
     } else {
-        write_stdout(data)
+        write_stdout_parts(parts)
     }
 }
 

@@ -243,6 +243,24 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 /// The input and output formats, by sops's rules: the flags, else the extension of the
 /// `--filename-override` or file name; stdin without a name is binary.
+/// Run a streaming-path attempt (`attempt` gives the input back when the file is outside that
+/// path): `Ok(None)` when it wrote the output, `Ok(Some(data))` to go on with the lossless path.
+pub fn try_streaming(
+    data: Vec<u8>,
+    file: Option<&str>,
+    output: &args::OutputArgs,
+    attempt: impl FnOnce(Vec<u8>) -> Result<std::result::Result<crate::format::yaml::Output, Vec<u8>>>,
+) -> Result<Option<Vec<u8>>> {
+    match attempt(data)? {
+        Ok(out) => {
+            let parts = out.slices();
+            io::emit_output_parts(file, output.in_place, output.output.as_deref(), &parts)?;
+            Ok(None)
+        }
+        Err(data) => Ok(Some(data)),
+    }
+}
+
 pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
     let name = input.filename_override.as_deref().or(match file {
         Some("-") | None => None,

@@ -216,6 +216,14 @@ pub(crate) fn goyaml_style(s: &str, is_key: bool) -> StrStyle {
 /// outside the BMP, as go-yaml does; otherwise they stay raw).
 pub(crate) fn write_double(out: &mut String, s: &str, non_bmp_escaped: bool) {
     out.push('"');
+    // Printable ASCII other than `"` and `\\` needs no escape (the common case).
+    if s.bytes()
+        .all(|c| (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         let v = c as u32;
         match c {

@@ -40,10 +40,13 @@
 //! (`[…]`) cannot become a comment again, and opening it is an error.
 
 mod emit;
+mod fast;
 mod lex;
 mod parse;
 mod render;
 mod resolve;
+
+pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Rendering};
 
 use crate::error::Result;
 use crate::format::{input_error, Edit, EmitOptions, Format, Parsed, Store};

@@ -447,7 +447,7 @@ impl Indexed {
 }
 
 /// How a scalar's text and tag give its value.
-enum Typed {
+pub(crate) enum Typed {
     Value(Option<Scalar>),
     Uint,
     BadTag,
@@ -463,7 +463,7 @@ fn owned(value: Cow<'_, str>) -> String {
     s
 }
 
-fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
+pub(crate) fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
     let tag_name = tag.map(|t| format!("{}{}", t.handle, t.suffix));
     let core = tag_name
         .as_deref()
@@ -518,7 +518,7 @@ fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Typed {
     })
 }
 
-fn style_of(s: ScalarStyle) -> Style {
+pub(crate) fn style_of(s: ScalarStyle) -> Style {
     match s {
         ScalarStyle::Plain => Style::Plain,
         ScalarStyle::SingleQuoted => Style::Single,

@@ -584,12 +584,10 @@ fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
 
 /// An `ENC[…]` token in the style of the value it replaces: quoted as it was, double-quoted in
 /// a flow collection, plain otherwise (block scalars collapse to one plain line).
-fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str> {
+pub(crate) fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str> {
     // The common case, an `ENC[…]` token of base64 fields, is a safe plain scalar.
     let simple = token.starts_with("ENC[")
-        && token
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"[],:+/=_".contains(&c))
+        && token.bytes().all(|c| ENC_CHARS[c as usize])
         && !token.contains(":,")
         && !token.ends_with(':');
     let plain_ok = simple || {
@@ -609,6 +607,19 @@ fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The bytes of an `ENC[…]` token of base64 fields: letters, digits and `[],:+/=_`.
+const ENC_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(b, b'[' | b']' | b',' | b':' | b'+' | b'/' | b'=' | b'_');
+        c += 1;
+    }
+    t
+};
+
 /// Whether a token can keep single quotes (only asked when the original was single-quoted).
 fn analyze_if_quoted(token: &str, style: Style) -> bool {
     style == Style::Single && analyze(token).single
@@ -616,7 +627,29 @@ fn analyze_if_quoted(token: &str, style: Style) -> bool {
 
 /// A one-line string in natural YAML: plain when it reads back as the same string, otherwise
 /// quoted (keeping the quote style of the token it replaces where it can).
-fn str_text(t: &str, style: Style, in_flow: bool) -> String {
+pub(crate) fn str_text(t: &str, style: Style, in_flow: bool) -> String {
+    if style == Style::Plain && !in_flow && simple_plain(t) {
+        return t.to_string();
+    }
+    str_text_full(t, style, in_flow)
+}
+
+/// A string of letters, digits, inner single spaces and `_.-/@+=`, starting with a letter or
+/// digit and reading back as a string: written plain, as the full analysis would (tested
+/// against it), without running it. Most values of real files are like this.
+fn simple_plain(t: &str) -> bool {
+    let b = t.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1] != b' '
+        && b.iter().all(|&c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, b' ' | b'_' | b'.' | b'-' | b'/' | b'@' | b'+' | b'=')
+        })
+        && resolve_plain(t) == Resolved::Str
+}
+
+fn str_text_full(t: &str, style: Style, in_flow: bool) -> String {
     let a = analyze(t);
     let resolves_str = resolve_plain(t) == Resolved::Str && !t.is_empty();
     let mut out = String::with_capacity(t.len() + 2);
@@ -961,12 +994,12 @@ fn show_path<S: AsRef<str>>(p: &[S]) -> String {
     }
 }
 
-fn mismatch(place: &str) -> Error {
+pub(crate) fn mismatch(place: &str) -> Error {
     dump_error(format!("the rendered yaml does not read back as intended ({place})"))
         .hint("this is a veil bug; the file was not written; please report it with the file's layout (not its values)")
 }
 
-fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
+pub(crate) fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
     fn bytes(s: &Scalar) -> Option<&[u8]> {
         match s {
             Scalar::Str(t) => Some(t.as_bytes()),
@@ -1028,5 +1061,20 @@ pub(crate) fn value_eq(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The shortcut for simple plain strings gives exactly what the full analysis gives.
+        #[test]
+        fn simple_plain_matches_the_full_analysis(t in "[a-zA-Z0-9 _.\\-/@+=:#]{0,12}") {
+            prop_assert_eq!(str_text(&t, Style::Plain, false), str_text_full(&t, Style::Plain, false));
+        }
     }
 }
