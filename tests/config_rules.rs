@@ -2,6 +2,8 @@
 //! matching by path, precedence of flags and env defaults, key groups with merge and dedupe,
 //! and sops's exact error texts and exit codes.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -540,11 +542,10 @@ fn stores_come_from_the_config() {
 /// The rule sops picks for a path is the rule veil picks (when the real sops is installed).
 #[test]
 fn rule_choice_agrees_with_real_sops() {
-    let sops = Path::new("/work/peers/bin/sops");
-    if !sops.exists() {
-        eprintln!("skipped: {} is not installed", sops.display());
+    if !common::require_peer("sops") {
         return;
     }
+    let sops = common::peer_path("sops").expect("checked above");
     let t = Tree::new();
     let conf = t.config(
         "proj/.sops.yaml",
@@ -559,7 +560,7 @@ fn rule_choice_agrees_with_real_sops() {
         ("proj/c.yaml", AGE3),
     ] {
         let file = t.write(rel, "k: v\n");
-        let out = std::process::Command::new(sops)
+        let out = std::process::Command::new(&sops)
             .current_dir(&deep)
             .env("SOPS_DISABLE_VERSION_CHECK", "1")
             .args(["encrypt"])

@@ -4,7 +4,7 @@
 //! with a 32-byte IV and the key path as AAD, the SHA-512 MAC, the data key wrapped with the
 //! `age` command). It checks that files the stores render are decrypted by sops to the same
 //! data sops gets from the plaintext, and that files sops wrote are read and opened back to
-//! what sops decrypts. It is skipped when `/work/peers/bin/sops` or the test age key is missing.
+//! what sops decrypts. It needs the real sops and age (`scripts/peers.sh install`); under `CI=true` their absence fails.
 
 mod fmt3_common;
 
@@ -30,7 +30,12 @@ fn tmp(name: &str, data: &[u8]) -> PathBuf {
 }
 
 fn sops(args: &[&str]) -> Vec<u8> {
-    let (ok, out, err) = run(SOPS, args, b"", &[("SOPS_AGE_KEY_FILE", KEYS)]);
+    let (ok, out, err) = run(
+        &sops_path(),
+        args,
+        b"",
+        &[("SOPS_AGE_KEY_FILE", &keys_path())],
+    );
     assert!(ok, "sops {args:?} failed: {err}");
     out
 }

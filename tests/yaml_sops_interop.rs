@@ -1,8 +1,10 @@
-//! Interop with the real sops binary (skipped when `/work/peers/bin/sops` is absent): the YAML
-//! store must give every leaf, comments included, the same key path (AAD) as sops does, in
-//! both directions. The value crypto here is a minimal test-only copy of sops's scheme.
+//! Interop with the real sops binary (installed by `scripts/peers.sh`; a missing sops fails
+//! under `CI=true`): the YAML store must give every leaf, comments included, the same key path
+//! (AAD) as sops does, in both directions. The value crypto here is a minimal test-only copy of
+//! sops's scheme.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 use aes_gcm::aead::consts::U32;
@@ -17,9 +19,19 @@ use veil::format::yaml::YamlStore;
 use veil::format::{Edit, Store};
 use veil::tree::{aad, walk_leaves, Item, Scalar, Value};
 
-const SOPS: &str = "/work/peers/bin/sops";
-const KEYS: &str = "/work/peers/age/keys.txt";
-const RECIPIENT: &str = "/work/peers/age/recipient.txt";
+/// The real sops (see `tests/common`).
+fn sops_bin() -> std::path::PathBuf {
+    common::peer_path("sops").expect("checked by available()")
+}
+
+/// The age identity and recipient the test files are encrypted for.
+fn keys_file() -> std::path::PathBuf {
+    common::testdata("keys/test-age-1.txt")
+}
+
+fn recipient_file() -> std::path::PathBuf {
+    common::testdata("keys/test-age-1.pub")
+}
 
 const PLAIN: &str = "# top comment
 a: 1 # trailing after scalar
@@ -116,8 +128,9 @@ merged:
   y: 2
 ";
 
+/// The real sops is there (in CI its absence is a failure, not a skip).
 fn available() -> bool {
-    Path::new(SOPS).exists() && Path::new(KEYS).exists() && Path::new(RECIPIENT).exists()
+    common::require_peer("sops")
 }
 
 type Gcm = AesGcm<Aes256, U32>;
@@ -177,7 +190,7 @@ fn seal(pt: &[u8], key: &[u8], aad: &str, ty: &str) -> String {
 }
 
 fn identity() -> age::x25519::Identity {
-    let text = std::fs::read_to_string(KEYS).unwrap();
+    let text = std::fs::read_to_string(keys_file()).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("AGE-SECRET-KEY-"))
@@ -220,7 +233,6 @@ fn values(l: &[(String, Scalar)]) -> Vec<(String, Scalar)> {
 #[test]
 fn sops_encrypted_yaml_leaves_open_with_our_paths() {
     if !available() {
-        eprintln!("sops not installed; skipped");
         return;
     }
     for src in [PLAIN, MULTI, TYPED] {
@@ -232,8 +244,8 @@ fn sops_encrypts(src: &str) {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("plain.yaml");
     std::fs::write(&f, src).unwrap();
-    let recipient = std::fs::read_to_string(RECIPIENT).unwrap();
-    let out = Command::new(SOPS)
+    let recipient = std::fs::read_to_string(recipient_file()).unwrap();
+    let out = Command::new(sops_bin())
         .args(["encrypt", "--age", recipient.trim()])
         .arg(&f)
         .env("SOPS_DISABLE_VERSION_CHECK", "1")
@@ -279,7 +291,6 @@ fn sops_encrypts(src: &str) {
 #[test]
 fn sops_decrypts_what_we_render() {
     if !available() {
-        eprintln!("sops not installed; skipped");
         return;
     }
     for src in [PLAIN, MULTI, TYPED] {
@@ -309,7 +320,7 @@ fn sops_decrypts(src: &str) {
         .collect();
     let lastmodified = "2026-11-29T00:00:00Z";
     let mac_hex: String = mac.finalize().iter().map(|b| format!("{b:02X}")).collect();
-    let recipient: age::x25519::Recipient = std::fs::read_to_string(RECIPIENT)
+    let recipient: age::x25519::Recipient = std::fs::read_to_string(recipient_file())
         .unwrap()
         .trim()
         .parse()
@@ -335,10 +346,10 @@ fn sops_decrypts(src: &str) {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("enc.yaml");
     std::fs::write(&f, &rendered).unwrap();
-    let out = Command::new(SOPS)
+    let out = Command::new(sops_bin())
         .args(["decrypt"])
         .arg(&f)
-        .env("SOPS_AGE_KEY_FILE", KEYS)
+        .env("SOPS_AGE_KEY_FILE", keys_file())
         .env("SOPS_DISABLE_VERSION_CHECK", "1")
         .output()
         .unwrap();

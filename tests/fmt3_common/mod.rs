@@ -1,11 +1,11 @@
 //! A minimal stand-in for the engine, shared by the fmt3 tests: AES-256-GCM with a 32-byte IV
 //! and the key path as AAD, the SHA-512 MAC, the data key wrapped with the `age` command and the
-//! test-only age key in `/work/peers/age`. It exists only so that the stores can be checked
+//! test-only age key in `testdata/keys`; sops is the one `scripts/peers.sh` installs (a missing
+//! sops or age fails under `CI=true`). It exists only so that the stores can be checked
 //! against the real sops before the engine is merged; it is not the engine.
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use aes_gcm::aead::consts::U32;
@@ -20,17 +20,33 @@ use sha2::{Digest, Sha512};
 use veil::format::{Edit, Store};
 use veil::tree::{aad, walk_leaves, Item, Scalar, Value};
 
-pub const SOPS: &str = "/work/peers/bin/sops";
-pub const KEYS: &str = "/work/peers/age/keys.txt";
-pub const RECIPIENT: &str = "/work/peers/age/recipient.txt";
+#[path = "../common/mod.rs"]
+mod common;
+
 pub const LASTMODIFIED: &str = "2026-11-29T00:00:00Z";
 
+/// The real sops binary.
+pub fn sops_path() -> String {
+    common::peer_path("sops")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// The test age identity file.
+pub fn keys_path() -> String {
+    common::testdata("keys/test-age-1.txt")
+        .display()
+        .to_string()
+}
+
+/// The test age recipient, when the real sops and age are installed (`None`: skip, loudly;
+/// under `CI=true` a missing peer panics instead).
 pub fn peers() -> Option<String> {
-    if !Path::new(SOPS).exists() || std::fs::read(KEYS).is_err() {
-        eprintln!("skipped: no sops binary or age key in /work/peers");
+    if !common::require_peer("sops") || !common::require_peer("age") {
         return None;
     }
-    Some(std::fs::read_to_string(RECIPIENT).ok()?.trim().to_string())
+    let r = std::fs::read_to_string(common::testdata("keys/test-age-1.pub")).ok()?;
+    Some(r.trim().to_string())
 }
 
 pub type Gcm = AesGcm<Aes256, U32>;
@@ -151,7 +167,7 @@ pub fn veil_decrypt(store: &dyn Store, enc: &[u8]) -> Vec<u8> {
         panic!("no age recipients")
     };
     let armored = age[0].get("enc").and_then(Value::as_str).expect("enc");
-    let (ok, key, err) = run("age", &["-d", "-i", KEYS], armored.as_bytes(), &[]);
+    let (ok, key, err) = run("age", &["-d", "-i", &keys_path()], armored.as_bytes(), &[]);
     assert!(ok, "age -d: {err}");
     let key: [u8; 32] = key.try_into().expect("32-byte data key");
     let mut edits = Vec::new();
