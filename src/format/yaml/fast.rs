@@ -7,16 +7,19 @@
 //! a flat list of events (12 bytes each, spans into the source, no copies), the engine's
 //! per-leaf sealer or opener is called leaf by leaf while the output is written, and the output
 //! is checked by streaming saphyr-parser's events over it and comparing them, in lockstep, with
-//! what was intended. Nothing else is held.
+//! what was meant. Nothing else is held. A big file is cut at a key near its middle and both
+//! halves are written and checked on two threads (see [`FastYaml::finish`] for why checking the
+//! halves apart is the same as checking the whole).
 //!
-//! The scanner accepts only what it understands completely, and says so by returning `None`
-//! for anything else (a comment, `&`, `*`, `!`, `|`, `>`, `[`, `{`, a multi-line or escaped
-//! scalar, tabs, CR, control or Unicode line-break characters, document markers, odd
-//! indentation, duplicate keys, a file without a final line break). The caller then uses the
-//! lossless path, which handles all of YAML; both write the same bytes for a file this path
-//! accepts (tested by `tests::fast_matches_lossless*` and the `yaml_fast` fuzz target). An
-//! opened value this path cannot write in place (a multi-line string, a comment) also sends the
-//! caller back to the lossless path.
+//! The scanner accepts only what it understands completely, and says so by giving the text
+//! back for anything else (a comment, `&`, `*`, `!`, `|`, `>`, `[`, `{`, a multi-line or escaped
+//! scalar, a non-string or over-long key, tabs, CR, control or Unicode line-break characters,
+//! document markers, odd indentation, duplicate keys, a file without a final line break). The
+//! caller then uses the lossless path, which handles all of YAML; both see the same leaves and
+//! write the same bytes for a file this path accepts (the tests below compare them on fixed and
+//! generated documents, and the `yaml_fast` fuzz target on arbitrary input). An opened value
+//! this path cannot write in place (several lines, a comment) also sends the caller back.
+//! It must never accept a file the lossless path reads differently or refuses.
 
 use saphyr_parser::{Event, Parser};
 
@@ -277,8 +280,8 @@ impl FastYaml {
         let cap = if self.sops.is_some() {
             src_to - src_from
         } else {
-            // Sealing adds about 120 bytes per value.
-            (src_to - src_from) + vals * 170 + 65536
+            // Sealing adds about 110 bytes per value plus a third of its length (base64).
+            (src_to - src_from) * 4 / 3 + vals * 170 + 65536
         };
         let mut out = String::with_capacity(cap);
         let mut expect = Vec::with_capacity(vals);
@@ -566,6 +569,9 @@ impl FastYaml {
         Ok(())
     }
 }
+
+/// Longest key (bytes, quotes included) this path reads; YAML's limit is 1024 characters.
+const MAX_KEY: usize = 1000;
 
 /// Files from this size on are rendered and re-parsed in two parts in parallel.
 const PARALLEL_FROM: usize = 256 * 1024;
@@ -960,6 +966,7 @@ impl<'a> Scanner<'a> {
     /// list element's scalar), `None` when it is outside this path.
     fn key_at(&self, p: usize, le: usize) -> Option<Option<Key>> {
         let b = self.b;
+
         match b[p] {
             q @ (b'"' | b'\'') => {
                 let close = p + 1 + memchr::memchr(q, &b[p + 1..le])?;
@@ -971,6 +978,9 @@ impl<'a> Scanner<'a> {
                     && b[close + 1] == b':'
                     && (close + 2 == le || b[close + 2] == b' ')
                 {
+                    if close + 1 - p > MAX_KEY {
+                        return None;
+                    }
                     return Some(Some(Key {
                         start: p + 1,
                         end: close,
@@ -984,6 +994,12 @@ impl<'a> Scanner<'a> {
                     .map(|i| p + i)
                     .find(|&i| i + 1 == le || b[i + 1] == b' ');
                 let Some(c) = c else { return Some(None) };
+                // YAML allows an implicit key of at most 1024 characters; longer text before
+                // `: ` is not a key (saphyr reads the line as a scalar). Leave anything near
+                // that limit alone.
+                if c - p > MAX_KEY {
+                    return None;
+                }
                 let key = &b[p..c];
                 if key.is_empty()
                     || is_indicator(key[0])
@@ -1355,6 +1371,82 @@ mod tests {
         for src in ACCEPTED {
             assert!(agree(src), "expected the streaming path to take:\n{src}");
         }
+    }
+
+    /// Decrypting: the same metadata and the same output as the lossless path, wherever the
+    /// `sops:` block sits and however it is indented (files written by other tools).
+    fn agree_encrypted(enc: &str) -> bool {
+        let Ok(fe) = FastYaml::scan(enc.to_string(), true) else {
+            return false;
+        };
+        let de = YamlDocument::parse(enc.as_bytes()).expect("the lossless path reads it");
+        assert_eq!(
+            fe.metadata().expect("metadata").as_ref(),
+            de.metadata(),
+            "{enc}"
+        );
+        let n = lossless_leaves(&de).len();
+        let opens: Vec<Edit> = (0..n).map(|i| Edit::Open(opened(i))).collect();
+        let (seen, r) = fast_run(&fe, |i, _| opens[i].clone());
+        assert_eq!(seen, lossless_leaves(&de), "{enc}");
+        let got = fe
+            .finish(r.expect("in place"), None)
+            .expect("verifies")
+            .to_vec();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&de.render(&opens, None).expect("lossless")),
+            "{enc}"
+        );
+        true
+    }
+
+    #[test]
+    fn encrypted_layouts_agree_with_the_lossless_path() {
+        let block = "sops:\n    age:\n        - recipient: age1qqqq\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWJj\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: \"2026-11-29T05:00:00Z\"\n    mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]\n    version: 3.11.0\n";
+        let body = "a: ENC[AES256_GCM,data:YQ==,iv:aXY=,tag:dGFn,type:str]\nb:\n    c: ENC[AES256_GCM,data:Yw==,iv:aXY=,tag:dGFn,type:int]\n    d: plain_unencrypted\n";
+        for enc in [
+            format!("{body}{block}"),
+            format!("{block}{body}"),
+            format!("{body}{block}\n\n"),
+            format!("{block}\n\n{body}"),
+            format!("a: 1\n{block}b: 2\n"),
+        ] {
+            assert!(
+                agree_encrypted(&enc),
+                "expected the streaming path to take:\n{enc}"
+            );
+        }
+        // Files written by the real sops 3.11 (see testdata/sops/make.sh).
+        for f in [
+            "scalars.enc.yaml",
+            "structure.enc.yaml",
+            "two-recipients.enc.yaml",
+        ] {
+            let path = format!("{}/testdata/sops/{f}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("fixture");
+            agree_encrypted(&text);
+        }
+        // No metadata, or a `sops` key that is not a block: the lossless path decides.
+        for enc in [
+            body.to_string(),
+            format!("{body}sops: 1\n"),
+            format!("{block}{block}"),
+        ] {
+            assert!(FastYaml::scan(enc.clone(), true).is_err(), "{enc}");
+        }
+    }
+
+    #[test]
+    fn keys_near_yamls_length_limit_are_left_to_the_lossless_path() {
+        // saphyr reads text of more than 1024 characters before `: ` as a scalar, not a key.
+        let long = format!("k: v\n{}: v\n", "k".repeat(1030));
+        assert!(FastYaml::scan(long, false).is_err());
+        let colon_early = format!("k: v\nhttp://x{}: v\n", "k".repeat(1030));
+        assert!(FastYaml::scan(colon_early, false).is_err());
+        let quoted = format!("k: v\n\"{}\": v\n", "k".repeat(1030));
+        assert!(FastYaml::scan(quoted, false).is_err());
+        assert!(agree(&format!("k: v\n{}: v\n", "k".repeat(900))));
     }
 
     #[test]
