@@ -793,12 +793,12 @@ impl<'a> Scanner<'a> {
                         // item's text starts; the step is measured from there.
                         self.same_indent_step = Some((parent, p.indent));
                     }
-                    self.open(true, col, col == p.indent);
+                    self.open(true, col, col == p.indent)?;
                 } else {
                     if p.in_map {
                         self.note_step(parent, step, true);
                     }
-                    self.open(false, col, false);
+                    self.open(false, col, false)?;
                 }
             } else {
                 self.evs.push(Ev::Null);
@@ -809,7 +809,7 @@ impl<'a> Scanner<'a> {
                 if col != 0 || dash || !self.evs.is_empty() {
                     return None;
                 }
-                self.open(false, 0, false);
+                self.open(false, 0, false)?;
                 break;
             };
             if top.indent > col {
@@ -855,7 +855,7 @@ impl<'a> Scanner<'a> {
             match self.key_at(p, le)? {
                 Some(k) => {
                     let kcol = p - ls;
-                    self.open(false, kcol, false);
+                    self.open(false, kcol, false)?;
                     self.entry(k, ls, kcol, le)
                 }
                 None => {
@@ -883,7 +883,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn open(&mut self, seq: bool, indent: usize, same_indent: bool) {
+    fn open(&mut self, seq: bool, indent: usize, same_indent: bool) -> Option<()> {
+        // The lossless path refuses deeper nesting; so must this one.
+        if self.frames.len() >= super::parse::MAX_DEPTH {
+            return None;
+        }
         let map = self.steps.len() as u32;
         if !seq {
             self.steps.push((0, 0));
@@ -896,6 +900,7 @@ impl<'a> Scanner<'a> {
             map,
             keys_from: self.keys.len(),
         });
+        Some(())
     }
 
     fn pop(&mut self) -> Option<()> {
@@ -1435,6 +1440,23 @@ mod tests {
         ] {
             assert!(FastYaml::scan(enc.clone(), true).is_err(), "{enc}");
         }
+    }
+
+    #[test]
+    fn nesting_the_lossless_path_refuses_is_refused() {
+        let deep = |n: usize| {
+            let mut s = String::new();
+            for i in 0..n {
+                s.push_str(&" ".repeat(i));
+                s.push_str("k:\n");
+            }
+            s.push_str(&" ".repeat(n));
+            s.push_str("v: 1\n");
+            s
+        };
+        assert!(FastYaml::scan(deep(300), false).is_err());
+        assert!(YamlDocument::parse(deep(300).as_bytes()).is_err());
+        assert!(agree(&deep(100)));
     }
 
     #[test]
