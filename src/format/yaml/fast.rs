@@ -179,8 +179,18 @@ impl FastYaml {
         first: &mut LeafEditSend<'_>,
         second: &mut LeafEditSend<'_>,
     ) -> Result<Option<Rendering>> {
-        let Some((ev, cut, parents)) = self.cut().filter(|_| self.src.len() >= PARALLEL_FROM)
-        else {
+        self.render_split_from(PARALLEL_FROM, first, second)
+    }
+
+    /// [`FastYaml::render_leaves_split`] for files of at least `min` bytes (tests cut small
+    /// files too).
+    fn render_split_from(
+        &self,
+        min: usize,
+        first: &mut LeafEditSend<'_>,
+        second: &mut LeafEditSend<'_>,
+    ) -> Result<Option<Rendering>> {
+        let Some((ev, cut, parents)) = self.cut().filter(|_| self.src.len() >= min) else {
             return self.render_leaves(first);
         };
         let n = self.evs.len();
@@ -1270,6 +1280,50 @@ mod tests {
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&expected),
             "sealed output differs for:\n{src}"
+        );
+
+        // The same on two threads, cut wherever `cut` finds a place, even in a small file.
+        let mut n_first = 0usize;
+        let mut n_second = 0usize;
+        let split = fast
+            .render_split_from(
+                0,
+                &mut |_, _, s| {
+                    n_first += 1;
+                    Ok(Edit::Seal(token(n_first - 1, s)))
+                },
+                &mut |_, _, _| {
+                    n_second += 1;
+                    Ok(Edit::Seal(format!(
+                        "ENC[AES256_GCM,data:b{n_second},iv:x,tag:y,type:str]"
+                    )))
+                },
+            )
+            .expect("render")
+            .expect("in place");
+        let split_edits: Vec<Edit> = want
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| {
+                Edit::Seal(if i < n_first {
+                    token(i, s)
+                } else {
+                    format!(
+                        "ENC[AES256_GCM,data:b{},iv:x,tag:y,type:str]",
+                        i - n_first + 1
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(n_first + n_second, want.len());
+        let got = fast
+            .finish(split, Some(&m))
+            .expect("the two-part output must verify")
+            .to_vec();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&d.render(&split_edits, Some(&m)).expect("lossless")),
+            "two-part output differs for:\n{src}"
         );
 
         // Keeping some leaves and sealing others.
