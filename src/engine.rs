@@ -669,7 +669,12 @@ impl LeafOpener {
                     st.push(&v.type_name, a, &pt, v.iv.clone());
                     pt
                 }
-                None => cipher.open_ref(&r, a.as_bytes())?,
+                // Errors come from the reference parse-then-open, so that messages stay the
+                // same whatever the fast decoder stumbled on first.
+                None => match cipher.open_ref(&r, a.as_bytes()) {
+                    Ok(pt) => pt,
+                    Err(_) => cipher.open(&EncValue::parse(text)?, a.as_bytes())?,
+                },
             };
             Scalar::from_plaintext(r.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(

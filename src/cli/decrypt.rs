@@ -116,6 +116,14 @@ fn fast_yaml(
     super::log::key_sources();
     super::log::file_keys(Some(&tree));
     let metadata = Metadata::from_tree(&tree)?;
+    // An empty `--decryption-order` means the default, as on the lossless path.
+    let default_order;
+    let order = if order.is_empty() {
+        default_order = engine::parse_decryption_order(None)?;
+        &default_order
+    } else {
+        order
+    };
     let data_key = engine::unwrap_data_key(&metadata, &KeyService::local(), order)?;
     let mut opener = engine::LeafOpener::new(&data_key, &metadata, ignore_mac);
     // A big file is opened on two threads; the second half's MAC input is taken in after the

@@ -19,7 +19,7 @@ pub struct Mac {
     only_encrypted: bool,
     /// A MAC over a later stretch of leaves, worked out on another thread: it keeps the bytes
     /// it would hash, for [`Mac::append`] to hash after the leaves before them.
-    record: Option<Vec<u8>>,
+    record: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl Mac {
@@ -40,7 +40,7 @@ impl Mac {
         Mac {
             h: Sha512::new(),
             only_encrypted: self.only_encrypted,
-            record: Some(Vec::new()),
+            record: Some(zeroize::Zeroizing::new(Vec::new())),
         }
     }
 

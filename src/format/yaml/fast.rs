@@ -182,9 +182,10 @@ impl FastYaml {
         self.render_split_from(PARALLEL_FROM, first, second)
     }
 
-    /// [`FastYaml::render_leaves_split`] for files of at least `min` bytes (tests cut small
-    /// files too).
-    fn render_split_from(
+    /// [`FastYaml::render_leaves_split`] for files of at least `min` bytes (tests and the
+    /// fuzz target cut small files too).
+    #[doc(hidden)]
+    pub fn render_split_from(
         &self,
         min: usize,
         first: &mut LeafEditSend<'_>,
@@ -292,7 +293,8 @@ impl FastYaml {
         } else {
             // Sealing adds about 110 bytes per value plus a third of its length (base64).
             (src_to - src_from) * 4 / 3 + vals * 170 + 65536
-        };
+        }
+        .min(1 << 30);
         let mut out = String::with_capacity(cap);
         let mut expect = Vec::with_capacity(vals);
         let mut path: Vec<&str> = Vec::new();
@@ -358,9 +360,14 @@ impl FastYaml {
                                     } else {
                                         return Ok(None);
                                     };
-                                    let o = (out.len() + inner) as u32;
+                                    let (Ok(o), Ok(e)) = (
+                                        u32::try_from(out.len() + inner),
+                                        u32::try_from(out.len() + inner + tok.len()),
+                                    ) else {
+                                        return Ok(None);
+                                    };
                                     out.push_str(&text);
-                                    expect.push(Expect::Sealed(o, o + tok.len() as u32));
+                                    expect.push(Expect::Sealed(o, e));
                                     at = t;
                                 }
                                 Edit::Open(v) => {
@@ -368,12 +375,15 @@ impl FastYaml {
                                         return Ok(None);
                                     };
                                     self.copy_gap(&mut out, at, s);
-                                    let o = out.len() as u32;
+                                    let o = out.len();
                                     out.push_str(&text);
+                                    let (Ok(o), Ok(e)) =
+                                        (u32::try_from(o), u32::try_from(out.len()))
+                                    else {
+                                        return Ok(None);
+                                    };
                                     expect.push(match v {
-                                        Scalar::Str(x) if x == text => {
-                                            Expect::Text(o, out.len() as u32)
-                                        }
+                                        Scalar::Str(x) if x == text => Expect::Text(o, e),
                                         Scalar::Int(i) => Expect::Int(i),
                                         Scalar::Bool(b) => Expect::Bool(b),
                                         other => Expect::Opened(Box::new(other)),
@@ -957,6 +967,13 @@ impl<'a> Scanner<'a> {
                 }
                 q = qe + 1;
             }
+            // A comment there may belong to the document, not to the metadata (go-yaml places
+            // it by indentation), and a keep-chomped block scalar (`|+`) owns the blank lines
+            // after it: leave such files to the lossless path.
+            let region = &b[ls..end];
+            if region.contains(&b'#') || region.windows(2).any(|w| w == b"|+" || w == b">+") {
+                return None;
+            }
             self.sops = Some((ls, end));
             return Some(q);
         }
@@ -1486,11 +1503,17 @@ mod tests {
             let text = std::fs::read_to_string(&path).expect("fixture");
             agree_encrypted(&text);
         }
-        // No metadata, or a `sops` key that is not a block: the lossless path decides.
+        // No metadata, or a `sops` key that is not a block, or comments or a keep-chomped
+        // block in the `sops:` lines (a comment there may belong to the document): the
+        // lossless path decides.
+        let tok = "#ENC[AES256_GCM,data:YQ==,iv:aXY=,tag:dGFn,type:comment]";
         for enc in [
             body.to_string(),
             format!("{body}sops: 1\n"),
             format!("{block}{block}"),
+            format!("{body}{block}  {tok}\n"),
+            format!("{body}{block}    {tok}\nz: 1\n"),
+            format!("{body}{block}    x: |+\n        y\n\n\n"),
         ] {
             assert!(FastYaml::scan(enc.clone(), true).is_err(), "{enc}");
         }
