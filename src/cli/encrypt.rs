@@ -159,6 +159,15 @@ fn fast_yaml(
         Ok(d) => d,
         Err(data) => return Ok(Err(data)),
     };
+    // Comment-regex rules depend on sops's comment stack, which only the tree path keeps.
+    if doc.has_comments()
+        && matches!(
+            opts.rule,
+            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+        )
+    {
+        return Ok(Err(doc.into_src().into_bytes()));
+    }
     engine::check_key_groups(opts)?;
     let data_key = DataKey::generate(&mut ctx.rng);
     let mut sealer = engine::LeafSealer::new(

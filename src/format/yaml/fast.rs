@@ -1,5 +1,6 @@
 //! The streaming path for the common shape of big YAML files: block maps and lists of
-//! one-line scalars, no comments, anchors, tags, flow collections or block scalars.
+//! one-line scalars, comments only on their own line just before a key in the same column, no
+//! anchors, tags, flow collections or block scalars.
 //!
 //! It exists because the lossless path ([`super::parse`]) keeps a node arena and the whole
 //! document tree in memory and re-indexes its output, which costs about 25 bytes of RAM per byte
@@ -12,7 +13,7 @@
 //! halves apart is the same as checking the whole).
 //!
 //! The scanner accepts only what it understands completely, and says so by giving the text
-//! back for anything else (a comment, `&`, `*`, `!`, `|`, `>`, `[`, `{`, a multi-line or escaped
+//! back for anything else (any other comment, `&`, `*`, `!`, `|`, `>`, `[`, `{`, a multi-line or escaped
 //! scalar, a non-string or over-long key, tabs, CR, control or Unicode line-break characters,
 //! document markers, odd indentation, duplicate keys, a file without a final line break). The
 //! caller then uses the lossless path, which handles all of YAML; both see the same leaves and
@@ -57,6 +58,12 @@ enum Ev {
     },
     /// A value left out (`key:` or `-` with nothing under it): null.
     Null,
+    /// A comment on its own line, just before the key it belongs with; `start..end` is its
+    /// text after the `#`.
+    Comment {
+        start: u32,
+        end: u32,
+    },
 }
 
 /// A YAML file the streaming path accepts, scanned.
@@ -145,6 +152,12 @@ impl FastYaml {
             Ok(s) => FastYaml::scan(s, encrypted).map_err(String::into_bytes),
             Err(e) => Err(e.into_bytes()),
         }
+    }
+
+    /// Whether the file has comments (which take part in sops's comment-regex rules, which
+    /// this path does not evaluate).
+    pub fn has_comments(&self) -> bool {
+        self.evs.iter().any(|e| matches!(e, Ev::Comment { .. }))
     }
 
     /// The text back, for the lossless path.
@@ -339,6 +352,32 @@ impl FastYaml {
                     aad_lens.push(aad.len());
                     aad.push_str(k);
                     aad.push(':');
+                }
+                Ev::Comment { start, end } => {
+                    let (s, t) = (start as usize, end as usize);
+                    let value = Scalar::Comment(src[s..t].to_string());
+                    let a = if path.is_empty() { ":" } else { aad.as_str() };
+                    let text = match edit(&path, a, &value)? {
+                        Edit::Keep => {
+                            expect.push(Expect::Keep);
+                            continue;
+                        }
+                        Edit::Seal(tok) => tok,
+                        Edit::Open(Scalar::Comment(c)) => c,
+                        // A comment opened as a value: the lossless path says what is wrong.
+                        Edit::Open(_) => return Ok(None),
+                    };
+                    if text.contains(['\n', '\r']) {
+                        return Ok(None);
+                    }
+                    self.copy_gap(&mut out, at, s);
+                    let o = out.len();
+                    out.push_str(&text);
+                    let (Ok(o), Ok(e)) = (u32::try_from(o), u32::try_from(out.len())) else {
+                        return Ok(None);
+                    };
+                    expect.push(Expect::Text(o, e));
+                    at = t;
                 }
                 Ev::Null | Ev::Val { .. } => {
                     if let Ev::Val { start, end, style } = *ev {
@@ -543,6 +582,28 @@ impl FastYaml {
                         return fail("a null value");
                     }
                 }
+                Ev::Comment { .. } => {
+                    // saphyr reports no event for a comment: that none came between the events
+                    // around it shows the line reads as a comment. Its text must sit right after
+                    // a `#` that only blanks precede on its line.
+                    let ok = match expect.get(k) {
+                        Some(Expect::Keep) => true,
+                        Some(Expect::Text(s, _)) => {
+                            let s = *s as usize;
+                            let b = out.as_bytes();
+                            let ls = b[..s]
+                                .iter()
+                                .rposition(|&c| c == b'\n')
+                                .map_or(0, |i| i + 1);
+                            s > ls && b[s - 1] == b'#' && b[ls..s - 1].iter().all(|&c| c == b' ')
+                        }
+                        _ => false,
+                    };
+                    k += 1;
+                    if !ok {
+                        return fail("a comment");
+                    }
+                }
                 Ev::Val { start, end, style } => {
                     let got = typed(next()?);
                     let Some(orig) = decode(src, start, end, style) else {
@@ -721,6 +782,8 @@ struct Scanner<'a> {
     steps: Vec<(u8, u8)>,
     /// A list just opened at its key's column: (its map, the key's column).
     same_indent_step: Option<(Option<u32>, usize)>,
+    /// Comment lines waiting for the key they belong with: text start, end, column.
+    comments: Vec<(u32, u32, usize)>,
     sops: Option<(usize, usize)>,
 }
 
@@ -743,6 +806,7 @@ impl<'a> Scanner<'a> {
             keys: Vec::new(),
             steps: Vec::new(),
             same_indent_step: None,
+            comments: Vec::new(),
             sops: None,
         };
         let mut pos = 0;
@@ -760,6 +824,9 @@ impl<'a> Scanner<'a> {
                 return None;
             }
             pos = s.item(pos, i, le)?;
+        }
+        if !s.comments.is_empty() {
+            return None;
         }
         if s.pending.take().is_some() {
             s.evs.push(Ev::Null);
@@ -793,14 +860,23 @@ impl<'a> Scanner<'a> {
         let b = self.b;
         let col = at - ls;
         if b[at] == b'#' {
-            return None;
+            // A comment on its own line is taken only where go-yaml's placement is plain: just
+            // before a key in the same column (it then belongs to that key's map, before it).
+            self.comments.push((at as u32 + 1, le as u32, col));
+            return Some(le + 1);
+        }
+        let dash = b[at] == b'-' && (at + 1 == le || b[at + 1] == b' ');
+        if !self.comments.is_empty() {
+            let pending_here = self.pending.is_some_and(|p| col <= p.indent);
+            if dash || pending_here || self.comments.iter().any(|c| c.2 != col) {
+                return None;
+            }
         }
         if let Some(o) = self.after_value.take() {
             if col > o {
                 return None;
             }
         }
-        let dash = b[at] == b'-' && (at + 1 == le || b[at + 1] == b' ');
         if let Some(p) = self.pending.take() {
             if col > p.indent || (p.in_map && dash && col == p.indent) {
                 let parent = self.frames.last().map(|f| f.map);
@@ -950,7 +1026,7 @@ impl<'a> Scanner<'a> {
             p += 1;
         }
         if self.frames.len() == 1 && key == "sops" {
-            if !self.encrypted || p != le || self.sops.is_some() {
+            if !self.encrypted || p != le || self.sops.is_some() || !self.comments.is_empty() {
                 return None;
             }
             self.keys.push(key);
@@ -978,6 +1054,9 @@ impl<'a> Scanner<'a> {
             return Some(q);
         }
         self.keys.push(key);
+        for (start, end, _) in self.comments.drain(..) {
+            self.evs.push(Ev::Comment { start, end });
+        }
         self.evs.push(Ev::Key {
             start: k.start as u32,
             end: k.end as u32,
@@ -1259,6 +1338,15 @@ mod tests {
         }
     }
 
+    /// An opened value for leaf `i`: a comment for a comment leaf.
+    fn open_as(i: usize, s: &Scalar) -> Scalar {
+        if s.is_comment() {
+            Scalar::Comment(format!(" opened comment {i}"))
+        } else {
+            opened(i)
+        }
+    }
+
     /// Check everything the module promises for one input; returns whether the streaming path
     /// took it.
     fn agree(src: &str) -> bool {
@@ -1368,7 +1456,11 @@ mod tests {
             .unwrap_or_else(|_| panic!("an encrypted file it wrote must scan:\n{enc}"));
         let de = YamlDocument::parse(enc.as_bytes()).expect("parse encrypted");
         assert_eq!(fe.metadata().expect("metadata").as_ref(), de.metadata());
-        let opens: Vec<Edit> = (0..want.len()).map(|i| Edit::Open(opened(i))).collect();
+        let opens: Vec<Edit> = want
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| Edit::Open(open_as(i, s)))
+            .collect();
         let (seen, r) = fast_run(&fe, |i, _| opens[i].clone());
         assert_eq!(seen, lossless_leaves(&de), "encrypted leaves differ");
         let got = fe
@@ -1401,13 +1493,21 @@ mod tests {
         "ENC: ENC[AES256_GCM\nx: 2\n",
         "a:\n  b: 1\n  c:\n  d: 2\n",
         "root:\n  - a: 1\n  -\n    b: 2\n",
+        "# head of a\na: 1\n# head of b\n\n#second line\nb:\n  # head of c\n  c: x\n  #\n  d: y\n# after a nested map\ne: z\n",
+        "a:\n  b:\n    c: 1\n  # back in a\n  d: 2\nl:\n  - 1\n# after a list\nm: 3\n",
+        "a:\n  # first key of a nested map\n  b: 1\n",
     ];
 
     const REFUSED: &[&str] = &[
+        "a: 1\n# at the end\n",
+        "a: 1\n  # deeper than the next key\nb: 2\n",
+        "a:\n  b: 1\n# before a dedent\n  c: 2\n",
+        "l:\n  # before a list item\n  - 1\n",
+        "a:\n# after a key with no value\nb: 1\n",
+        "# before sops\nsops:\n    version: 3.11.0\n",
         "types: [not flow]x\n",
         "a:\n  - :\n",
         "a:\n  - - x\n",
-        "# comment\na: 1\n",
         "a: 1 # trailing\n",
         "a: &x 1\nb: *x\n",
         "a: !!str 1\n",
@@ -1461,8 +1561,11 @@ mod tests {
             de.metadata(),
             "{enc}"
         );
-        let n = lossless_leaves(&de).len();
-        let opens: Vec<Edit> = (0..n).map(|i| Edit::Open(opened(i))).collect();
+        let opens: Vec<Edit> = lossless_leaves(&de)
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| Edit::Open(open_as(i, s)))
+            .collect();
         let (seen, r) = fast_run(&fe, |i, _| opens[i].clone());
         assert_eq!(seen, lossless_leaves(&de), "{enc}");
         let got = fe
@@ -1812,6 +1915,7 @@ mod tests {
                     2 => format!("{pad}- {v}"),
                     3 => format!("{pad}- {k}: {v}"),
                     4 => format!("{pad}-"),
+                    5 if k.len() % 2 == 0 => format!("{pad}# {v}"),
                     5 => String::new(),
                     _ => format!("{pad}{k}: {v}  "),
                 }
@@ -1874,6 +1978,14 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (i, (k, v)) in items.iter().enumerate() {
             if !(first_inline && i == 0) {
+                if k.len() % 3 == 1 {
+                    // A head comment in the key's column (sometimes several, or a blank line).
+                    out.push_str(&" ".repeat(col));
+                    out.push_str(&format!("# about {k}\n"));
+                    if k.len() == 1 {
+                        out.push_str(&format!("\n{}#\n", " ".repeat(col)));
+                    }
+                }
                 out.push_str(&" ".repeat(col));
             }
             out.push_str(k);
