@@ -834,7 +834,9 @@ impl<'a> Scanner<'a> {
         while !s.frames.is_empty() {
             s.pop()?;
         }
-        if s.evs.is_empty() {
+        // A document with nothing but the `sops:` entry decrypts to nothing: the lossless path
+        // says what it makes of that.
+        if !s.evs.iter().any(|e| matches!(e, Ev::Key { .. })) {
             return None;
         }
         let unit = s.unit();
@@ -1614,6 +1616,8 @@ mod tests {
             body.to_string(),
             format!("{body}sops: 1\n"),
             format!("{block}{block}"),
+            block.to_string(),
+            "sops:\n".to_string(),
             format!("{body}{block}  {tok}\n"),
             format!("{body}{block}    {tok}\nz: 1\n"),
             format!("{body}{block}    x: |+\n        y\n\n\n"),
