@@ -12,10 +12,11 @@ use common::*;
 fn big_yaml() -> String {
     let mut s = String::from("version: 3\n");
     for i in 0..60 {
-        // Head comments in their key's column are taken by the streaming path.
+        // Head comments in their key's column and comments after values are taken by the
+        // streaming path.
         s.push_str(&format!("# service number {i}\n"));
         s.push_str(&format!(
-            "service_{i}:\n  name: svc-{i}\n  replicas: {}\n",
+            "service_{i}:\n  name: svc-{i}\n  replicas: {} # how many {i}\n",
             i % 5
         ));
         s.push_str("  env:\n");
@@ -118,6 +119,10 @@ fn big_files_take_the_streaming_path_and_match_the_lossless_one() {
         assert!(
             text(&by_sops_fast).contains(&format!("# service number {i}\n")),
             "sops did not open comment {i}"
+        );
+        assert!(
+            text(&by_sops_fast).contains(&format!("# how many {i}\n")),
+            "sops did not open trailing comment {i}"
         );
     }
     assert!(

@@ -1,6 +1,6 @@
 //! The streaming path for the common shape of big YAML files: block maps and lists of
-//! one-line scalars, comments only on their own line just before a key in the same column, no
-//! anchors, tags, flow collections or block scalars.
+//! one-line scalars, comments after a value or on their own line just before a key in the same
+//! column; no anchors, tags, flow collections or block scalars.
 //!
 //! It exists because the lossless path ([`super::parse`]) keeps a node arena and the whole
 //! document tree in memory and re-indexes its output, which costs about 25 bytes of RAM per byte
@@ -595,7 +595,10 @@ impl FastYaml {
                                 .iter()
                                 .rposition(|&c| c == b'\n')
                                 .map_or(0, |i| i + 1);
-                            s > ls && b[s - 1] == b'#' && b[ls..s - 1].iter().all(|&c| c == b' ')
+                            s > ls
+                                && b[s - 1] == b'#'
+                                && (b[ls..s - 1].iter().all(|&c| c == b' ')
+                                    || (s >= ls + 2 && b[s - 2] == b' '))
                         }
                         _ => false,
                     };
@@ -1052,6 +1055,11 @@ impl<'a> Scanner<'a> {
             if region.contains(&b'#') || region.windows(2).any(|w| w == b"|+" || w == b">+") {
                 return None;
             }
+            // Lines of blanks after it may still be content of a block scalar it ends with;
+            // only empty lines may follow before the next entry.
+            if b[end..q].iter().any(|&c| c != b'\n') {
+                return None;
+            }
             self.sops = Some((ls, end));
             return Some(q);
         }
@@ -1136,16 +1144,17 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A one-line scalar value at `p`, running to the end of the line.
+    /// A one-line scalar value at `p`, running to the end of the line or to a comment after it
+    /// (` # …`), which then belongs, after the value, to the map or list holding it.
     fn value(&mut self, p: usize, le: usize) -> Option<()> {
         let b = self.b;
-        let (end, style) = match b[p] {
+        let (end, style, rest) = match b[p] {
             b'"' => {
                 let close = p + 1 + memchr::memchr(b'"', &b[p + 1..le])?;
                 if b[p + 1..close].contains(&b'\\') {
                     return None;
                 }
-                (close + 1, Style::Double)
+                (close + 1, Style::Double, close + 1)
             }
             b'\'' => {
                 let mut j = p + 1;
@@ -1162,30 +1171,45 @@ impl<'a> Scanner<'a> {
                     }
                     j += 1;
                 }
-                (j + 1, Style::Single)
+                (j + 1, Style::Single, j + 1)
             }
             c => {
                 if is_indicator(c) || (c == b'-' && (p + 1 == le || b[p + 1] == b' ')) {
                     return None;
                 }
-                let mut e = le;
+                // The value ends at ` #` (a comment) or at the end of the line.
+                let mut stop = le;
+                for i in memchr::memchr_iter(b' ', &b[p + 1..le]).map(|i| p + 1 + i) {
+                    if b[i - 1] == b':' {
+                        return None;
+                    }
+                    if b.get(i + 1) == Some(&b'#') {
+                        stop = i;
+                        break;
+                    }
+                }
+                let mut e = stop;
                 while e > p && b[e - 1] == b' ' {
                     e -= 1;
                 }
                 if b[e - 1] == b':' {
                     return None;
                 }
-                for i in memchr::memchr_iter(b' ', &b[p + 1..e]).map(|i| p + 1 + i) {
-                    if b[i - 1] == b':' || b[i + 1] == b'#' {
-                        return None;
-                    }
-                }
-                (e, Style::Plain)
+                (e, Style::Plain, e)
             }
         };
-        if style != Style::Plain && b[end..le].iter().any(|&c| c != b' ') {
-            return None;
+        // After the value: blanks, then the end of the line or a comment after a blank.
+        let mut q = rest;
+        while q < le && b[q] == b' ' {
+            q += 1;
         }
+        let comment = if q == le {
+            None
+        } else if b[q] == b'#' && q > rest {
+            Some(q)
+        } else {
+            return None;
+        };
         if let Style::Plain = style {
             if resolve_plain(&self.src[p..end]) == Resolved::Uint {
                 return None;
@@ -1196,6 +1220,12 @@ impl<'a> Scanner<'a> {
             end: end as u32,
             style,
         });
+        if let Some(h) = comment {
+            self.evs.push(Ev::Comment {
+                start: h as u32 + 1,
+                end: le as u32,
+            });
+        }
         Some(())
     }
 }
@@ -1498,9 +1528,14 @@ mod tests {
         "# head of a\na: 1\n# head of b\n\n#second line\nb:\n  # head of c\n  c: x\n  #\n  d: y\n# after a nested map\ne: z\n",
         "a:\n  b:\n    c: 1\n  # back in a\n  d: 2\nl:\n  - 1\n# after a list\nm: 3\n",
         "a:\n  # first key of a nested map\n  b: 1\n",
+        "a: 1 # one\nb: 'q'   # two # three\nc:\n  d: \"x\" #\n  l:\n    - 1 # item\n    - k: v # in map\n# head\ne: x#y #z\n",
+        "a:\n  b: deep # last in its map\nc: 2\n",
     ];
 
     const REFUSED: &[&str] = &[
+        "a: # after a key\n  b: 1\n",
+        "l:\n  - # after a dash\n    x\n",
+        "a: 'q'# no blank\n",
         "a: 1\n# at the end\n",
         "a: 1\n  # deeper than the next key\nb: 2\n",
         "a:\n  b: 1\n# before a dedent\n  c: 2\n",
@@ -1510,7 +1545,6 @@ mod tests {
         "types: [not flow]x\n",
         "a:\n  - :\n",
         "a:\n  - - x\n",
-        "a: 1 # trailing\n",
         "a: &x 1\nb: *x\n",
         "a: !!str 1\n",
         "a: |\n  block\n",
@@ -1616,6 +1650,7 @@ mod tests {
             body.to_string(),
             format!("{body}sops: 1\n"),
             format!("{block}{block}"),
+            format!("{body}{block}    \n"),
             block.to_string(),
             "sops:\n".to_string(),
             format!("{body}{block}  {tok}\n"),
@@ -2007,6 +2042,9 @@ mod tests {
             Node::Leaf(t) => {
                 out.push(' ');
                 out.push_str(t);
+                if t.len() % 4 == 1 {
+                    out.push_str(" # after it");
+                }
                 out.push('\n');
             }
             Node::Map(items) => {

@@ -35,7 +35,8 @@
 //!   gets a flow `sops: {…}` entry instead.
 //!
 //! Big files take a second road, [`fast`]: a file made only of block maps, block lists,
-//! one-line scalars and comments on their own line before a key (the usual shape of big config) is scanned into a flat event list
+//! one-line scalars and comments after values or on their own line before a key (the usual
+//! shape of big config) is scanned into a flat event list
 //! and sealed or opened leaf by leaf while its output is written, then checked by streaming
 //! saphyr-parser over the output, on two threads for a big file. It keeps no tree and no node
 //! arena, so it needs about 6 bytes of memory per byte of YAML instead of 25, and writes the
