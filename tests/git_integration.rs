@@ -10,6 +10,17 @@ use common::{require_peer, run, run_ok, text, Sandbox, TestKey};
 const PLAIN: &str =
     "db:\n    user: admin\n    pw: old-secret\napi_key: key-one\nport_unencrypted: 80\n";
 
+/// `decrypt` by the real sops when it is installed (in CI it must be), else by veil.
+fn decrypter(sb: &Sandbox) -> Command {
+    let mut c = if require_peer("sops") {
+        sb.sops()
+    } else {
+        sb.veil()
+    };
+    c.arg("decrypt");
+    c
+}
+
 fn git(sb: &Sandbox) -> Command {
     let mut c = Command::new("git");
     sb.isolate(&mut c);
@@ -172,14 +183,7 @@ fn branches_editing_different_keys_merge_cleanly_and_sops_reads_the_result() {
         "{changed:?}\n{}",
         text(&merged)
     );
-    let plain = if require_peer("sops") {
-        run_ok(
-            sb.sops().args(["decrypt", "secrets.enc.yaml"]),
-            "sops decrypt",
-        )
-    } else {
-        run_ok(sb.veil().args(["decrypt", "secrets.enc.yaml"]), "decrypt")
-    };
+    let plain = run_ok(decrypter(&sb).arg("secrets.enc.yaml"), "decrypt");
     assert_eq!(
         text(&plain),
         "db:\n    user: admin\n    pw: ours-secret\napi_key: key-two\nport_unencrypted: 80\n"
@@ -240,14 +244,7 @@ fn a_conflicting_edit_leaves_no_plaintext_and_names_the_key() {
         "{changed:?}"
     );
     run_ok(git(&sb).args(["commit", "-q", "--no-edit"]), "commit merge");
-    let plain = if require_peer("sops") {
-        run_ok(
-            sb.sops().args(["decrypt", "secrets.enc.yaml"]),
-            "sops decrypt",
-        )
-    } else {
-        run_ok(sb.veil().args(["decrypt", "secrets.enc.yaml"]), "decrypt")
-    };
+    let plain = run_ok(decrypter(&sb).arg("secrets.enc.yaml"), "decrypt");
     assert_eq!(
         text(&plain),
         "db:\n    user: admin\n    pw: resolved-pw\napi_key: key-one\nport_unencrypted: 80\n"
@@ -359,15 +356,7 @@ fn a_recipient_added_on_one_branch_stays_added() {
     assert!(merged.contains(&TestKey::Age2.recipient()), "{merged}");
     // The added recipient alone can read the merged file, with the real sops when present.
     let key2 = sb.age_key_file(TestKey::Age2);
-    let mut c = if require_peer("sops") {
-        let mut c = sb.sops();
-        c.arg("decrypt");
-        c
-    } else {
-        let mut c = sb.veil();
-        c.arg("decrypt");
-        c
-    };
+    let mut c = decrypter(&sb);
     c.env("SOPS_AGE_KEY_FILE", &key2);
     let plain = run_ok(c.arg("secrets.enc.yaml"), "decrypt with the added key");
     assert!(
@@ -419,11 +408,7 @@ fn json_files_diff_and_merge_structural_changes() {
     commit(&sb, "ours: a");
     let (code, out, err) = run(git(&sb).args(["merge", "-q", "--no-edit", "feature"]));
     assert_eq!(code, Some(0), "{}\n{err}", text(&out));
-    let plain = if require_peer("sops") {
-        run_ok(sb.sops().args(["decrypt", "app.enc.json"]), "sops decrypt")
-    } else {
-        run_ok(sb.veil().args(["decrypt", "app.enc.json"]), "decrypt")
-    };
+    let plain = run_ok(decrypter(&sb).arg("app.enc.json"), "decrypt");
     let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
     assert_eq!(
         v,

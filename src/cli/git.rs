@@ -50,6 +50,15 @@ fn first_line(e: &Error) -> String {
     e.message.lines().next().unwrap_or("").to_string()
 }
 
+/// What textconv shows when the file cannot be opened: the ciphertext, with the reason.
+fn ciphertext(file: &str, e: &Error, data: Vec<u8>) -> Vec<u8> {
+    eprintln!(
+        "veil: {file}: cannot decrypt ({}); showing the ciphertext",
+        first_line(e)
+    );
+    data
+}
+
 /// `veil git textconv FILE`: never fails once the file is read.
 fn textconv(a: &GitTextconvArgs) -> Result<i32> {
     let data = super::io::read_input(Some(&a.file))?;
@@ -65,24 +74,10 @@ fn textconv(a: &GitTextconvArgs) -> Result<i32> {
                     );
                     p
                 }
-                Err(e) => {
-                    eprintln!(
-                        "veil: {}: cannot decrypt ({}); showing the ciphertext",
-                        a.file,
-                        first_line(&e)
-                    );
-                    data
-                }
+                Err(e) => ciphertext(&a.file, &e, data),
             }
         }
-        Err(e) => {
-            eprintln!(
-                "veil: {}: cannot decrypt ({}); showing the ciphertext",
-                a.file,
-                first_line(&e)
-            );
-            data
-        }
+        Err(e) => ciphertext(&a.file, &e, data),
     };
     super::io::write_stdout(&out)?;
     Ok(0)
