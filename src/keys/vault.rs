@@ -60,7 +60,7 @@ impl std::fmt::Display for Origin {
 /// `scheme://[userinfo@]host[:port]` followed by `/`, `?`, `#` or the end. Returns the origin and
 /// the rest (path, query, fragment). Userinfo is refused: a token must not travel with a
 /// password in the URL.
-pub(crate) fn split_origin(url: &str) -> std::result::Result<(Origin, &str), String> {
+fn split_origin(url: &str) -> std::result::Result<(Origin, &str), String> {
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         "missing scheme (should look like https://vault.example.com:8200/v1/transit/keys/name)"
             .to_string()
