@@ -89,6 +89,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand rotate 'Generate a new data key, re-encrypt every value and re-wrap every key'
             cand updatekeys 'Make files'' keys match their .sops.yaml creation rules (same data key, values untouched)'
             cand groups 'Add or delete key groups'
+            cand publish 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules'
             cand check 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
             cand git 'git integration: diff and merge drivers, setup'
         }
@@ -360,6 +361,18 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand -i 'Write the result back to the file (atomically) instead of stdout'
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
+            cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'veil;publish'= {
+            cand --decryption-order 'Order in which key types are tried, e.g. age,pgp,kms'
+            cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
+            cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
+            cand -y 'Pre-approve every upload and run non-interactively'
+            cand --yes 'Pre-approve every upload and run non-interactively'
+            cand --omit-extensions 'Leave the file extension out of the destination name'
+            cand --recursive 'When FILE is a directory, publish everything under it (names keep their relative path)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -85,6 +85,7 @@ complete -c veil -n "__fish_veil_needs_command" -a "unset" -d 'Remove one key or
 complete -c veil -n "__fish_veil_needs_command" -a "rotate" -d 'Generate a new data key, re-encrypt every value and re-wrap every key'
 complete -c veil -n "__fish_veil_needs_command" -a "updatekeys" -d 'Make files\' keys match their .sops.yaml creation rules (same data key, values untouched)'
 complete -c veil -n "__fish_veil_needs_command" -a "groups" -d 'Add or delete key groups'
+complete -c veil -n "__fish_veil_needs_command" -a "publish" -d 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules'
 complete -c veil -n "__fish_veil_needs_command" -a "check" -d 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
 complete -c veil -n "__fish_veil_needs_command" -a "git" -d 'git integration: diff and merge drivers, setup'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
@@ -292,6 +293,14 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand publish" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand publish" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand publish" -s y -l yes -d 'Pre-approve every upload and run non-interactively'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l omit-extensions -d 'Leave the file extension out of the destination name'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l recursive -d 'When FILE is a directory, publish everything under it (names keep their relative path)'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand publish" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand check" -l input-type -d 'The input format (default: from each file\'s extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r

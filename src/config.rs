@@ -161,7 +161,7 @@ pub fn load_config(
 // A small YAML node model over saphyr, keeping each scalar's source text
 
 #[derive(Clone, Debug)]
-enum Node {
+pub(crate) enum Node {
     Scalar { text: String, quoted: bool },
     List(Vec<Node>),
     Map(Vec<(String, Node)>),
@@ -258,7 +258,7 @@ impl Node {
         matches!(self, Node::Scalar { text, quoted: false } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
-    fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Map(items) => items
                 .iter()
@@ -270,14 +270,14 @@ impl Node {
     }
 
     /// A scalar's text (`None` for null or a collection).
-    fn text(&self) -> Option<&str> {
+    pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Node::Scalar { text, .. } if !self.is_null() => Some(text),
             _ => None,
         }
     }
 
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Node::Scalar { .. } if self.is_null() => "null",
             Node::Scalar { .. } => "a scalar",
@@ -287,7 +287,7 @@ impl Node {
     }
 }
 
-fn parse_int(node: &Node) -> Option<i64> {
+pub(crate) fn parse_int(node: &Node) -> Option<i64> {
     let Node::Scalar {
         text,
         quoted: false,
@@ -310,7 +310,7 @@ fn parse_int(node: &Node) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-fn parse_bool(node: &Node) -> Option<bool> {
+pub(crate) fn parse_bool(node: &Node) -> Option<bool> {
     let Node::Scalar {
         text,
         quoted: false,
@@ -411,6 +411,8 @@ pub struct Config {
     pub path: PathBuf,
     /// `None` when the file has no `creation_rules` (sops then acts as if there were no config).
     creation_rules: Option<Vec<Node>>,
+    /// `destination_rules`, read by `publish` (`crate::publish::rules`).
+    destination_rules: Vec<Node>,
     pub stores: StoresConfig,
 }
 
@@ -480,6 +482,16 @@ impl Config {
                 )))
             }
         };
+        let destination_rules = match root.get("destination_rules") {
+            None => Vec::new(),
+            Some(Node::List(rules)) => rules.clone(),
+            Some(other) => {
+                return Err(unmarshal(format!(
+                    "destination_rules is {}, not a list",
+                    other.kind()
+                )))
+            }
+        };
         let mut stores = StoresConfig::default();
         if let Some(st) = root.get("stores") {
             let indent = |store: &str, slot: &mut i64| -> Result<()> {
@@ -501,8 +513,14 @@ impl Config {
         Ok(Config {
             path: abs,
             creation_rules,
+            destination_rules,
             stores,
         })
+    }
+
+    /// The `destination_rules` entries, in order (interpreted by `publish`).
+    pub(crate) fn destination_rules(&self) -> &[Node] {
+        &self.destination_rules
     }
 
     /// Whether the file has `creation_rules` at all.
@@ -926,7 +944,7 @@ fn rule_text(r: &Node, name: &str) -> Option<String> {
         .map(String::from)
 }
 
-fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
+pub(crate) fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
     let hint =
         || "a creation rule may set at most one of the six encryption rule fields".to_string();
     let fields = [

@@ -15,7 +15,17 @@ pub mod error;
 pub mod exec;
 pub mod format;
 pub mod gitmerge;
+#[cfg(feature = "gcs")]
+pub mod google_auth;
 pub mod keys;
 pub mod metadata;
+#[cfg(any(
+    feature = "vault",
+    feature = "s3",
+    feature = "gcs",
+    feature = "aws-kms"
+))]
+pub mod net;
+pub mod publish;
 pub mod select;
 pub mod tree;

@@ -70,6 +70,8 @@ pub enum Command {
     Updatekeys(UpdatekeysArgs),
     /// Add or delete key groups
     Groups(GroupsArgs),
+    /// Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules
+    Publish(PublishArgs),
     /// Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)
     Check(CheckArgs),
     /// git integration: diff and merge drivers, setup
@@ -531,6 +533,24 @@ pub struct UpdatekeysArgs {
     pub change: ChangeArgs,
     /// The encrypted files
     pub files: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PublishArgs {
+    /// Pre-approve every upload and run non-interactively
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Leave the file extension out of the destination name
+    #[arg(long)]
+    pub omit_extensions: bool,
+    /// When FILE is a directory, publish everything under it (names keep their relative path)
+    #[arg(long)]
+    pub recursive: bool,
+    /// Order in which key types are tried, e.g. age,pgp,kms
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "ORDER")]
+    pub decryption_order: Option<String>,
+    /// The sops file, or with --recursive a directory
+    pub file: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

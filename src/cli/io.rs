@@ -1,4 +1,4 @@
-//! Reading input once (file or stdin) and writing output atomically.
+//! Reading input once (file or stdin), writing output atomically, and sops's `(y/n)` prompts.
 //!
 //! An in-place or `--output` write goes to a temp file in the target's own directory, gets the
 //! original's permissions (0600 for a new file), is fsynced, then renamed over the target, and
@@ -96,6 +96,32 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// sops's confirmation: print `question` on stdout and read answers from stdin until one is
+/// `y` (true) or `n` (false). A closed stdin is the error `closed` (after a newline, so the
+/// terminal's next line starts clean).
+pub fn ask_yes_no(question: &str, closed: impl FnOnce() -> Error) -> Result<bool> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let mut lock = stdin.lock();
+    loop {
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let n = lock
+            .read_line(&mut line)
+            .map_err(|e| Error::generic(format!("could not read the answer: {e}")))?;
+        if n == 0 {
+            println!();
+            return Err(closed());
+        }
+        match line.trim() {
+            "y" => return Ok(true),
+            "n" => return Ok(false),
+            _ => {}
+        }
+    }
 }
 
 /// Write to stdout; a closed pipe is not an error (`veil decrypt f | head`).

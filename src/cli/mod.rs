@@ -19,6 +19,7 @@ pub mod io;
 pub mod keygen;
 pub mod lifecycle;
 pub mod log;
+pub mod publish;
 pub mod rotate;
 pub mod set;
 pub mod updatekeys;
@@ -164,6 +165,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             args::GroupsCommand::Add(a) => groups::run_add(a),
             args::GroupsCommand::Delete(a) => groups::run_delete(a),
         },
+        Some(Command::Publish(a)) => publish::run(&a),
         Some(Command::Decrypt(a)) => decrypt::run(
             &a.input,
             &a.output,

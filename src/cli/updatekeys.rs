@@ -16,7 +16,7 @@ use crate::engine::{self, Context, DecryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{Edit, Format};
 use crate::keys::{KeyRef, KeyService};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -66,6 +66,21 @@ pub fn diff_groups(ours: &[Vec<KeyRef>], theirs: &[Vec<KeyRef>]) -> Vec<GroupDif
             d
         })
         .collect()
+}
+
+/// sops's lines for one group's diff: `Group N`, then its kept (`    `), added (`+++ `) and
+/// removed (`--- `) keys.
+pub fn push_group_diff(text: &mut String, index: usize, d: &GroupDiff) {
+    text.push_str(&format!("Group {}\n", index + 1));
+    for k in &d.common {
+        text.push_str(&format!("    {k}\n"));
+    }
+    for k in &d.added {
+        text.push_str(&format!("+++ {k}\n"));
+    }
+    for k in &d.removed {
+        text.push_str(&format!("--- {k}\n"));
+    }
 }
 
 /// What will happen to one file.
@@ -139,16 +154,7 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
             }
         }
         for (i, d) in diffs.iter().enumerate() {
-            text.push_str(&format!("Group {}\n", i + 1));
-            for k in &d.common {
-                text.push_str(&format!("    {k}\n"));
-            }
-            for k in &d.added {
-                text.push_str(&format!("+++ {k}\n"));
-            }
-            for k in &d.removed {
-                text.push_str(&format!("--- {k}\n"));
-            }
+            push_group_diff(&mut text, i, d);
             if d.added.is_empty()
                 && d.removed.is_empty()
                 && ours.get(i).is_some()
@@ -289,29 +295,10 @@ fn discover(a: &UpdatekeysArgs, conf: &Config, dir: &str, cwd: &Path) -> Result<
 }
 
 fn ask(question: &str) -> Result<bool> {
-    let stdin = std::io::stdin();
-    let mut lock = stdin.lock();
-    loop {
-        print!("{question}");
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        let n = lock
-            .read_line(&mut line)
-            .map_err(|e| Error::generic(format!("could not read the answer: {e}")))?;
-        if n == 0 {
-            println!();
-            return Err(
-                Error::generic("no answer (stdin is closed); nothing was changed").hint(
-                    "pass -y to apply the changes without asking, or --dry-run to only show them",
-                ),
-            );
-        }
-        match line.trim() {
-            "y" => return Ok(true),
-            "n" => return Ok(false),
-            _ => {}
-        }
-    }
+    super::io::ask_yes_no(question, || {
+        Error::generic("no answer (stdin is closed); nothing was changed")
+            .hint("pass -y to apply the changes without asking, or --dry-run to only show them")
+    })
 }
 
 pub fn run(a: &UpdatekeysArgs) -> Result<i32> {

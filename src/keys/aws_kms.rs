@@ -14,6 +14,7 @@
 
 use super::{Backend, KeyRef, Secret};
 use crate::error::{Code, Error, Outcome, Result};
+use crate::net::{error_chain, one_line};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::config::ProvideCredentials;
 use aws_sdk_kms::error::ProvideErrorMetadata;
@@ -281,34 +282,7 @@ async fn check_credentials(
 }
 
 fn cred_error(e: &CredentialsError) -> String {
-    chain(e)
-}
-
-/// An error and its sources, by their `Display` only (the SDK's `Debug` forms are noisy),
-/// with repeats dropped, on one line.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(x) = cur {
-        let t = x.to_string();
-        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = x.source();
-    }
-    one_line(&parts.join(": "))
-}
-
-fn one_line(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.len() <= 500 {
-        return s;
-    }
-    let mut cut = 500;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
+    error_chain(e)
 }
 
 /// One line for an SDK error: the service's code and message, or the transport's chain.
@@ -325,7 +299,7 @@ where
             None => code.to_string(),
         };
     }
-    chain(e)
+    error_chain(e)
 }
 
 impl Backend for KmsBackend {

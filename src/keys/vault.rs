@@ -17,6 +17,7 @@
 use super::{Backend, KeyRef, Secret};
 use crate::env;
 use crate::error::{Code, Error, Outcome, Result};
+use crate::net::describe_reqwest;
 use base64::Engine as _;
 use std::cell::OnceCell;
 use std::path::PathBuf;
@@ -40,7 +41,7 @@ pub const SOPS_HC_VAULT_ALLOWLIST: &str = "SOPS_HC_VAULT_ALLOWLIST";
 pub const SOPS_VAULT_URIS: &str = "SOPS_VAULT_URIS";
 
 /// Vault's answers are small; refuse to read more than this.
-const MAX_RESPONSE: u64 = 1 << 20;
+pub(crate) const MAX_RESPONSE: u64 = 1 << 20;
 
 /// A URL's origin, normalised: lowercase scheme and host, explicit port.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,7 +258,7 @@ fn go_bool(s: &str) -> bool {
 
 /// Where the token comes from.
 #[derive(Clone, Debug)]
-enum TokenSource {
+pub(crate) enum TokenSource {
     Env,
     File(PathBuf),
     None,
@@ -289,7 +290,7 @@ pub struct VaultBackend {
     token_file: Option<PathBuf>,
     token: OnceCell<(Option<Zeroizing<String>>, TokenSource, Option<String>)>,
     allow: Allowlist,
-    settings: VaultSettings,
+    pub(crate) settings: VaultSettings,
     client: OnceCell<std::result::Result<reqwest::blocking::Client, String>>,
 }
 
@@ -350,7 +351,7 @@ impl VaultBackend {
 
     /// The token, read once: `VAULT_TOKEN`, else `~/.vault-token` (trimmed). The third element
     /// says why there is none.
-    fn token(&self) -> &(Option<Zeroizing<String>>, TokenSource, Option<String>) {
+    pub(crate) fn token(&self) -> &(Option<Zeroizing<String>>, TokenSource, Option<String>) {
         self.token.get_or_init(|| {
             if let Some(t) = &self.token_env {
                 return (Some(t.clone()), TokenSource::Env, None);
@@ -396,7 +397,7 @@ impl VaultBackend {
         })
     }
 
-    fn client(&self) -> std::result::Result<&reqwest::blocking::Client, String> {
+    pub(crate) fn client(&self) -> std::result::Result<&reqwest::blocking::Client, String> {
         self.client
             .get_or_init(|| build_client(&self.settings, &self.allow))
             .as_ref()
@@ -404,7 +405,7 @@ impl VaultBackend {
     }
 
     /// Check the address against the allowlist; returns its origin.
-    fn check_address(&self, address: &str) -> std::result::Result<Origin, String> {
+    pub(crate) fn check_address(&self, address: &str) -> std::result::Result<Origin, String> {
         let (origin, tail) =
             split_origin(address).map_err(|e| format!("invalid vault address {address:?}: {e}"))?;
         if !tail.trim_matches('/').is_empty() {
@@ -461,23 +462,10 @@ impl VaultBackend {
         let text = Zeroizing::new(text);
         let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
         if !status.is_success() {
-            let errors = json
-                .as_ref()
-                .and_then(|j| j.get("errors"))
-                .and_then(|e| e.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str())
-                        .map(|s| s.trim().replace('\n', " "))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "no error text".into());
             return Err(format!(
                 "{url} answered {}: {}",
                 status.as_u16(),
-                shorten(&errors)
+                error_text(json.as_ref())
             ));
         }
         match json {
@@ -488,6 +476,23 @@ impl VaultBackend {
             _ => Err(format!("{url} answered with something that is not JSON")),
         }
     }
+}
+
+/// The `errors` of a Vault error answer on one line (shortened), or "no error text".
+pub(crate) fn error_text(json: Option<&serde_json::Value>) -> String {
+    let errors = json
+        .and_then(|j| j.get("errors"))
+        .and_then(|e| e.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str())
+                .map(|s| s.trim().replace('\n', " "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "no error text".into());
+    shorten(&errors)
 }
 
 /// A path segment that means only itself in a URL path.
@@ -509,32 +514,6 @@ fn shorten(s: &str) -> String {
         cut -= 1;
     }
     format!("{}…", &s[..cut])
-}
-
-/// A transport error in one line, with its causes (connection refused, certificate…).
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let mut s = if e.is_connect() {
-        "could not connect".to_string()
-    } else if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut last = String::new();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if t != last && !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        last = t;
-        src = c.source();
-    }
-    if let Some(u) = e.url() {
-        s = format!("{}{}: {s}", u.origin().ascii_serialization(), u.path());
-    }
-    s
 }
 
 fn build_client(
