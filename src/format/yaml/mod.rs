@@ -5,7 +5,7 @@
 //! same way (so `ENC[…]` types and the MAC agree) and assign comments to the same maps and lists
 //! (so their AAD agrees), while keeping the file's own layout. The work is split:
 //! `resolve` types scalars like go-yaml, `lex` measures tokens exactly, `parse` builds the
-//! tree and span index, `render` splices edits and checks the result by re-parsing it, and
+//! tree and span index, `render` splices edits, `verify` checks the result by re-parsing it, and
 //! `emit` writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
 //! quotes a value.
 //!
@@ -53,6 +53,7 @@ mod lex;
 mod parse;
 mod render;
 mod resolve;
+mod verify;
 
 pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Rendering};
 

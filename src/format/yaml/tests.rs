@@ -109,7 +109,7 @@ fn seal_reads_back_as_tokens_and_open_restores() {
             assert_eq!(p1, p2);
             let mut path = vec![];
             assert!(
-                render::value_eq(
+                verify::value_eq(
                     &Value::Scalar(s1.clone()),
                     &Value::Scalar(s2.clone()),
                     &mut path
@@ -567,7 +567,7 @@ fn full_cycle_restores_a_typical_file() {
 fn verification_rejects_output_that_reads_back_differently() {
     let d = doc("a: 1\nb: [x]\n");
     let keep = keep_all(&d);
-    assert!(render::verify(&d.ix, &keep, None, "a: 1\nb: [x]\n").is_ok());
+    assert!(verify::verify(&d.ix, &keep, None, "a: 1\nb: [x]\n").is_ok());
     for bad in [
         "a: 2\nb: [x]\n",
         "a: 1\nb: [x, y]\n",
@@ -575,16 +575,16 @@ fn verification_rejects_output_that_reads_back_differently() {
         "a: '1'\nb: [x]\n",
         "a: 1\nb: [x]\n---\nc: 1\n",
     ] {
-        let e = render::verify(&d.ix, &keep, None, bad).unwrap_err();
+        let e = verify::verify(&d.ix, &keep, None, bad).unwrap_err();
         assert_eq!(e.code, Code::ErrorDumpingTree, "{bad}");
         assert!(!e.message.contains('x'.to_string().repeat(2).as_str()));
     }
     let sealed = vec![Edit::Seal("ENC[t]".into()), Edit::Keep];
-    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[t]\nb: [x]\n").is_ok());
-    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[u]\nb: [x]\n").is_err());
+    assert!(verify::verify(&d.ix, &sealed, None, "a: ENC[t]\nb: [x]\n").is_ok());
+    assert!(verify::verify(&d.ix, &sealed, None, "a: ENC[u]\nb: [x]\n").is_err());
     let m = Value::Map(vec![Item::Entry("mac".into(), Value::str("x"))]);
-    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
-    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
+    assert!(verify::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
+    assert!(verify::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
 }
 
 #[test]
