@@ -155,7 +155,8 @@ pub trait Parsed {
     fn metadata(&self) -> Option<&Value>;
 
     /// Render the source with one [`Edit`] per leaf. `meta = Some(tree)` appends (or replaces)
-    /// the metadata block; `None` removes any metadata block, as decryption does.
+    /// the metadata block; `None` removes any metadata block, as decryption does, and gives
+    /// text that ends with a line break, as sops's plaintext does (binary data stays exact).
     /// Implementations must produce text that parses back to the intended values, and should
     /// check that before returning.
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>>;

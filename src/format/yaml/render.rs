@@ -10,13 +10,13 @@
 use super::emit::{
     self, analyze, literal_body, literal_header, typed_plain, write_double, write_single,
 };
-use super::lex;
+use super::lex::{self, OpenEnd};
 use super::parse::{self, CollKind, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
-use super::resolve::{resolve_plain, Resolved};
+use super::resolve::plain_is_ambiguous;
 use super::verify;
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
-use crate::tree::{Item, Scalar, Value};
+use crate::tree::{walk_leaves_mut, Item, Scalar, Value};
 use std::borrow::Cow;
 
 struct Patch<'a> {
@@ -122,7 +122,15 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
     for d in 0..ix.doc_info.len() {
         r.meta(d, meta)?;
     }
-    let out = r.assemble()?;
+    let mut out = r.assemble()?;
+    if meta.is_none() && !out.is_empty() && !out.ends_with(['\n', '\r']) {
+        // Plaintext ends with a line break, as sops writes it, even when the file had none.
+        r.close_open_end();
+        out = r.assemble()?;
+        if !out.ends_with(['\n', '\r']) {
+            out.push_str(r.nl);
+        }
+    }
     drop(r);
     // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
     let re = parse::index_owned(out).map_err(reparse_error)?;
@@ -431,7 +439,10 @@ impl<'a> Renderer<'a> {
             _ => None,
         });
         if let Some(r) = root_flow {
-            return self.flow_meta(d, r, meta);
+            return match meta {
+                Some(m) => self.block_root(d, r, m),
+                None => self.drop_flow_meta(d),
+            };
         }
         if let Some(se) = &doc.sops {
             let ls = lex::line_start(self.b, se.key_start);
@@ -453,16 +464,17 @@ impl<'a> Renderer<'a> {
                     }
                     self.push(ls, end, block);
                 }
+                // The line break before it stays: plaintext ends with one. A document that
+                // held nothing else is an empty map, as sops writes it.
                 None => {
-                    let mut start = ls;
-                    if at_eof_no_break && start > 0 {
-                        // Also drop the line break before it, so the file ends as it did.
-                        start -= 1;
-                        if start > 0 && self.b[start] == b'\n' && self.b[start - 1] == b'\r' {
-                            start -= 1;
-                        }
-                    }
-                    self.push(start, end, String::new());
+                    let empty = matches!(&self.ix.docs[d], Value::Map(items)
+                        if !items.iter().any(|i| matches!(i, Item::Entry(..))));
+                    let text = if empty {
+                        format!("{{}}{}", self.nl)
+                    } else {
+                        String::new()
+                    };
+                    self.push(ls, end, text);
                 }
             }
             return Ok(());
@@ -475,8 +487,11 @@ impl<'a> Renderer<'a> {
         let pos = doc.end.min(self.b.len());
         let mut block = emit::meta_block(m, col, self.unit, self.nl);
         if pos > 0 && !lex::is_break(self.b[pos - 1]) {
-            block.insert_str(0, self.nl);
-            if pos == self.b.len() {
+            let at_eof = pos == self.b.len();
+            if !(at_eof && self.close_open_end()) {
+                block.insert_str(0, self.nl);
+            }
+            if at_eof {
                 truncate_nl(&mut block);
             }
         }
@@ -484,70 +499,135 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    /// The metadata of a flow-style (`{…}`) top-level map, written as a flow entry.
-    fn flow_meta(&mut self, d: usize, root: NodeId, meta: Option<&Value>) -> Result<()> {
-        let doc = &self.ix.doc_info[d];
+    /// Before a line break goes after the last byte of a text that has none: keep the value of
+    /// an unedited block scalar that runs to that end, which the break would change (`|` over
+    /// a last line `  a` is "a" without the break, "a\n" with it). Returns whether the text
+    /// now ends with a line break (its last line, blanks only, is gone).
+    fn close_open_end(&mut self) -> bool {
+        let layout = self.ix.leaves.iter().zip(self.edits).find_map(|(leaf, e)| {
+            let (Leaf::Scalar(id), Edit::Keep) = (leaf, e) else {
+                return None;
+            };
+            match &self.ix.nodes[*id as usize] {
+                Node::Scalar(s) => s.block.as_deref().filter(|l| l.open_end != OpenEnd::Closed),
+                _ => None,
+            }
+        });
+        let Some(l) = layout.copied() else {
+            return false;
+        };
+        match l.open_end {
+            OpenEnd::Content => {
+                // Strip chomping reads the same value with the break: `|+2` becomes `|2-`.
+                let mut header: String = self.ix.src[l.header_start..l.header_end]
+                    .chars()
+                    .filter(|&c| c != '+')
+                    .collect();
+                header.push('-');
+                self.push(l.header_start, l.header_end, header);
+                false
+            }
+            OpenEnd::KeepBlank => {
+                let last = lex::line_start(self.b, self.b.len());
+                self.push(last, self.b.len(), String::new());
+                true
+            }
+            OpenEnd::Closed => false,
+        }
+    }
+
+    /// A document whose root is a flow map (`{…}`: a JSON file read as YAML, as `helm secrets`
+    /// encrypts `values.json`) is written in block style when it gets metadata, as sops writes
+    /// every document: helm-secrets, pre-commit hooks and scripts find a sops file by its
+    /// top-level `sops:` line. The map is written afresh (go-yaml's layout, the file's line
+    /// breaks), its edits applied; text outside it stays.
+    fn block_root(&mut self, d: usize, root: NodeId, meta: &Value) -> Result<()> {
         let Node::Map(m) = &self.ix.nodes[root as usize] else {
             return Ok(());
         };
-        if let Some(se) = &doc.sops {
-            let vstart = node_start(self.ix, se.value);
-            let vend = subtree_end(self.ix, se.value);
-            match meta {
-                Some(mv) => {
-                    let text = flow_plain_value(mv);
-                    self.push(vstart, vend, text);
-                }
-                None => {
-                    // Remove `, sops: …` (or `sops: …,` when it comes first).
-                    let mut s = se.key_start;
-                    let mut j = s;
-                    while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
-                        j -= 1;
-                    }
-                    if j > 0 && self.b[j - 1] == b',' {
-                        s = j - 1;
-                        self.push(s, vend, String::new());
-                    } else {
-                        let mut e = vend;
-                        while e < self.b.len() && lex::is_blank_or_break(self.b[e]) {
-                            e += 1;
-                        }
-                        if e < self.b.len() && self.b[e] == b',' {
-                            e += 1;
-                            while e < self.b.len() && lex::is_ws(self.b[e]) {
-                                e += 1;
-                            }
-                        }
-                        self.push(s, e, String::new());
-                    }
-                }
+        let (l0, l1) = self.ix.leaf_range[root as usize];
+        let first = l0 as usize;
+        let edits = self.edits;
+        let mut doc = [self.ix.docs[d].clone()];
+        let mut missing = false;
+        walk_leaves_mut(&mut doc, |i, _, s| match edits.get(first + i) {
+            Some(Edit::Keep) => {}
+            Some(Edit::Seal(t)) if s.is_comment() => *s = Scalar::Comment(t.clone()),
+            Some(Edit::Seal(t)) => *s = Scalar::Str(t.clone()),
+            Some(Edit::Open(v)) => *s = v.clone(),
+            None => missing = true,
+        });
+        if missing {
+            return Err(dump_error(
+                "internal error: too few edits for a yaml document",
+            ));
+        }
+        let mut e = emit::Emitter {
+            out: String::new(),
+            unit: self.unit,
+            nl: self.nl,
+        };
+        e.document(&doc[0], Some(meta));
+        // The text replaced: the braces and every comment the map holds (a comment on the
+        // lines before or after the braces belongs to it too).
+        let (mut from, mut to) = (m.start, m.end);
+        for leaf in &self.ix.leaves[l0 as usize..l1 as usize] {
+            if let Leaf::Comment(c) = leaf {
+                let cs = &self.ix.comments[*c as usize];
+                from = from.min(cs.hash);
+                to = to.max(cs.end);
             }
+        }
+        let ls = lex::line_start(self.b, from);
+        let start = if self.b[ls..from].iter().all(|&c| lex::is_ws(c)) {
+            ls
+        } else {
+            // `--- {…}` or `&anchor {…}`: the block map starts on the next line.
+            e.out.insert_str(0, self.nl);
+            from
+        };
+        // The blanks and line break after the closing brace go with it: the block ends with
+        // its own line break.
+        let le = lex::line_end(self.b, to);
+        let end = if self.b[to..le].iter().all(|&c| lex::is_ws(c)) {
+            lex::after_break(self.b, le)
+        } else {
+            to
+        };
+        self.patches.retain(|p| p.end <= start || p.start >= end);
+        self.push(start, end, e.out);
+        Ok(())
+    }
+
+    /// Remove the `sops` entry of a flow-style (`{…}`) top-level map (as older veil versions
+    /// wrote it).
+    fn drop_flow_meta(&mut self, d: usize) -> Result<()> {
+        let doc = &self.ix.doc_info[d];
+        let Some(se) = &doc.sops else {
             return Ok(());
-        }
-        let Some(mv) = meta else { return Ok(()) };
-        if m.kind != CollKind::Flow || m.end == 0 {
-            return Err(dump_error(
-                "cannot add sops metadata to this flow-style document",
-            ));
-        }
-        let close = m.end - 1;
-        if self.b.get(close) != Some(&b'}') {
-            return Err(dump_error(
-                "cannot add sops metadata to this flow-style document",
-            ));
-        }
-        let mut j = close;
+        };
+        let vend = subtree_end(self.ix, se.value);
+        // Remove `, sops: …` (or `sops: …,` when it comes first).
+        let s = se.key_start;
+        let mut j = s;
         while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
             j -= 1;
         }
-        let needs_comma = j > 0 && !matches!(self.b[j - 1], b',' | b'{');
-        let text = format!(
-            "{}sops: {}",
-            if needs_comma { ", " } else { "" },
-            flow_plain_value(mv)
-        );
-        self.push(j, j, text);
+        if j > 0 && self.b[j - 1] == b',' {
+            self.push(j - 1, vend, String::new());
+        } else {
+            let mut e = vend;
+            while e < self.b.len() && lex::is_blank_or_break(self.b[e]) {
+                e += 1;
+            }
+            if e < self.b.len() && self.b[e] == b',' {
+                e += 1;
+                while e < self.b.len() && lex::is_ws(self.b[e]) {
+                    e += 1;
+                }
+            }
+            self.push(s, e, String::new());
+        }
         Ok(())
     }
 }
@@ -557,16 +637,6 @@ fn truncate_nl(s: &mut String) {
         s.truncate(s.len() - 2);
     } else if s.ends_with('\n') {
         s.truncate(s.len() - 1);
-    }
-}
-
-/// Where a node's text starts (its properties included).
-fn node_start(ix: &Indexed, id: NodeId) -> usize {
-    match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.props_start.min(s.start),
-        Node::Map(m) => m.start,
-        Node::Seq(s) => s.start,
-        Node::Alias(a) => a.start,
     }
 }
 
@@ -593,7 +663,7 @@ pub(crate) fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str
         && !token.ends_with(':');
     let plain_ok = simple || {
         let a = analyze(token);
-        a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
+        a.block_plain && !plain_is_ambiguous(token)
     };
     let quoted = matches!(style, Style::Single | Style::Double);
     if !quoted && !in_flow && plain_ok {
@@ -647,12 +717,12 @@ fn simple_plain(t: &str) -> bool {
             c.is_ascii_alphanumeric()
                 || matches!(c, b' ' | b'_' | b'.' | b'-' | b'/' | b'@' | b'+' | b'=')
         })
-        && resolve_plain(t) == Resolved::Str
+        && !plain_is_ambiguous(t)
 }
 
 fn str_text_full(t: &str, style: Style, in_flow: bool) -> String {
     let a = analyze(t);
-    let resolves_str = resolve_plain(t) == Resolved::Str && !t.is_empty();
+    let resolves_str = !plain_is_ambiguous(t);
     let mut out = String::with_capacity(t.len() + 2);
     if !in_flow {
         match style {
@@ -770,32 +840,6 @@ fn flow_scalar(s: &Scalar, in_flow: bool) -> String {
             write_double(&mut o, &String::from_utf8_lossy(&other.plaintext()), false);
             o
         }),
-    }
-}
-
-/// The metadata as one flow value (for a `{…}` top-level map).
-fn flow_plain_value(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Scalar(s) => flow_scalar(s, true),
-        Value::List(items) => {
-            let parts: Vec<String> = items.iter().map(flow_plain_value).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        Value::Map(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .filter_map(|it| match it {
-                    Item::Entry(k, v) => Some(format!(
-                        "{}: {}",
-                        str_text(k, Style::Plain, true),
-                        flow_plain_value(v)
-                    )),
-                    Item::Comment(_) => None,
-                })
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
     }
 }
 
