@@ -42,6 +42,9 @@
 //!   to that end is changed so its value stays (strip chomping, or its blank last line
 //!   dropped): YAML reads `|` over a last line `  a` as "a" only without the break.
 //!
+//! Structural changes (`set` adding a key, `unset` removing one) are made in place too, by
+//! [`restructure`]: only the lines of what changed are inserted or deleted.
+//!
 //! Big files take a second road, [`fast`]: a file made only of block maps, block lists,
 //! one-line scalars and comments after values or on their own line before a key (the usual
 //! shape of big config) is scanned into a flat event list
@@ -61,6 +64,7 @@ mod lex;
 mod parse;
 mod render;
 mod resolve;
+mod restructure;
 mod verify;
 
 pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Rendering};
@@ -119,6 +123,10 @@ impl Parsed for YamlDocument {
 
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
         render::render(&self.ix, edits, meta)
+    }
+
+    fn render_tree(&self, docs: &[Value], meta: Option<&Value>) -> Result<Option<Vec<u8>>> {
+        Ok(restructure::render_tree(&self.ix, docs, meta))
     }
 }
 

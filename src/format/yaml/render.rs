@@ -83,6 +83,26 @@ struct Renderer<'a> {
 }
 
 pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
+    let out = compose(ix, edits, meta, Vec::new())?;
+    // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
+    let re = parse::index_owned(out).map_err(reparse_error)?;
+    let checked = verify::verify_index(ix, edits, meta, &re);
+    #[cfg(test)]
+    if checked.is_err() {
+        eprintln!("---- rendered ----\n{}\n------------------", re.src);
+    }
+    checked?;
+    Ok(re.src.into_bytes())
+}
+
+/// The source with each leaf's edit, the `extra` replacements (`start..end` → text, none
+/// overlapping an edited leaf or the metadata) and the metadata applied; not yet checked.
+pub(crate) fn compose(
+    ix: &Indexed,
+    edits: &[Edit],
+    meta: Option<&Value>,
+    extra: Vec<(usize, usize, String)>,
+) -> Result<String> {
     if edits.len() != ix.leaves.len() {
         return Err(Error::generic(format!(
             "internal error: {} edits for {} yaml leaves",
@@ -90,14 +110,7 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
             ix.leaves.len()
         )));
     }
-    let mut r = Renderer {
-        ix,
-        edits,
-        b: ix.src.as_bytes(),
-        nl: detect_newline(&ix.src),
-        unit: detect_unit(ix),
-        patches: Vec::new(),
-    };
+    let mut r = Renderer::new(ix, edits);
     let mut i = 0;
     while i < ix.leaves.len() {
         match ix.leaves[i] {
@@ -119,6 +132,9 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
             }
         }
     }
+    for (start, end, text) in extra {
+        r.push(start, end, text);
+    }
     for d in 0..ix.doc_info.len() {
         r.meta(d, meta)?;
     }
@@ -131,16 +147,7 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
             out.push_str(r.nl);
         }
     }
-    drop(r);
-    // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
-    let re = parse::index_owned(out).map_err(reparse_error)?;
-    let checked = verify::verify_index(ix, edits, meta, &re);
-    #[cfg(test)]
-    if checked.is_err() {
-        eprintln!("---- rendered ----\n{}\n------------------", re.src);
-    }
-    checked?;
-    Ok(re.src.into_bytes())
+    Ok(out)
 }
 
 pub(crate) fn reparse_error(e: Error) -> Error {
@@ -152,6 +159,17 @@ pub(crate) fn reparse_error(e: Error) -> Error {
 }
 
 impl<'a> Renderer<'a> {
+    fn new(ix: &'a Indexed, edits: &'a [Edit]) -> Renderer<'a> {
+        Renderer {
+            ix,
+            edits,
+            b: ix.src.as_bytes(),
+            nl: detect_newline(&ix.src),
+            unit: detect_unit(ix),
+            patches: Vec::new(),
+        }
+    }
+
     fn push(&mut self, start: usize, end: usize, text: impl Into<Cow<'a, str>>) {
         self.patches.push(Patch {
             start,
@@ -641,7 +659,7 @@ fn truncate_nl(s: &mut String) {
 }
 
 /// Where a node's text ends, comments it holds included.
-fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
+pub(crate) fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
         Node::Scalar(s) => s
             .block
