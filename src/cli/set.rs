@@ -220,14 +220,19 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
         &mut stash,
         &mut ctx,
     )?;
+    // An explicit --indent asks for the whole file laid out afresh at that indentation.
+    let explicit = super::log::globals().indent.is_some();
+    let in_place = || match explicit {
+        true => Ok(None),
+        false => lifecycle::render_in_place(&o, &docs, &r.edits, &r.metadata),
+    };
     let out = if engine::same_shape(&o.dec.docs, &docs) {
         lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
-    } else if let Some(out) = lifecycle::render_in_place(&o, &docs, &r.edits, &r.metadata)? {
+    } else if let Some(out) = in_place()? {
         out
     } else {
         // A fresh layout, indented like the file itself where that can be seen (an explicit
         // --indent wins).
-        let explicit = super::log::globals().indent.is_some();
         let emit = match (o.inf == o.outf && !explicit)
             .then(|| lifecycle::infer_indent(&o.src, o.outf))
             .flatten()
