@@ -35,11 +35,6 @@ for text in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 "#;
 
-/// Both oracles installed (a missing one is a failure under `CI=true`).
-fn oracles() -> bool {
-    require_peer("sops") && require_peer("python")
-}
-
 /// PyYAML's documents for each text; panics when PyYAML refuses one (the message says why).
 fn pyyaml(sb: &Sandbox, texts: &[String]) -> Vec<Vec<Json>> {
     let out = run_ok(
@@ -77,37 +72,51 @@ struct Setup {
     recipient: String,
 }
 
-fn setup() -> Setup {
+/// A sandbox with the test age key, when both oracles are installed (sops, and the peers'
+/// Python with PyYAML); `None` (a loud skip, a failure under `CI=true`) when one is missing.
+fn setup() -> Option<Setup> {
+    if !(require_peer("sops") && require_peer("python")) {
+        return None;
+    }
     let mut sb = Sandbox::new();
     let key = sb.age_key_file(TestKey::Age1);
     sb.set_env("SOPS_AGE_KEY_FILE", key);
-    Setup {
+    Some(Setup {
         sb,
         recipient: TestKey::Age1.recipient(),
-    }
+    })
 }
 
 impl Setup {
-    fn veil_encrypt(&self, plain: &Path, out: &str) -> PathBuf {
-        let enc = run_ok(
-            self.sb
-                .veil()
-                .args(["encrypt", "--age", &self.recipient])
-                .arg(plain),
-            "veil encrypt",
-        );
+    /// `encrypt --age` by `tool` (`sb.veil()` or `sb.sops()`), written to `out`.
+    fn encrypt_by(&self, mut tool: assert_cmd::Command, plain: &Path, out: &str) -> PathBuf {
+        let cmd = tool.args(["encrypt", "--age", &self.recipient]).arg(plain);
+        let enc = run_ok(cmd, "encrypt");
         self.sb.write(out, enc)
     }
 
+    fn veil_encrypt(&self, plain: &Path, out: &str) -> PathBuf {
+        self.encrypt_by(self.sb.veil(), plain, out)
+    }
+
     fn sops_encrypt(&self, plain: &Path, out: &str) -> PathBuf {
-        let enc = run_ok(
+        self.encrypt_by(self.sb.sops(), plain, out)
+    }
+
+    /// veil's in-place decryption of `enc`, the same on the streaming YAML path and on the
+    /// lossless one.
+    fn veil_decrypt_in_place(&self, enc: &Path, what: &str) -> String {
+        let dec = run_ok(self.sb.veil().arg("decrypt").arg(enc), "veil decrypt");
+        let lossless = run_ok(
             self.sb
-                .sops()
-                .args(["encrypt", "--age", &self.recipient])
-                .arg(plain),
-            "sops encrypt",
+                .veil()
+                .arg("decrypt")
+                .arg(enc)
+                .env("VEIL_YAML_FAST", "0"),
+            "veil decrypt (lossless)",
         );
-        self.sb.write(out, enc)
+        assert_eq!(text(&dec), text(&lossless), "both YAML paths: {what}");
+        text(&dec).to_string()
     }
 
     /// `decrypt --output-type json` by veil and by sops.
@@ -118,16 +127,8 @@ impl Setup {
     /// [`Self::both_decrypt_json`] with more arguments (`--input-type yaml`).
     fn both_decrypt_json_as(&self, enc: &Path, more: &[&str]) -> [Json; 2] {
         let args = [&["decrypt", "--output-type", "json"][..], more].concat();
-        [
-            json_of(
-                &run_ok(self.sb.veil().args(&args).arg(enc), "veil decrypt"),
-                "veil",
-            ),
-            json_of(
-                &run_ok(self.sb.sops().args(&args).arg(enc), "sops decrypt"),
-                "sops",
-            ),
-        ]
+        [self.sb.veil(), self.sb.sops()]
+            .map(|mut tool| json_of(&run_ok(tool.args(&args).arg(enc), "decrypt"), "decrypt"))
     }
 }
 
@@ -165,10 +166,7 @@ fn expected(sb: &Sandbox, cases: &[String], key: &str) -> Vec<String> {
 
 #[test]
 fn block_scalars_ending_the_file_keep_their_value_through_encrypt_decrypt_and_extract() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     for key in ["m", "m_unencrypted"] {
         let cases = chomp_cases(key);
         let want = expected(&s.sb, &cases, key);
@@ -190,16 +188,7 @@ fn block_scalars_ending_the_file_keep_their_value_through_encrypt_decrypt_and_ex
             );
             assert_eq!(text(&raw), want, "--extract of {what}");
             // Decrypted in place, on the streaming path and on the lossless one.
-            let dec = run_ok(s.sb.veil().arg("decrypt").arg(&enc), "veil decrypt");
-            let lossless = run_ok(
-                s.sb.veil()
-                    .arg("decrypt")
-                    .arg(&enc)
-                    .env("VEIL_YAML_FAST", "0"),
-                "veil decrypt (lossless)",
-            );
-            assert_eq!(text(&dec), text(&lossless), "{what}");
-            in_place.push(text(&dec).to_string());
+            in_place.push(s.veil_decrypt_in_place(&enc, &what));
             // sops's file, read by veil and by sops.
             let enc = s.sops_encrypt(&plain, &format!("c{i}.sops.yaml"));
             for got in s.both_decrypt_json(&enc) {
@@ -213,10 +202,7 @@ fn block_scalars_ending_the_file_keep_their_value_through_encrypt_decrypt_and_ex
 
 #[test]
 fn block_scalars_ending_the_file_keep_their_value_through_edit() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     let cases = chomp_cases("m");
     let want = expected(&s.sb, &cases, "m");
     let start = s.sb.write("start.yaml", "m: x\n");
@@ -241,10 +227,7 @@ fn block_scalars_ending_the_file_keep_their_value_through_edit() {
 
 #[test]
 fn multi_line_values_set_last_in_the_file_read_back_exactly() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     let plain = s.sb.write("p.yaml", "a: b\nm: x\n");
     let values = [
         "multi\nline",
@@ -381,10 +364,7 @@ fn not_plain(text: &str) -> Vec<String> {
 
 #[test]
 fn strings_yaml_1_1_readers_would_type_are_quoted_when_decrypted_in_place() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     // A sops file holding them all as strings, written by sops from JSON. (Keys are the file's
     // own text, which decrypting keeps: sops writes `!!merge <<:` for the key `<<`, which
     // PyYAML refuses, so this file has none.)
@@ -401,19 +381,7 @@ fn strings_yaml_1_1_readers_would_type_are_quoted_when_decrypted_in_place() {
         "sops decrypt",
     ))
     .to_string();
-    let veil_plain = text(&run_ok(
-        s.sb.veil().arg("decrypt").arg(&enc),
-        "veil decrypt",
-    ))
-    .to_string();
-    let lossless = run_ok(
-        s.sb.veil()
-            .arg("decrypt")
-            .arg(&enc)
-            .env("VEIL_YAML_FAST", "0"),
-        "veil decrypt (lossless)",
-    );
-    assert_eq!(veil_plain, text(&lossless), "both YAML paths quote alike");
+    let veil_plain = s.veil_decrypt_in_place(&enc, "the tricky strings");
     // Whatever sops quotes, veil quotes (veil quotes a few more: see TRICKY).
     let veil_quoted = not_plain(&veil_plain);
     for k in not_plain(&sops_plain) {
@@ -462,10 +430,7 @@ const VALUES_JSON: &str = r#"{
 
 #[test]
 fn a_json_document_encrypted_as_yaml_gets_a_top_level_sops_line_like_sops_writes() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     let yaml_args = ["--input-type", "yaml", "--output-type", "yaml"];
     let mine = s.sb.write("mine/values.json", VALUES_JSON);
     let theirs = s.sb.write("theirs/values.json", VALUES_JSON);
@@ -514,10 +479,7 @@ fn a_json_document_encrypted_as_yaml_gets_a_top_level_sops_line_like_sops_writes
 
 #[test]
 fn an_empty_json_document_encrypted_by_sops_decrypts_to_an_empty_map() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     let f = s.sb.write("empty.yaml", "{}\n");
     for enc in [s.sops_encrypt(&f, "e1.yaml"), s.veil_encrypt(&f, "e2.yaml")] {
         let out = run_ok(s.sb.veil().arg("decrypt").arg(&enc), "veil decrypt");
@@ -532,10 +494,7 @@ fn an_empty_json_document_encrypted_by_sops_decrypts_to_an_empty_map() {
 
 #[test]
 fn decrypted_output_ends_with_a_line_break_as_sops_writes_it() {
-    if !oracles() {
-        return;
-    }
-    let s = setup();
+    let Some(s) = setup() else { return };
     for (name, plain) in [
         ("a.yaml", "a: b\nc: d"),
         ("flow.yaml", "{a: b, c: [1, 2]}"),
