@@ -56,9 +56,14 @@ fn plaintext_fixtures_round_trip() {
         let p = JsonStore.parse(&src).unwrap();
         assert!(p.metadata().is_none(), "{name}");
         let orig = leaves(p.as_ref());
+        // Plaintext ends with a line break, as sops writes it.
+        let mut want = src.clone();
+        if !want.ends_with(b"\n") {
+            want.push(b'\n');
+        }
         assert_eq!(
             p.render(&vec![Edit::Keep; orig.len()], None).unwrap(),
-            src,
+            want,
             "{name}"
         );
 
@@ -91,7 +96,7 @@ fn plaintext_fixtures_round_trip() {
         if !NON_CANONICAL.contains(name) {
             assert_eq!(
                 String::from_utf8_lossy(&dec),
-                String::from_utf8_lossy(&src),
+                String::from_utf8_lossy(&want),
                 "{name}"
             );
         }

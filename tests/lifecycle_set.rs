@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{json_doc, require_peer, run, run_ok, text, Sandbox, TestKey};
+use common::{
+    assert_data_eq, json_doc, require_peer, run, run_ok, text, yaml_docs, Sandbox, TestKey,
+};
 use std::path::{Path, PathBuf};
 
 const PLAIN: &str = r#"{
@@ -283,4 +285,82 @@ fn sops_reads_set_and_unset_results_and_veil_changes_sops_files() {
         "sops set",
     );
     assert_eq!(dec(&sb, &q)["a"], "sops-set");
+}
+
+/// A YAML file with comments on the lines of its values, as people write them.
+const COMMENTED: &str =
+    "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\nd: three # three\n";
+
+#[test]
+fn set_and_unset_that_add_or_remove_yaml_keys_keep_comments_on_their_lines() {
+    // sops 3.13 keeps a value's line comment on its line when set/unset re-emit the file
+    // (3.11 moves it above the key); veil edits the file's own text, so only the lines of what
+    // changed change, and an inline comment whose line goes stays in its map.
+    if !require_peer("sops") {
+        return;
+    }
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["set", r#"["new"]"#, r#""v""#],
+            "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\nd: three # three\nnew: v\n",
+        ),
+        (
+            &["set", r#"["b"]["m"]"#, r#"{"k": [1, 2]}"#],
+            "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\n  m:\n    k:\n      - 1\n      - 2\nd: three # three\n",
+        ),
+        (
+            &["set", r#"["b"]["l"][9]"#, r#""z""#],
+            "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\n    - z\nd: three # three\n",
+        ),
+        (
+            &["unset", r#"["a"]"#],
+            "# top\n# one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\nd: three # three\n",
+        ),
+        (
+            &["unset", r#"["b"]["l"][0]"#],
+            "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    # ex\n    - w\nd: three # three\n",
+        ),
+        (
+            &["set", r#"["d"]"#, r#"["p"]"#],
+            "# top\na: 1 # one\nb:\n  c: two # two\n  l:\n    - x # ex\n    - w\nd:\n  - p\n# three\n",
+        ),
+    ];
+    let (sb, _) = setup();
+    for (i, (args, want)) in cases.iter().enumerate() {
+        let f = sb.write(&format!("c{i}.yaml"), COMMENTED);
+        run_ok(
+            sb.veil()
+                .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
+                .arg(&f),
+            "encrypt",
+        );
+        let before = String::from_utf8(sb.read(&format!("c{i}.yaml"))).unwrap();
+        let (code, _, err) = run(sb.veil().arg(args[0]).arg(&f).args(&args[1..]));
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            !err.contains("layout"),
+            "{args:?} re-laid the file out: {err}"
+        );
+        let out = run_ok(sb.veil().arg("decrypt").arg(&f), "decrypt");
+        assert_eq!(text(&out), *want, "{args:?}");
+        // The encrypted file kept every line it did not have to change.
+        let after = String::from_utf8(sb.read(&format!("c{i}.yaml"))).unwrap();
+        let unchanged = |l: &&str| !l.contains("lastmodified:") && !l.contains("mac:");
+        let kept = before
+            .lines()
+            .filter(unchanged)
+            .filter(|l| after.lines().any(|a| a == *l));
+        let lost = before.lines().filter(unchanged).count() - kept.count();
+        assert!(
+            lost <= 1,
+            "{args:?}: {lost} lines changed:\n{before}\n---\n{after}"
+        );
+        // sops reads the same data.
+        let by_sops = run_ok(sb.sops().arg("decrypt").arg(&f), "sops decrypt");
+        assert_data_eq(
+            &yaml_docs(text(&by_sops)).unwrap(),
+            &yaml_docs(want).unwrap(),
+            &format!("{args:?}"),
+        );
+    }
 }

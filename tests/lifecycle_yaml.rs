@@ -91,7 +91,7 @@ fn edit_and_set_keep_the_yaml_text() {
 }
 
 #[test]
-fn a_structural_set_says_it_relaid_the_file_and_keeps_the_data() {
+fn a_structural_set_edits_the_file_in_place_unless_an_indent_asks_for_a_fresh_layout() {
     let sb = sandbox();
     let p = veil_encrypt(&sb, "f.yaml", PLAIN);
     let (code, _, err) = run(sb
@@ -100,11 +100,27 @@ fn a_structural_set_says_it_relaid_the_file_and_keeps_the_data() {
         .arg(&p)
         .args([r#"["new"]"#, r#"{"a": [1, 2]}"#]));
     assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("layout"), "{err}");
+    // The file's own text, with the new lines in its indentation.
+    assert_eq!(
+        decrypt(&sb, &p),
+        format!("{PLAIN}new:\n  a:\n    - 1\n    - 2\n")
+    );
+    // An explicit --indent lays the whole file out afresh at that indentation, and says so.
+    let (code, _, err) = run(sb
+        .veil()
+        .args(["--indent", "4", "set"])
+        .arg(&p)
+        .args([r#"["newer"]"#, "1"]));
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("standard yaml layout"), "{err}");
     let plain = decrypt(&sb, &p);
-    let want = yaml_docs(&format!("{PLAIN}new:\n  a: [1, 2]\n")).unwrap();
+    let want = yaml_docs(&format!("{PLAIN}new:\n  a: [1, 2]\nnewer: 1\n")).unwrap();
     common::assert_data_eq(&yaml_docs(&plain).unwrap(), &want, "structural set");
-    assert!(plain.contains("# top comment"), "{plain}");
+    assert!(
+        plain.contains("# top comment\ndb:\n    user: admin\n"),
+        "{plain}"
+    );
 }
 
 fn big_yaml() -> String {

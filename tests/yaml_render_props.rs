@@ -166,7 +166,16 @@ proptest! {
             let n = leaves(d.docs()).len();
             let kept = d.render(&vec![Edit::Keep; n], None);
             if d.metadata().is_none() {
-                prop_assert_eq!(kept.ok(), Some(src.clone().into_bytes()));
+                let kept = kept.map_err(|e| TestCaseError::fail(format!("keep: {e}\n{src}")))?;
+                if src.ends_with(['\n', '\r']) {
+                    prop_assert_eq!(kept, src.clone().into_bytes());
+                } else {
+                    // Plaintext ends with a line break; the values stay (a block scalar that
+                    // ended the text may change its chomping indicator to keep its value).
+                    prop_assert!(kept.ends_with(b"\n"));
+                    let back = store.parse(&kept).map_err(|e| TestCaseError::fail(format!("reparse: {e}\n{src}")))?;
+                    prop_assert_eq!(leaves(back.docs()), leaves(d.docs()));
+                }
             }
             let l = leaves(d.docs());
             let seals: Vec<Edit> = l.iter().enumerate().map(|(i, s)| Edit::Seal(token(i, s))).collect();

@@ -245,6 +245,28 @@ pub fn render_same_shape(
     Ok(out)
 }
 
+/// Re-encrypt changed documents whose shape differs from the file's (keys added or removed)
+/// by editing the file's own text, where its format can (YAML): only the lines of what
+/// changed, `mac` and `lastmodified` change. `None` when it cannot; the caller then lays the
+/// file out afresh.
+pub fn render_in_place(
+    o: &Opened,
+    new_docs: &[Value],
+    edits: &[Edit],
+    meta: &Metadata,
+) -> Result<Option<Vec<u8>>> {
+    if o.outf != o.inf {
+        return Ok(None);
+    }
+    let sealed = engine::apply_edits(new_docs, edits);
+    let tree = meta_tree(meta, o.outf);
+    let Some(out) = o.parsed.render_tree(&sealed, Some(&tree))? else {
+        return Ok(None);
+    };
+    verify_written(&out, new_docs, edits, meta, o.outf, true)?;
+    Ok(Some(out))
+}
+
 /// `veil encrypt --reuse-from OLD [FILE]`: encrypt a plaintext working copy with OLD's data
 /// key, keys and rules, so every value that is unchanged relative to OLD keeps its exact
 /// ciphertext. The result is written like `encrypt`'s (stdout, `-i`, `--output`).

@@ -7,10 +7,11 @@
 //! type, so an unchanged value keeps its ciphertext).
 //!
 //! Replacing a scalar by a scalar keeps the file's own text: only that value, `mac` and
-//! `lastmodified` change. A structural change (a new key, a subtree, an append, an unset) cannot
-//! be spliced into the source text, so the file is written in the format's fresh layout, with
-//! comments kept where the tree holds them; veil says so on stderr. It must never print or log
-//! the value.
+//! `lastmodified` change. A structural change (a new key, a subtree, an append, an unset) is
+//! made in the file's own text too where the format can (YAML block collections: only the
+//! lines of what changed); otherwise the file is written in the format's fresh layout, with
+//! comments kept where the tree holds them, and veil says so on stderr. It must never print or
+//! log the value.
 
 use super::args::{InputArgs, SetArgs, UnsetArgs};
 use super::extract::{parse_path, PathComp};
@@ -219,12 +220,19 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
         &mut stash,
         &mut ctx,
     )?;
+    // An explicit --indent asks for the whole file laid out afresh at that indentation.
+    let explicit = super::log::globals().indent.is_some();
+    let in_place = || match explicit {
+        true => Ok(None),
+        false => lifecycle::render_in_place(&o, &docs, &r.edits, &r.metadata),
+    };
     let out = if engine::same_shape(&o.dec.docs, &docs) {
         lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
+    } else if let Some(out) = in_place()? {
+        out
     } else {
         // A fresh layout, indented like the file itself where that can be seen (an explicit
         // --indent wins).
-        let explicit = super::log::globals().indent.is_some();
         let emit = match (o.inf == o.outf && !explicit)
             .then(|| lifecycle::infer_indent(&o.src, o.outf))
             .flatten()

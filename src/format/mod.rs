@@ -155,10 +155,21 @@ pub trait Parsed {
     fn metadata(&self) -> Option<&Value>;
 
     /// Render the source with one [`Edit`] per leaf. `meta = Some(tree)` appends (or replaces)
-    /// the metadata block; `None` removes any metadata block, as decryption does.
+    /// the metadata block; `None` removes any metadata block, as decryption does, and gives
+    /// text that ends with a line break, as sops's plaintext does (binary data stays exact).
     /// Implementations must produce text that parses back to the intended values, and should
     /// check that before returning.
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>>;
+
+    /// Render the source changed to hold `docs` (already sealed: tokens where values are
+    /// encrypted), whose shape may differ from the source's (keys added or removed), keeping
+    /// the text of everything unchanged. `Ok(None)` when this format (or this change) cannot
+    /// be made in place; the caller then lays the documents out afresh. Implementations must
+    /// check that the result reads back as `docs` and `meta`.
+    fn render_tree(&self, docs: &[Value], meta: Option<&Value>) -> Result<Option<Vec<u8>>> {
+        let _ = (docs, meta);
+        Ok(None)
+    }
 }
 
 /// Helper for line- and span-based stores: copy `src` with each `(range, text)` replacement

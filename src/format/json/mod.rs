@@ -318,6 +318,11 @@ impl JsonDoc {
             cursor = *e;
         }
         out.extend_from_slice(src.get(cursor..).ok_or_else(overlap)?);
+        if meta.is_none() && !out.ends_with(b"\n") && !out.ends_with(b"\r") {
+            // Plaintext ends with a line break, as sops writes it, even when the file had none.
+            let nl = self.layout().newline.unwrap_or("\n");
+            out.extend_from_slice(nl.as_bytes());
+        }
         check::verify(&out, &self.docs[0], &wants, meta)?;
         Ok(out)
     }

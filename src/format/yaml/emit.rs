@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 
-use super::resolve::{float_yaml_text, is_base60_float, is_old_bool, resolve_plain, Resolved};
+use super::resolve::{float_yaml_text, plain_is_ambiguous, resolve_plain, Resolved};
 use crate::tree::{Item, Scalar, Value};
 
 /// go-yaml's scalar analysis (`yaml_emitter_analyze_scalar`), reduced to what we use.
@@ -189,7 +189,7 @@ pub(crate) enum StrStyle {
 /// The style go-yaml v3 picks for a string in block context.
 pub(crate) fn goyaml_style(s: &str, is_key: bool) -> StrStyle {
     let a = analyze(s);
-    let can_plain = resolve_plain(s) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s);
+    let can_plain = !plain_is_ambiguous(s);
     let mut style = if s.contains('\n') {
         StrStyle::Literal
     } else if can_plain {

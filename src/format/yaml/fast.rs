@@ -26,8 +26,9 @@ use saphyr_parser::{Event, Parser};
 
 use super::emit::{meta_block, typed_plain};
 use super::parse::{type_scalar, Style, Typed};
-use super::render::{mismatch, scalar_eq, seal_text, str_text};
+use super::render::{seal_text, str_text};
 use super::resolve::{resolve_plain, Resolved};
+use super::verify::{mismatch, scalar_eq};
 use crate::error::Result;
 use crate::format::Edit;
 use crate::tree::{Item, Scalar, Value};

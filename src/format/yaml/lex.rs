@@ -279,6 +279,28 @@ pub(crate) struct BlockLayout {
     /// line, or for `|+`/`>+` (whose trailing blank lines are part of the value) the end of the
     /// last such blank line; `header_line_end` if it has no content.
     pub value_end: usize,
+    /// The scalar runs to the end of a file whose last line has no line break, in a way that
+    /// makes saphyr-parser end its value with a line break that YAML does not put there (see
+    /// [`block_layout`]): the caller drops that `\n`.
+    pub eof_newline: bool,
+    /// What a line break after the last byte of the text would change in the value, when the
+    /// scalar runs to the end of a text without a final line break.
+    pub open_end: OpenEnd,
+}
+
+/// How a block scalar that runs to the end of a text without a final line break reads once
+/// something is appended after a line break: what must change to keep its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpenEnd {
+    /// Nothing changes (the scalar ends earlier, the text ends with a line break, or the
+    /// scalar is strip-chomped and its last line holds only blanks).
+    Closed,
+    /// The last line is content: its new line break would join the value unless the header's
+    /// chomping becomes strip (`-`), which gives the value YAML reads now.
+    Content,
+    /// The last line is blank, inside a keep-chomped scalar: its new line break would join the
+    /// value unless the blanks of that line go.
+    KeepBlank,
 }
 
 /// Find a block scalar's header scanning forward from `cursor` (the end of the previous token):
@@ -325,6 +347,7 @@ pub(crate) fn block_layout(
     i += 1;
     let mut explicit: Option<usize> = None;
     let mut keep = false;
+    let mut strip = false;
     for _ in 0..2 {
         match b.get(i) {
             Some(&d @ b'1'..=b'9') => {
@@ -335,7 +358,10 @@ pub(crate) fn block_layout(
                 keep = true;
                 i += 1;
             }
-            Some(b'-') => i += 1,
+            Some(b'-') => {
+                strip = true;
+                i += 1;
+            }
             _ => {}
         }
     }
@@ -347,15 +373,24 @@ pub(crate) fn block_layout(
         (Some(m), Some(p)) => Some(p + m),
         _ => None,
     };
-    let mut pos = after_break(b, header_line_end);
+    let first_line = after_break(b, header_line_end);
+    let mut pos = first_line;
     let mut content_end = header_line_end;
     let lead = value.trim_start_matches('\n');
     let lead_spaces = lead.len() - lead.trim_start_matches(' ').len();
+    // Whether the scalar runs to the end of the text, and whether saphyr-parser saw a content
+    // line in it (a line with more than blanks, or, once the indentation is known, with more
+    // spaces than it).
+    let mut to_eof = true;
+    let mut has_content = false;
     while pos < b.len() {
         let le = line_end(b, pos);
         let line = &b[pos..le];
         let spaces = line.iter().take_while(|&&c| c == b' ').count();
         let empty = spaces == line.len();
+        if matches!(indent, Some(n) if spaces > n) {
+            has_content = true;
+        }
         if !empty {
             let n = match indent {
                 Some(n) => n,
@@ -370,8 +405,10 @@ pub(crate) fn block_layout(
                 }
             };
             if spaces < n || n == 0 || is_document_marker(line) {
+                to_eof = false;
                 break;
             }
+            has_content = true;
             content_end = le;
         }
         if le >= b.len() {
@@ -392,6 +429,30 @@ pub(crate) fn block_layout(
             pos = lex_next_line(b, le);
         }
     }
+    // saphyr-parser ends the value with a line break when the scalar's last line runs to the
+    // end of the text without one, if that line reaches the content indentation (or, for a
+    // keep-chomped scalar with no content, if it is the one line after the header and not
+    // empty). go-yaml, PyYAML and the YAML spec add nothing there: `|` over `  a` at the end
+    // of a file is "a", and a last line of spaces only adds the break the line before it had.
+    let last_line = line_start(b, b.len());
+    let cols = b.len() - last_line;
+    let n = indent.unwrap_or(0);
+    let open_tail =
+        to_eof && last_line > header_line_end && !b.last().is_some_and(|&c| is_break(c));
+    let tail_is_content = b[last_line..].iter().any(|&c| c != b' ') || (has_content && cols > n);
+    let eof_newline = open_tail
+        && !strip
+        && if has_content {
+            cols >= n.max(1)
+        } else {
+            keep && last_line == first_line && cols > 0
+        };
+    let open_end = match (open_tail, tail_is_content) {
+        (false, _) => OpenEnd::Closed,
+        (true, true) if !strip => OpenEnd::Content,
+        (true, false) if keep => OpenEnd::KeepBlank,
+        (true, _) => OpenEnd::Closed,
+    };
     Some((
         props,
         BlockLayout {
@@ -399,6 +460,8 @@ pub(crate) fn block_layout(
             header_end,
             header_line_end,
             value_end,
+            eof_newline,
+            open_end,
         },
     ))
 }

@@ -5,7 +5,7 @@
 //! same way (so `ENC[…]` types and the MAC agree) and assign comments to the same maps and lists
 //! (so their AAD agrees), while keeping the file's own layout. The work is split:
 //! `resolve` types scalars like go-yaml, `lex` measures tokens exactly, `parse` builds the
-//! tree and span index, `render` splices edits and checks the result by re-parsing it, and
+//! tree and span index, `render` splices edits, `verify` checks the result by re-parsing it, and
 //! `emit` writes fresh YAML. Nothing here sees keys or ciphertext semantics, and no error
 //! quotes a value.
 //!
@@ -23,7 +23,9 @@
 //! - a sealed value keeps its quoting (`'…'` and `"…"` stay quoted, so opening it restores the
 //!   original bytes); plain and block scalars become one plain line; inside flow collections
 //!   tokens are double-quoted; a tag in front of an edited value is dropped (sops drops tags);
-//! - an opened string is plain when that reads back as the same string, else quoted in the
+//! - an opened string is plain when that reads back as the same string in go-yaml, PyYAML and
+//!   Ruby alike (`yes`, `1:20`, `=` are quoted; one rule for every string veil writes, keys
+//!   included), else quoted in the
 //!   style of the token it replaces (or single, then double quotes); a multi-line string that
 //!   replaces a plain token becomes a `|` literal block (indented one unit deeper than its map,
 //!   or two columns past its `-`) when the place allows it, else a double-quoted string with
@@ -32,7 +34,16 @@
 //!   as a flow collection (`{a: "ENC[…]"}`) for a map or list;
 //! - the `sops:` block goes at the end of every document (or where it already is), in
 //!   go-yaml's layout with the file's indentation unit and line breaks; a `{…}` top-level map
-//!   gets a flow `sops: {…}` entry instead.
+//!   (a JSON file read as YAML) is written afresh in block style with it, as sops writes it,
+//!   since tools find a sops file by its top-level `sops:` line;
+//! - text rendered without metadata (plaintext) ends with a line break, as sops's does, and a
+//!   document left with nothing but its metadata becomes `{}`;
+//! - where a line break goes after a file that had none, a block scalar left as it is that ran
+//!   to that end is changed so its value stays (strip chomping, or its blank last line
+//!   dropped): YAML reads `|` over a last line `  a` as "a" only without the break.
+//!
+//! Structural changes (`set` adding a key, `unset` removing one) are made in place too, by
+//! [`restructure`]: only the lines of what changed are inserted or deleted.
 //!
 //! Big files take a second road, [`fast`]: a file made only of block maps, block lists,
 //! one-line scalars and comments after values or on their own line before a key (the usual
@@ -53,6 +64,8 @@ mod lex;
 mod parse;
 mod render;
 mod resolve;
+mod restructure;
+mod verify;
 
 pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Rendering};
 
@@ -110,6 +123,10 @@ impl Parsed for YamlDocument {
 
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
         render::render(&self.ix, edits, meta)
+    }
+
+    fn render_tree(&self, docs: &[Value], meta: Option<&Value>) -> Result<Option<Vec<u8>>> {
+        Ok(restructure::render_tree(&self.ix, docs, meta))
     }
 }
 

@@ -53,8 +53,6 @@ pub(crate) struct ScalarNode {
     /// `None` for null.
     pub value: Option<Scalar>,
     pub style: Style,
-    /// Where its properties (`&anchor`, `!tag`) start, or `start` if it has none.
-    pub props_start: usize,
     /// Its tag's byte range, if it has one.
     pub tag: Option<(u32, u32)>,
     /// The token itself (for a block scalar: its header indicator, e.g. `|-`).
@@ -1079,7 +1077,7 @@ impl Builder<'_> {
 
     fn scalar(
         &mut self,
-        value: Cow<'_, str>,
+        mut value: Cow<'_, str>,
         style: Style,
         anchor: usize,
         tag: Option<&Tag>,
@@ -1106,6 +1104,9 @@ impl Builder<'_> {
                             self.line(start)
                         ))
                     })?;
+                if l.eof_newline && value.ends_with('\n') {
+                    value.to_mut().pop();
+                }
                 (p, l.header_start, l.header_end, Some(l))
             }
             _ => {
@@ -1200,7 +1201,6 @@ impl Builder<'_> {
         self.nodes.push(Node::Scalar(ScalarNode {
             value: v,
             style,
-            props_start: props.start,
             tag: props.tag.map(|(a, b)| (a as u32, b as u32)),
             start: tok_start,
             end: tok_end,

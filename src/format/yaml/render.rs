@@ -10,12 +10,13 @@
 use super::emit::{
     self, analyze, literal_body, literal_header, typed_plain, write_double, write_single,
 };
-use super::lex;
+use super::lex::{self, OpenEnd};
 use super::parse::{self, CollKind, Indexed, Leaf, Node, NodeId, ScalarNode, Style};
-use super::resolve::{resolve_plain, Resolved};
+use super::resolve::plain_is_ambiguous;
+use super::verify;
 use crate::error::{Code, Error, Result};
 use crate::format::Edit;
-use crate::tree::{parse_go_float, Item, Scalar, Value};
+use crate::tree::{walk_leaves_mut, Item, Scalar, Value};
 use std::borrow::Cow;
 
 struct Patch<'a> {
@@ -25,7 +26,7 @@ struct Patch<'a> {
     text: Cow<'a, str>,
 }
 
-fn dump_error(msg: impl Into<String>) -> Error {
+pub(crate) fn dump_error(msg: impl Into<String>) -> Error {
     Error::new(Code::ErrorDumpingTree, msg)
 }
 
@@ -82,6 +83,26 @@ struct Renderer<'a> {
 }
 
 pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
+    let out = compose(ix, edits, meta, Vec::new())?;
+    // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
+    let re = parse::index_owned(out).map_err(reparse_error)?;
+    let checked = verify::verify_index(ix, edits, meta, &re);
+    #[cfg(test)]
+    if checked.is_err() {
+        eprintln!("---- rendered ----\n{}\n------------------", re.src);
+    }
+    checked?;
+    Ok(re.src.into_bytes())
+}
+
+/// The source with each leaf's edit, the `extra` replacements (`start..end` → text, none
+/// overlapping an edited leaf or the metadata) and the metadata applied; not yet checked.
+pub(crate) fn compose(
+    ix: &Indexed,
+    edits: &[Edit],
+    meta: Option<&Value>,
+    extra: Vec<(usize, usize, String)>,
+) -> Result<String> {
     if edits.len() != ix.leaves.len() {
         return Err(Error::generic(format!(
             "internal error: {} edits for {} yaml leaves",
@@ -89,14 +110,7 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
             ix.leaves.len()
         )));
     }
-    let mut r = Renderer {
-        ix,
-        edits,
-        b: ix.src.as_bytes(),
-        nl: detect_newline(&ix.src),
-        unit: detect_unit(ix),
-        patches: Vec::new(),
-    };
+    let mut r = Renderer::new(ix, edits);
     let mut i = 0;
     while i < ix.leaves.len() {
         match ix.leaves[i] {
@@ -118,23 +132,25 @@ pub(crate) fn render(ix: &Indexed, edits: &[Edit], meta: Option<&Value>) -> Resu
             }
         }
     }
+    for (start, end, text) in extra {
+        r.push(start, end, text);
+    }
     for d in 0..ix.doc_info.len() {
         r.meta(d, meta)?;
     }
-    let out = r.assemble()?;
-    drop(r);
-    // The re-parsed index keeps the output text itself (no copy); take it back afterwards.
-    let re = parse::index_owned(out).map_err(reparse_error)?;
-    let checked = verify_index(ix, edits, meta, &re);
-    #[cfg(test)]
-    if checked.is_err() {
-        eprintln!("---- rendered ----\n{}\n------------------", re.src);
+    let mut out = r.assemble()?;
+    if meta.is_none() && !out.is_empty() && !out.ends_with(['\n', '\r']) {
+        // Plaintext ends with a line break, as sops writes it, even when the file had none.
+        r.close_open_end();
+        out = r.assemble()?;
+        if !out.ends_with(['\n', '\r']) {
+            out.push_str(r.nl);
+        }
     }
-    checked?;
-    Ok(re.src.into_bytes())
+    Ok(out)
 }
 
-fn reparse_error(e: Error) -> Error {
+pub(crate) fn reparse_error(e: Error) -> Error {
     dump_error(format!(
         "the rendered yaml does not parse back ({})",
         e.message
@@ -143,6 +159,17 @@ fn reparse_error(e: Error) -> Error {
 }
 
 impl<'a> Renderer<'a> {
+    fn new(ix: &'a Indexed, edits: &'a [Edit]) -> Renderer<'a> {
+        Renderer {
+            ix,
+            edits,
+            b: ix.src.as_bytes(),
+            nl: detect_newline(&ix.src),
+            unit: detect_unit(ix),
+            patches: Vec::new(),
+        }
+    }
+
     fn push(&mut self, start: usize, end: usize, text: impl Into<Cow<'a, str>>) {
         self.patches.push(Patch {
             start,
@@ -430,7 +457,10 @@ impl<'a> Renderer<'a> {
             _ => None,
         });
         if let Some(r) = root_flow {
-            return self.flow_meta(d, r, meta);
+            return match meta {
+                Some(m) => self.block_root(d, r, m),
+                None => self.drop_flow_meta(d),
+            };
         }
         if let Some(se) = &doc.sops {
             let ls = lex::line_start(self.b, se.key_start);
@@ -452,16 +482,17 @@ impl<'a> Renderer<'a> {
                     }
                     self.push(ls, end, block);
                 }
+                // The line break before it stays: plaintext ends with one. A document that
+                // held nothing else is an empty map, as sops writes it.
                 None => {
-                    let mut start = ls;
-                    if at_eof_no_break && start > 0 {
-                        // Also drop the line break before it, so the file ends as it did.
-                        start -= 1;
-                        if start > 0 && self.b[start] == b'\n' && self.b[start - 1] == b'\r' {
-                            start -= 1;
-                        }
-                    }
-                    self.push(start, end, String::new());
+                    let empty = matches!(&self.ix.docs[d], Value::Map(items)
+                        if !items.iter().any(|i| matches!(i, Item::Entry(..))));
+                    let text = if empty {
+                        format!("{{}}{}", self.nl)
+                    } else {
+                        String::new()
+                    };
+                    self.push(ls, end, text);
                 }
             }
             return Ok(());
@@ -474,8 +505,11 @@ impl<'a> Renderer<'a> {
         let pos = doc.end.min(self.b.len());
         let mut block = emit::meta_block(m, col, self.unit, self.nl);
         if pos > 0 && !lex::is_break(self.b[pos - 1]) {
-            block.insert_str(0, self.nl);
-            if pos == self.b.len() {
+            let at_eof = pos == self.b.len();
+            if !(at_eof && self.close_open_end()) {
+                block.insert_str(0, self.nl);
+            }
+            if at_eof {
                 truncate_nl(&mut block);
             }
         }
@@ -483,70 +517,135 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    /// The metadata of a flow-style (`{…}`) top-level map, written as a flow entry.
-    fn flow_meta(&mut self, d: usize, root: NodeId, meta: Option<&Value>) -> Result<()> {
-        let doc = &self.ix.doc_info[d];
+    /// Before a line break goes after the last byte of a text that has none: keep the value of
+    /// an unedited block scalar that runs to that end, which the break would change (`|` over
+    /// a last line `  a` is "a" without the break, "a\n" with it). Returns whether the text
+    /// now ends with a line break (its last line, blanks only, is gone).
+    fn close_open_end(&mut self) -> bool {
+        let layout = self.ix.leaves.iter().zip(self.edits).find_map(|(leaf, e)| {
+            let (Leaf::Scalar(id), Edit::Keep) = (leaf, e) else {
+                return None;
+            };
+            match &self.ix.nodes[*id as usize] {
+                Node::Scalar(s) => s.block.as_deref().filter(|l| l.open_end != OpenEnd::Closed),
+                _ => None,
+            }
+        });
+        let Some(l) = layout.copied() else {
+            return false;
+        };
+        match l.open_end {
+            OpenEnd::Content => {
+                // Strip chomping reads the same value with the break: `|+2` becomes `|2-`.
+                let mut header: String = self.ix.src[l.header_start..l.header_end]
+                    .chars()
+                    .filter(|&c| c != '+')
+                    .collect();
+                header.push('-');
+                self.push(l.header_start, l.header_end, header);
+                false
+            }
+            OpenEnd::KeepBlank => {
+                let last = lex::line_start(self.b, self.b.len());
+                self.push(last, self.b.len(), String::new());
+                true
+            }
+            OpenEnd::Closed => false,
+        }
+    }
+
+    /// A document whose root is a flow map (`{…}`: a JSON file read as YAML, as `helm secrets`
+    /// encrypts `values.json`) is written in block style when it gets metadata, as sops writes
+    /// every document: helm-secrets, pre-commit hooks and scripts find a sops file by its
+    /// top-level `sops:` line. The map is written afresh (go-yaml's layout, the file's line
+    /// breaks), its edits applied; text outside it stays.
+    fn block_root(&mut self, d: usize, root: NodeId, meta: &Value) -> Result<()> {
         let Node::Map(m) = &self.ix.nodes[root as usize] else {
             return Ok(());
         };
-        if let Some(se) = &doc.sops {
-            let vstart = node_start(self.ix, se.value);
-            let vend = subtree_end(self.ix, se.value);
-            match meta {
-                Some(mv) => {
-                    let text = flow_plain_value(mv);
-                    self.push(vstart, vend, text);
-                }
-                None => {
-                    // Remove `, sops: …` (or `sops: …,` when it comes first).
-                    let mut s = se.key_start;
-                    let mut j = s;
-                    while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
-                        j -= 1;
-                    }
-                    if j > 0 && self.b[j - 1] == b',' {
-                        s = j - 1;
-                        self.push(s, vend, String::new());
-                    } else {
-                        let mut e = vend;
-                        while e < self.b.len() && lex::is_blank_or_break(self.b[e]) {
-                            e += 1;
-                        }
-                        if e < self.b.len() && self.b[e] == b',' {
-                            e += 1;
-                            while e < self.b.len() && lex::is_ws(self.b[e]) {
-                                e += 1;
-                            }
-                        }
-                        self.push(s, e, String::new());
-                    }
-                }
+        let (l0, l1) = self.ix.leaf_range[root as usize];
+        let first = l0 as usize;
+        let edits = self.edits;
+        let mut doc = [self.ix.docs[d].clone()];
+        let mut missing = false;
+        walk_leaves_mut(&mut doc, |i, _, s| match edits.get(first + i) {
+            Some(Edit::Keep) => {}
+            Some(Edit::Seal(t)) if s.is_comment() => *s = Scalar::Comment(t.clone()),
+            Some(Edit::Seal(t)) => *s = Scalar::Str(t.clone()),
+            Some(Edit::Open(v)) => *s = v.clone(),
+            None => missing = true,
+        });
+        if missing {
+            return Err(dump_error(
+                "internal error: too few edits for a yaml document",
+            ));
+        }
+        let mut e = emit::Emitter {
+            out: String::new(),
+            unit: self.unit,
+            nl: self.nl,
+        };
+        e.document(&doc[0], Some(meta));
+        // The text replaced: the braces and every comment the map holds (a comment on the
+        // lines before or after the braces belongs to it too).
+        let (mut from, mut to) = (m.start, m.end);
+        for leaf in &self.ix.leaves[l0 as usize..l1 as usize] {
+            if let Leaf::Comment(c) = leaf {
+                let cs = &self.ix.comments[*c as usize];
+                from = from.min(cs.hash);
+                to = to.max(cs.end);
             }
+        }
+        let ls = lex::line_start(self.b, from);
+        let start = if self.b[ls..from].iter().all(|&c| lex::is_ws(c)) {
+            ls
+        } else {
+            // `--- {…}` or `&anchor {…}`: the block map starts on the next line.
+            e.out.insert_str(0, self.nl);
+            from
+        };
+        // The blanks and line break after the closing brace go with it: the block ends with
+        // its own line break.
+        let le = lex::line_end(self.b, to);
+        let end = if self.b[to..le].iter().all(|&c| lex::is_ws(c)) {
+            lex::after_break(self.b, le)
+        } else {
+            to
+        };
+        self.patches.retain(|p| p.end <= start || p.start >= end);
+        self.push(start, end, e.out);
+        Ok(())
+    }
+
+    /// Remove the `sops` entry of a flow-style (`{…}`) top-level map (as older veil versions
+    /// wrote it).
+    fn drop_flow_meta(&mut self, d: usize) -> Result<()> {
+        let doc = &self.ix.doc_info[d];
+        let Some(se) = &doc.sops else {
             return Ok(());
-        }
-        let Some(mv) = meta else { return Ok(()) };
-        if m.kind != CollKind::Flow || m.end == 0 {
-            return Err(dump_error(
-                "cannot add sops metadata to this flow-style document",
-            ));
-        }
-        let close = m.end - 1;
-        if self.b.get(close) != Some(&b'}') {
-            return Err(dump_error(
-                "cannot add sops metadata to this flow-style document",
-            ));
-        }
-        let mut j = close;
+        };
+        let vend = subtree_end(self.ix, se.value);
+        // Remove `, sops: …` (or `sops: …,` when it comes first).
+        let s = se.key_start;
+        let mut j = s;
         while j > 0 && lex::is_blank_or_break(self.b[j - 1]) {
             j -= 1;
         }
-        let needs_comma = j > 0 && !matches!(self.b[j - 1], b',' | b'{');
-        let text = format!(
-            "{}sops: {}",
-            if needs_comma { ", " } else { "" },
-            flow_plain_value(mv)
-        );
-        self.push(j, j, text);
+        if j > 0 && self.b[j - 1] == b',' {
+            self.push(j - 1, vend, String::new());
+        } else {
+            let mut e = vend;
+            while e < self.b.len() && lex::is_blank_or_break(self.b[e]) {
+                e += 1;
+            }
+            if e < self.b.len() && self.b[e] == b',' {
+                e += 1;
+                while e < self.b.len() && lex::is_ws(self.b[e]) {
+                    e += 1;
+                }
+            }
+            self.push(s, e, String::new());
+        }
         Ok(())
     }
 }
@@ -559,18 +658,8 @@ fn truncate_nl(s: &mut String) {
     }
 }
 
-/// Where a node's text starts (its properties included).
-fn node_start(ix: &Indexed, id: NodeId) -> usize {
-    match &ix.nodes[id as usize] {
-        Node::Scalar(s) => s.props_start.min(s.start),
-        Node::Map(m) => m.start,
-        Node::Seq(s) => s.start,
-        Node::Alias(a) => a.start,
-    }
-}
-
 /// Where a node's text ends, comments it holds included.
-fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
+pub(crate) fn subtree_end(ix: &Indexed, id: NodeId) -> usize {
     match &ix.nodes[id as usize] {
         Node::Scalar(s) => s
             .block
@@ -592,7 +681,7 @@ pub(crate) fn seal_text(token: &str, style: Style, in_flow: bool) -> Cow<'_, str
         && !token.ends_with(':');
     let plain_ok = simple || {
         let a = analyze(token);
-        a.block_plain && resolve_plain(token) == Resolved::Str && !token.is_empty()
+        a.block_plain && !plain_is_ambiguous(token)
     };
     let quoted = matches!(style, Style::Single | Style::Double);
     if !quoted && !in_flow && plain_ok {
@@ -646,12 +735,12 @@ fn simple_plain(t: &str) -> bool {
             c.is_ascii_alphanumeric()
                 || matches!(c, b' ' | b'_' | b'.' | b'-' | b'/' | b'@' | b'+' | b'=')
         })
-        && resolve_plain(t) == Resolved::Str
+        && !plain_is_ambiguous(t)
 }
 
 fn str_text_full(t: &str, style: Style, in_flow: bool) -> String {
     let a = analyze(t);
-    let resolves_str = resolve_plain(t) == Resolved::Str && !t.is_empty();
+    let resolves_str = !plain_is_ambiguous(t);
     let mut out = String::with_capacity(t.len() + 2);
     if !in_flow {
         match style {
@@ -769,298 +858,6 @@ fn flow_scalar(s: &Scalar, in_flow: bool) -> String {
             write_double(&mut o, &String::from_utf8_lossy(&other.plaintext()), false);
             o
         }),
-    }
-}
-
-/// The metadata as one flow value (for a `{…}` top-level map).
-fn flow_plain_value(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Scalar(s) => flow_scalar(s, true),
-        Value::List(items) => {
-            let parts: Vec<String> = items.iter().map(flow_plain_value).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        Value::Map(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .filter_map(|it| match it {
-                    Item::Entry(k, v) => Some(format!(
-                        "{}: {}",
-                        str_text(k, Style::Plain, true),
-                        flow_plain_value(v)
-                    )),
-                    Item::Comment(_) => None,
-                })
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
-    }
-}
-
-/// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
-#[cfg(test)]
-pub(crate) fn verify(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, out: &str) -> Result<()> {
-    let re = parse::index(out).map_err(reparse_error)?;
-    verify_index(ix, edits, meta, &re)
-}
-
-/// [`verify`] against an already re-parsed output.
-fn verify_index(ix: &Indexed, edits: &[Edit], meta: Option<&Value>, re: &Indexed) -> Result<()> {
-    let out: &str = &re.src;
-    if ix.docs.len() != re.doc_info.len() {
-        return Err(mismatch("the document count changed"));
-    }
-    let mut budget = parse::Budget::for_source(out);
-    let mut k = 0;
-    for (d, (a, info)) in ix.docs.iter().zip(&re.doc_info).enumerate() {
-        let mut path = Vec::new();
-        let same = match info.root {
-            Some(r) => arena_eq(re, r, a, edits, &mut k, &mut path, &mut budget)?,
-            None => matches!(a, Value::Map(items) if items.is_empty()),
-        };
-        if !same {
-            return Err(mismatch(&format!(
-                "document {}, at {}",
-                d + 1,
-                show_path(&path)
-            )));
-        }
-    }
-    if k != edits.len() {
-        return Err(mismatch("the number of values changed"));
-    }
-    let re_meta = re.meta_value(&mut budget)?;
-    match (meta, &re_meta) {
-        (None, None) => {}
-        (Some(a), Some(b)) => {
-            let mut path = Vec::new();
-            if !value_eq(a, b, &mut path) {
-                return Err(mismatch(&format!(
-                    "the sops metadata, at {}",
-                    show_path(&path)
-                )));
-            }
-        }
-        _ => return Err(mismatch("the sops metadata")),
-    }
-    Ok(())
-}
-
-/// Compare one leaf of the re-parsed output with the original leaf and its edit.
-fn leaf_ok(o: &Scalar, g: &Scalar, edits: &[Edit], k: &mut usize) -> bool {
-    let e = edits.get(*k);
-    *k += 1;
-    match e {
-        Some(Edit::Keep) => scalar_eq(o, g),
-        Some(Edit::Seal(t)) => match g {
-            Scalar::Comment(x) => o.is_comment() && x == t,
-            Scalar::Str(x) => !o.is_comment() && x == t,
-            _ => false,
-        },
-        Some(Edit::Open(v)) => scalar_eq(v, g),
-        None => false,
-    }
-}
-
-/// Does the re-parsed node `id` equal `orig` with the edits applied? Walks the output's span
-/// index directly, in the order [`parse::parse`] numbers leaves.
-fn arena_eq<'a>(
-    re: &Indexed,
-    id: NodeId,
-    orig: &'a Value,
-    edits: &[Edit],
-    k: &mut usize,
-    path: &mut Vec<&'a str>,
-    budget: &mut parse::Budget,
-) -> Result<bool> {
-    Ok(match (&re.nodes[id as usize], orig) {
-        (Node::Scalar(s), Value::Null) => s.value.is_none(),
-        (Node::Scalar(s), Value::Scalar(o)) => match &s.value {
-            Some(g) => leaf_ok(o, g, edits, k),
-            None => false,
-        },
-        (Node::Map(m), Value::Map(items)) => {
-            if m.items.len() != items.len() {
-                return Ok(false);
-            }
-            for (p, q) in m.items.iter().zip(items) {
-                match (p, q) {
-                    (parse::MapItem::Comment(c), Item::Comment(o)) => {
-                        let g = Scalar::Comment(re.comment_text(*c).to_string());
-                        if !leaf_ok(o, &g, edits, k) {
-                            return Ok(false);
-                        }
-                    }
-                    (parse::MapItem::Entry { key, value, .. }, Item::Entry(k1, v1)) => {
-                        if key != k1 {
-                            return Ok(false);
-                        }
-                        path.push(k1);
-                        if !arena_eq(re, *value, v1, edits, k, path, budget)? {
-                            return Ok(false);
-                        }
-                        path.pop();
-                    }
-                    _ => return Ok(false),
-                }
-            }
-            true
-        }
-        (Node::Seq(sq), Value::List(items)) => {
-            if sq.items.len() != items.len() {
-                return Ok(false);
-            }
-            for (p, q) in sq.items.iter().zip(items) {
-                match (p, q) {
-                    (parse::SeqItem::Comment(c), Value::Scalar(o)) => {
-                        let g = Scalar::Comment(re.comment_text(*c).to_string());
-                        if !leaf_ok(o, &g, edits, k) {
-                            return Ok(false);
-                        }
-                    }
-                    (parse::SeqItem::Node(n), v) => {
-                        if !arena_eq(re, *n, v, edits, k, path, budget)? {
-                            return Ok(false);
-                        }
-                    }
-                    _ => return Ok(false),
-                }
-            }
-            true
-        }
-        (Node::Alias(a), v) => {
-            let copy = re.copy_value(a.target, 0, budget)?;
-            edited_eq(v, &copy, edits, k, path)
-        }
-        _ => false,
-    })
-}
-
-/// Does `got` equal `orig` with the edits applied (leaves numbered from `k` in walk order)?
-fn edited_eq<'a>(
-    orig: &'a Value,
-    got: &Value,
-    edits: &[Edit],
-    k: &mut usize,
-    path: &mut Vec<&'a str>,
-) -> bool {
-    let leaf = |o: &Scalar, g: &Scalar, k: &mut usize| leaf_ok(o, g, edits, k);
-    match (orig, got) {
-        (Value::Null, Value::Null) => true,
-        (Value::Scalar(o), Value::Scalar(g)) => leaf(o, g, k),
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|(p, q)| edited_eq(p, q, edits, k, path))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            for (p, q) in x.iter().zip(y) {
-                match (p, q) {
-                    (Item::Comment(c), Item::Comment(d)) => {
-                        if !leaf(c, d, k) {
-                            return false;
-                        }
-                    }
-                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
-                        if k1 != k2 {
-                            return false;
-                        }
-                        path.push(k1);
-                        if !edited_eq(v1, v2, edits, k, path) {
-                            return false;
-                        }
-                        path.pop();
-                    }
-                    _ => return false,
-                }
-            }
-            true
-        }
-        _ => false,
-    }
-}
-
-fn show_path<S: AsRef<str>>(p: &[S]) -> String {
-    if p.is_empty() {
-        "the top level".into()
-    } else {
-        let parts: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
-        format!("key '{}'", parts.join(":"))
-    }
-}
-
-pub(crate) fn mismatch(place: &str) -> Error {
-    dump_error(format!("the rendered yaml does not read back as intended ({place})"))
-        .hint("this is a veil bug; the file was not written; please report it with the file's layout (not its values)")
-}
-
-pub(crate) fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
-    fn bytes(s: &Scalar) -> Option<&[u8]> {
-        match s {
-            Scalar::Str(t) => Some(t.as_bytes()),
-            Scalar::Raw(b) | Scalar::Bytes(b) => Some(b),
-            _ => None,
-        }
-    }
-    match (a, b) {
-        (Scalar::Float(x), Scalar::Float(y)) => {
-            let (x, y) = (parse_go_float(x), parse_go_float(y));
-            match (x, y) {
-                (Some(x), Some(y)) => (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits(),
-                _ => false,
-            }
-        }
-        (Scalar::Comment(x), Scalar::Comment(y)) => x == y,
-        (Scalar::Int(x), Scalar::Int(y)) => x == y,
-        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
-        (Scalar::Time(x), Scalar::Time(y)) => x == y,
-        _ => match (bytes(a), bytes(b)) {
-            (Some(x), Some(y)) => x == y,
-            _ => false,
-        },
-    }
-}
-
-/// Structural equality with float values compared numerically; records where it differs.
-pub(crate) fn value_eq(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
-    match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (Value::Scalar(x), Value::Scalar(y)) => scalar_eq(x, y),
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q, path))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            for (p, q) in x.iter().zip(y) {
-                match (p, q) {
-                    (Item::Comment(c), Item::Comment(d)) => {
-                        if !scalar_eq(c, d) {
-                            return false;
-                        }
-                    }
-                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
-                        if k1 != k2 {
-                            return false;
-                        }
-                        path.push(k1.clone());
-                        if !value_eq(v1, v2, path) {
-                            return false;
-                        }
-                        path.pop();
-                    }
-                    _ => return false,
-                }
-            }
-            true
-        }
-        _ => false,
     }
 }
 

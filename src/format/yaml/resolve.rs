@@ -4,9 +4,62 @@
 //! It exists because the type decides the `type:` of an `ENC[…]` value and the MAC bytes, so
 //! veil must type `yes`, `0x1F`, `1e3` or `2024-01-01` the way sops does, not the way a YAML 1.2
 //! core-schema library would. It only classifies text; it never decides quoting or layout
-//! beyond answering "what would this plain text read back as".
+//! beyond answering "what would this plain text read back as" — for go-yaml, and, in
+//! [`plain_is_ambiguous`], for the YAML 1.1 readers that also read sops's output.
+
+use std::sync::LazyLock;
 
 use crate::tree::{format_time_go, go_format_float, parse_go_float};
+
+/// Whether a string written as a plain scalar could read back as anything but that string in
+/// one of the readers a decrypted file meets: go-yaml v3 (what sops reads with: the YAML 1.2
+/// core schema plus timestamps, and the YAML 1.1 booleans and base-60 numbers its emitter
+/// quotes), PyYAML (YAML 1.1: Ansible and most Python tools) or Ruby's Psych. Every place
+/// that writes a string (values opened in place, on either YAML path; keys and values of fresh
+/// YAML) quotes it when this says so, so `yes`, `n`, `1:20`, `1_000`, `.5`, `~`, `=`, `<<`,
+/// `2024-13-45` or `:sym` come back as strings everywhere.
+pub(crate) fn plain_is_ambiguous(s: &str) -> bool {
+    resolve_plain(s) != Resolved::Str || is_old_bool(s) || is_base60_float(s) || yaml11_other(s)
+}
+
+/// The YAML 1.1 readings go-yaml does not have: PyYAML's implicit resolvers (int, float,
+/// bool, null, timestamp, merge, value) and Psych's scalar scanner (case-insensitive words,
+/// integers with commas, `:symbols`), as one superset: quoting a string needlessly is harmless,
+/// leaving one plain that a reader types is not.
+fn yaml11_other(s: &str) -> bool {
+    const WORDS: [&str; 9] = ["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
+    match s.as_bytes().first() {
+        None => true,
+        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => YAML11_NUMBER.is_match(s),
+        // A Ruby symbol (`:name`, also `::1`).
+        Some(b':') => s.len() > 1,
+        Some(b'<' | b'=') => s == "<<" || s == "=",
+        Some(_) => s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)),
+    }
+}
+
+/// Numbers and times as PyYAML's and Psych's YAML 1.1 resolvers see them (base 2, 8, 10, 16
+/// and 60, `_` and `,` separators, floats with or without digits before the dot, any-case
+/// `.inf`/`.nan`, dates and date-times with a space or `T` and an optional zone), widened
+/// where that is simpler (a wrongly dated `2024-13-45` matches: PyYAML fails on it).
+static YAML11_NUMBER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?x)^(?:
+          [-+]?0b[01_,]+
+        | [-+]?0x[0-9a-fA-F_,]+
+        | [-+]?[0-9][0-9_,]*
+        | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+        | [-+]?[0-9][0-9_,]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        | [-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        | [-+]?\.[iI][nN][fF]
+        | \.[nN][aA][nN]
+        | -?[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}
+          (?:(?:[Tt]|[\ 	]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
+             (?:[\ 	]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?
+        )$",
+    )
+    .expect("a valid constant regex")
+});
 
 /// What a plain scalar resolves to.
 #[derive(Clone, Debug, PartialEq)]
@@ -538,6 +591,85 @@ mod tests {
         assert_eq!(float_yaml_text("NaN"), ".nan");
         assert_eq!(float_yaml_text("-0"), "-0.0");
         assert_eq!(float_yaml_text("1E+06"), "1E+06");
+    }
+
+    #[test]
+    fn plain_text_any_reader_would_type_is_ambiguous() {
+        for s in [
+            "",
+            "~",
+            "null",
+            "nULL",
+            "true",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "N",
+            "yEs",
+            "1:20",
+            "-1:30",
+            "190:20:30.15",
+            "0o17",
+            "0777",
+            "0_7",
+            "1_000",
+            "1,000",
+            "0b101",
+            "0b1_0",
+            "0x1F",
+            "-0x1f",
+            "+1",
+            "12",
+            ".5",
+            "+.5",
+            "._5",
+            "1.",
+            "1e3",
+            "1.5E3",
+            "1.0e+3",
+            ".inf",
+            "-.Inf",
+            ".iNf",
+            ".NaN",
+            "2024-01-01",
+            "2024-1-5",
+            "2024-13-45",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10 -5",
+            "=",
+            "<<",
+            ":sym",
+            "::1",
+        ] {
+            assert!(plain_is_ambiguous(s), "{s:?}");
+        }
+        for s in [
+            "plain",
+            "yess",
+            "nope",
+            "ENC[AES256_GCM,data:x,type:str]",
+            "1.2.3",
+            "10.0.0.1",
+            "0o8",
+            "0b12",
+            "_1",
+            "1e",
+            "2024-01-01 x",
+            "a: b",
+            "-",
+            ".",
+            "+",
+            ":",
+            "<",
+            "==",
+            "v1.2",
+            "12abc",
+            "Yes please",
+        ] {
+            assert!(!plain_is_ambiguous(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -74,11 +74,25 @@ const LAYOUTS: &[&str] = &[
     "t: 2024-01-01\nf: 1.50\ni: 0x1F\nb: True\ny: yes\n",
 ];
 
+/// What rendering `src` without metadata gives: the same bytes, ending with a line break
+/// (sops's plaintext always does).
+fn plain_of(src: &str) -> String {
+    if src.ends_with('\n') {
+        src.to_string()
+    } else {
+        format!("{src}\n")
+    }
+}
+
 #[test]
-fn keep_round_trips_byte_for_byte() {
+fn keep_round_trips_byte_for_byte_plus_a_final_line_break() {
     for src in LAYOUTS {
         let d = doc(src);
-        assert_eq!(render(&d, &keep_all(&d), None), *src, "layout:\n{src}");
+        assert_eq!(
+            render(&d, &keep_all(&d), None),
+            plain_of(src),
+            "layout:\n{src}"
+        );
     }
 }
 
@@ -109,7 +123,7 @@ fn seal_reads_back_as_tokens_and_open_restores() {
             assert_eq!(p1, p2);
             let mut path = vec![];
             assert!(
-                render::value_eq(
+                verify::value_eq(
                     &Value::Scalar(s1.clone()),
                     &Value::Scalar(s2.clone()),
                     &mut path
@@ -276,7 +290,8 @@ fn aliases_expand_and_render_as_flow_copies() {
     let out = render(&d, &edits, None);
     assert_eq!(
         out,
-        "base: &b\n  x: 7\n  y: [a, b]\nref: {x: 1, y: [a, b]}\n"
+        // `y` is a boolean to YAML 1.1 readers: written as a key, it is quoted.
+        "base: &b\n  x: 7\n  y: [a, b]\nref: {x: 1, \"y\": [a, b]}\n"
     );
 }
 
@@ -483,22 +498,37 @@ fn big_file_speed() {
 }
 
 #[test]
-fn flow_root_map_gets_flow_metadata() {
-    let src = "{a: 1, b: [x]}\n";
+fn flow_root_map_is_written_in_block_style_with_metadata() {
+    // Tools find a sops file by its top-level `sops:` line; sops writes every document in
+    // block style.
+    let src = "# head\n{a: 1, b: [x] # t\n}\n";
     let d = doc(src);
     let m = Value::Map(vec![
         Item::Entry("kms".into(), Value::List(vec![])),
         Item::Entry("enc".into(), Value::str("l1\nl2\n")),
     ]);
     let out = render(&d, &seal_all(&d), Some(&m));
+    assert!(out.starts_with("#ENC[AES256_GCM,data:d0==,"), "{out}");
+    assert!(
+        out.contains("\nb:\n    - ENC[AES256_GCM,data:d2==,"),
+        "{out}"
+    );
+    assert!(out.contains("\nsops:\n    kms: []\n    enc: |\n"), "{out}");
     let d2 = doc(&out);
     assert_eq!(d2.metadata(), Some(&m));
     let opens: Vec<Edit> = leaves(&d).into_iter().map(|(_, s)| Edit::Open(s)).collect();
-    assert_eq!(render(&d2, &opens, None), src);
     assert_eq!(
-        render(&doc("{}\n"), &[], Some(&m)),
-        "{sops: {kms: [], enc: \"l1\\nl2\\n\"}}\n"
+        render(&d2, &opens, None),
+        "# head\na: 1\nb:\n    - x\n    # t\n"
     );
+    // Text around the root stays; an empty root map becomes the `sops:` entry alone, and
+    // decrypting that gives `{}` back (as sops does).
+    let out = render(&doc("--- {}\n...\n"), &[], Some(&m));
+    assert_eq!(
+        out,
+        "--- \nsops:\n    kms: []\n    enc: |\n        l1\n        l2\n...\n"
+    );
+    assert_eq!(render(&doc(&out), &[], None), "--- \n{}\n...\n");
 }
 
 #[test]
@@ -521,7 +551,13 @@ fn metadata_edge_layouts_round_trip() {
         let d2 = doc(&out);
         assert_eq!(d2.metadata(), Some(&m), "{out}");
         assert_eq!(d2.docs(), d.docs(), "{out}");
-        assert_eq!(render(&d2, &keep_all(&d2), None), src, "from:\n{out}");
+        // A document that held only the metadata decrypts to `{}`, as sops writes it.
+        let want = match src {
+            "a: 1\n---\n" => "a: 1\n---\n{}\n".to_string(),
+            "---\n---\na: 1\n" => "---\n{}\n---\na: 1\n".to_string(),
+            _ => plain_of(src),
+        };
+        assert_eq!(render(&d2, &keep_all(&d2), None), want, "from:\n{out}");
     }
 }
 
@@ -567,7 +603,7 @@ fn full_cycle_restores_a_typical_file() {
 fn verification_rejects_output_that_reads_back_differently() {
     let d = doc("a: 1\nb: [x]\n");
     let keep = keep_all(&d);
-    assert!(render::verify(&d.ix, &keep, None, "a: 1\nb: [x]\n").is_ok());
+    assert!(verify::verify(&d.ix, &keep, None, "a: 1\nb: [x]\n").is_ok());
     for bad in [
         "a: 2\nb: [x]\n",
         "a: 1\nb: [x, y]\n",
@@ -575,16 +611,16 @@ fn verification_rejects_output_that_reads_back_differently() {
         "a: '1'\nb: [x]\n",
         "a: 1\nb: [x]\n---\nc: 1\n",
     ] {
-        let e = render::verify(&d.ix, &keep, None, bad).unwrap_err();
+        let e = verify::verify(&d.ix, &keep, None, bad).unwrap_err();
         assert_eq!(e.code, Code::ErrorDumpingTree, "{bad}");
         assert!(!e.message.contains('x'.to_string().repeat(2).as_str()));
     }
     let sealed = vec![Edit::Seal("ENC[t]".into()), Edit::Keep];
-    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[t]\nb: [x]\n").is_ok());
-    assert!(render::verify(&d.ix, &sealed, None, "a: ENC[u]\nb: [x]\n").is_err());
+    assert!(verify::verify(&d.ix, &sealed, None, "a: ENC[t]\nb: [x]\n").is_ok());
+    assert!(verify::verify(&d.ix, &sealed, None, "a: ENC[u]\nb: [x]\n").is_err());
     let m = Value::Map(vec![Item::Entry("mac".into(), Value::str("x"))]);
-    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
-    assert!(render::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
+    assert!(verify::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\n").is_err());
+    assert!(verify::verify(&d.ix, &keep, Some(&m), "a: 1\nb: [x]\nsops:\n  mac: x\n").is_ok());
 }
 
 #[test]
@@ -655,4 +691,73 @@ fn first_comment_of_a_compact_nested_list_opens_on_its_own_line() {
     assert_eq!(out, "a:\n-\n  # c\n  - y\n- z\n");
     let l = leaves(&doc(&out));
     assert_eq!(l[0], ("a:".to_string(), Scalar::Comment(" c".into())));
+}
+
+#[test]
+fn block_scalars_at_the_end_of_a_file_without_a_line_break_read_as_yaml_says() {
+    // Checked against go-yaml (sops 3.11) and PyYAML: the last line adds no line break when
+    // the file has none after it (saphyr-parser adds one; the parser takes it back out).
+    for (src, want) in [
+        ("m: |\n  multi\n  line", "multi\nline"),
+        ("m: |+\n  multi\n  line", "multi\nline"),
+        ("m: >\n  multi\n  line", "multi line"),
+        ("m: |-\n  multi\n  line", "multi\nline"),
+        ("m: |\n  multi\n  line\n", "multi\nline\n"),
+        ("m: |\n  multi\n  line\n  ", "multi\nline\n"),
+        ("m: |+\n  multi\n  line\n  ", "multi\nline\n"),
+        ("m: |+\n  multi\n  line\n\n  ", "multi\nline\n\n"),
+        ("m: |\n  multi\n  line\n   ", "multi\nline\n "),
+        ("m: |+\n  multi\n  line\n ", "multi\nline\n"),
+        ("m: >+1\n  multi\n  line", " multi\n line"),
+        ("m: |2+\n  multi\n  line\n  ", "multi\nline\n"),
+        ("m: |+\n  ", ""),
+        ("m: |+\n\n  ", "\n"),
+        ("m: |", ""),
+        ("l:\n  - |+\n    x\n    ", "x\n"),
+        ("a:\n  b: >\n    x\n\n    y", "x\ny"),
+    ] {
+        let d = doc(src);
+        let got = leaves(&d).pop().map(|(_, s)| s);
+        assert_eq!(got, Some(Scalar::Str(want.into())), "{src:?}");
+    }
+}
+
+#[test]
+fn an_unsealed_block_scalar_at_the_end_keeps_its_value_when_text_follows() {
+    // Metadata goes after it, and decrypted text ends with a line break: a kept block scalar
+    // that ran to the end of the file is rewritten so that its value does not change.
+    let m = Value::Map(vec![Item::Entry("mac".into(), Value::str("x"))]);
+    for (src, header) in [
+        ("a: 1\nm: |\n  x\n  y", "m: |-\n"),
+        ("a: 1\nm: |+2\n  x\n  y", "m: |2-\n"),
+        ("a: 1\nm: >\n  x\n  y", "m: >-\n"),
+        ("a: 1\nm: |+\n  x\n  ", "m: |+\n"),
+        ("a: 1\nl:\n  - |+\n    x\n   ", "  - |+\n"),
+        ("a: 1\nm: |\n  x\n  ", "m: |\n"),
+    ] {
+        let d = doc(src);
+        let want = leaves(&d);
+        let out = render(&d, &keep_all(&d), Some(&m));
+        assert!(out.contains(header), "{src:?}:\n{out}");
+        let d2 = doc(&out);
+        assert_eq!(leaves(&d2), want, "{src:?}:\n{out}");
+        assert_eq!(d2.metadata(), Some(&m));
+        let plain = render(&d, &keep_all(&d), None);
+        assert!(plain.ends_with('\n'), "{plain:?}");
+        assert_eq!(leaves(&doc(&plain)), want, "{src:?}:\n{plain}");
+    }
+}
+
+#[test]
+fn files_with_metadata_inside_a_flow_root_still_decrypt() {
+    // Older veil versions wrote `{…, sops: {…}}` for a flow-style top-level map.
+    for (src, want) in [
+        ("{a: \"ENC[x]\", sops: {mac: y}}", "{a: \"ENC[x]\"}\n"),
+        ("{sops: {mac: y}, a: 1}\n", "{a: 1}\n"),
+        ("{\n  a: 1,\n  sops: {mac: y}\n}\n", "{\n  a: 1\n}\n"),
+    ] {
+        let d = doc(src);
+        assert!(d.metadata().is_some(), "{src}");
+        assert_eq!(render(&d, &keep_all(&d), None), want, "{src}");
+    }
 }
