@@ -71,6 +71,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --mac-only-encrypted 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -121,6 +122,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --mac-only-encrypted 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -137,6 +139,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -145,6 +148,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -155,6 +159,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --append 'Add a new identity to an existing key file instead of refusing'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -162,6 +167,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -178,6 +184,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --same-process 'Replace veil with the command (exec) instead of running it as a child'
             cand --no-flatten 'Refuse nested values, as sops does, instead of flattening them (DB__HOST)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -193,6 +200,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --ignore-mac 'Run the command even if the MAC does not verify'
             cand --no-fifo 'Use a 0600 regular file instead of a FIFO'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -202,6 +210,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -234,6 +243,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand -s 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
             cand --show-master-keys 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -250,6 +260,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --value-stdin 'Read the JSON value from stdin (VALUE is then omitted)'
             cand --idempotent 'Do not write the file when the value is already there'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -264,6 +275,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --idempotent 'Succeed without writing when the path does not exist'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -294,6 +306,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -313,6 +326,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --rotate 'Also generate a new data key (re-encrypting every value), so a removed key cannot read the file''s future versions'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -320,6 +334,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand add 'Add a key group (the same data key, re-split into Shamir shares)'
@@ -346,6 +361,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -361,6 +377,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -372,6 +389,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --no-mac 'Do not verify the MAC (it is checked only when a key is available anyway)'
             cand --json 'Machine-readable output'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -379,6 +397,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand textconv 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
@@ -390,6 +409,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -400,6 +420,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --global 'Write the driver config to the user''s git config instead of .git/config'
             cand --check 'Report what is missing, change nothing (exit 1 when something is)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -407,6 +428,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -414,6 +436,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod exec;
 pub mod format;
 pub mod gitmerge;
+pub mod guard;
 pub mod keys;
 pub mod metadata;
 pub mod select;

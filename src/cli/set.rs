@@ -310,6 +310,7 @@ pub fn set_in_file(
     value: Value,
     idempotent: bool,
 ) -> Result<i32> {
+    let _lock = super::io::lock_for_update(file)?;
     let ks = KeyService::local();
     let o = lifecycle::open(
         input,
@@ -348,6 +349,7 @@ pub fn parse_legacy_set(s: &str) -> Result<(Vec<PathComp>, Value)> {
 /// `veil unset`.
 pub fn run_unset(a: &UnsetArgs) -> Result<i32> {
     let path = parse_change_path(&a.path, "unset")?;
+    let _lock = super::io::lock_for_update(&a.file)?;
     let ks = KeyService::local();
     let o = lifecycle::open(
         &a.input,
