@@ -191,7 +191,12 @@ pub fn install() -> std::io::Result<()> {
         .into_iter()
         .filter(|s| !ignored.contains(s))
         .collect();
-    let mut signals = SignalsInfo::<WithOrigin>::new(wanted)?;
+    // One by one: a signal the system (or a tool like valgrind) does not let us catch is left
+    // alone rather than stopping veil from running.
+    let mut signals = SignalsInfo::<WithOrigin>::new(Vec::<i32>::new())?;
+    for sig in wanted {
+        let _ = signals.add_signal(sig);
+    }
     std::thread::Builder::new()
         .name("veil-signals".into())
         .spawn(move || {
