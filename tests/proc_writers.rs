@@ -321,3 +321,56 @@ fn set_of_a_big_value_peaks_at_a_few_times_its_size() {
         assert_eq!(text.bytes().filter(|b| *b == b'v').count(), size, "{name}");
     }
 }
+
+/// On a terminal, `edit` offers to edit the new version instead, with the user's edit kept
+/// next to it in the private directory to copy from; the other change is kept.
+#[test]
+fn on_a_terminal_edit_reopens_on_the_new_version_with_the_edit_kept_aside() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        assert!(!common::in_ci(), "/usr/bin/script (util-linux) is missing in CI");
+        eprintln!("SKIP: /usr/bin/script not installed");
+        return;
+    }
+    let sb = sandbox();
+    let f = encrypted(&sb, "f.yaml", PLAIN);
+    let round = sb.path().join("round");
+    let seen = sb.path().join("seen-aside");
+    let veil = env!("CARGO_BIN_EXE_veil");
+    // Round 1: another command changes the file, then the user edits. Round 2: the user finds
+    // their edit aside, and edits the new version.
+    let ed = script(
+        &sb,
+        "ed.sh",
+        &format!(
+            "if [ ! -e {r} ]; then touch {r}; {veil} set {f} '[\"other\"]' '\"from-set\"' || exit 9; \
+             sed -i 's/admin/mine-1/' \"$1\"; \
+             else grep -c mine-1 \"$(dirname \"$1\")/your-edit.f.yaml\" > {s}; \
+             sed -i 's/admin/mine-2/' \"$1\"; fi",
+            r = round.display(),
+            s = seen.display(),
+            f = f.display()
+        ),
+    );
+    let mut c = std::process::Command::new("/usr/bin/script");
+    sb.isolate_std(&mut c);
+    let out = c
+        .env("EDITOR", &ed)
+        .args(["-qec", &format!("{veil} edit {}", f.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("changed on disk while the editor was open"), "{out}");
+    assert!(out.contains("your-edit.f.yaml"), "{out}");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), "1", "{out}");
+    let text = decrypt(&sb, &f);
+    assert!(text.contains("other: from-set") && text.contains("user: mine-2"), "{text}");
+    assert!(!out.contains(SECRET), "plaintext echoed: {out}");
+    assert_eq!(leftovers(sb.path()), Vec::<String>::new());
+}
