@@ -52,18 +52,10 @@ fn twenty_concurrent_set_pairs_lose_nothing() {
 fn a_second_writer_waits_says_so_and_builds_on_the_first() {
     let sb = sandbox();
     let f = encrypted(&sb, "f.yaml", PLAIN);
-    let hold = sb.path().join("hold");
-    let mut first = veil(&sb);
-    first
-        .env("VEIL_TEST_HOLD_WRITE", &hold)
-        .arg("set")
-        .arg(&f)
-        .args([r#"["first"]"#, "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut first = first.spawn().unwrap();
-    let _reap = Reaper(vec![first.id()]);
-    wait_for_file(&hold, &mut first);
+    let (mut first, hold, _reap) = start_held(
+        &sb,
+        veil(&sb).arg("set").arg(&f).args([r#"["first"]"#, "1"]),
+    );
     let err_path = sb.path().join("second.err");
     let mut second = veil(&sb);
     second
@@ -99,17 +91,8 @@ fn a_change_by_a_program_ignoring_the_lock_is_not_overwritten() {
     let sb = sandbox();
     let f = encrypted(&sb, "f.yaml", PLAIN);
     let other = encrypted(&sb, "other.yaml", "theirs: 1\n");
-    let hold = sb.path().join("hold");
-    let mut c = veil(&sb);
-    c.env("VEIL_TEST_HOLD_WRITE", &hold)
-        .arg("set")
-        .arg(&f)
-        .args([r#"["mine"]"#, "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    let _reap = Reaper(vec![child.id()]);
-    wait_for_file(&hold, &mut child);
+    let (child, hold, _reap) =
+        start_held(&sb, veil(&sb).arg("set").arg(&f).args([r#"["mine"]"#, "1"]));
     std::fs::rename(&other, &f).unwrap();
     let theirs = std::fs::read(&f).unwrap();
     std::fs::remove_file(&hold).unwrap();
@@ -287,19 +270,14 @@ fn set_of_a_big_value_peaks_at_a_few_times_its_size() {
         value.push(b'"');
         let value_file = sb.write("value.json", &value);
         drop(value);
-        let hold = sb.path().join("hold");
-        let mut c = veil(&sb);
-        c.env("VEIL_TEST_HOLD_WRITE", &hold)
-            .arg("set")
-            .arg("--value-file")
-            .arg(&f)
-            .arg(r#"["a"]"#)
-            .arg(&value_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let _reap = Reaper(vec![child.id()]);
-        wait_for_file(&hold, &mut child);
+        let (mut child, hold, _reap) = start_held(
+            &sb,
+            veil(&sb)
+                .args(["set", "--value-file"])
+                .arg(&f)
+                .arg(r#"["a"]"#)
+                .arg(&value_file),
+        );
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
         let peak_kb: usize = status
             .lines()
@@ -327,7 +305,10 @@ fn set_of_a_big_value_peaks_at_a_few_times_its_size() {
 #[test]
 fn on_a_terminal_edit_reopens_on_the_new_version_with_the_edit_kept_aside() {
     if !std::path::Path::new("/usr/bin/script").exists() {
-        assert!(!common::in_ci(), "/usr/bin/script (util-linux) is missing in CI");
+        assert!(
+            !common::in_ci(),
+            "/usr/bin/script (util-linux) is missing in CI"
+        );
         eprintln!("SKIP: /usr/bin/script not installed");
         return;
     }
@@ -366,11 +347,17 @@ fn on_a_terminal_edit_reopens_on_the_new_version_with_the_edit_kept_aside() {
         })
         .unwrap();
     let out = String::from_utf8_lossy(&out.stdout);
-    assert!(out.contains("changed on disk while the editor was open"), "{out}");
+    assert!(
+        out.contains("changed on disk while the editor was open"),
+        "{out}"
+    );
     assert!(out.contains("your-edit.f.yaml"), "{out}");
     assert_eq!(std::fs::read_to_string(&seen).unwrap().trim(), "1", "{out}");
     let text = decrypt(&sb, &f);
-    assert!(text.contains("other: from-set") && text.contains("user: mine-2"), "{text}");
+    assert!(
+        text.contains("other: from-set") && text.contains("user: mine-2"),
+        "{text}"
+    );
     assert!(!out.contains(SECRET), "plaintext echoed: {out}");
     assert_eq!(leftovers(sb.path()), Vec::<String>::new());
 }

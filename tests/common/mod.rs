@@ -391,6 +391,19 @@ impl Sandbox {
         env
     }
 
+    /// Write `plain` as `name` and encrypt it in place for age key 1 (the sandbox's key must
+    /// be set up by the caller for later decryption).
+    pub fn encrypt_for_age1(&self, name: &str, plain: &str) -> PathBuf {
+        let p = self.write(name, plain);
+        run_ok(
+            self.veil()
+                .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
+                .arg(&p),
+            "encrypt",
+        );
+        p
+    }
+
     /// `veil` (the binary under test), isolated.
     pub fn veil(&self) -> Command {
         let mut c = veil();

@@ -43,14 +43,21 @@ pub fn veil(sb: &Sandbox) -> Command {
 
 /// Write `plain` as `name` and encrypt it in place for age key 1.
 pub fn encrypted(sb: &Sandbox, name: &str, plain: &str) -> PathBuf {
-    let p = sb.write(name, plain);
-    run_ok(
-        sb.veil()
-            .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
-            .arg(&p),
-        "encrypt",
-    );
-    p
+    sb.encrypt_for_age1(name, plain)
+}
+
+/// Start `cmd` (veil) with `VEIL_TEST_HOLD_WRITE` set to `<sandbox>/hold`, and wait until its
+/// write is held just before the rename. Returns veil, the marker, and a reaper for veil.
+pub fn start_held(sb: &Sandbox, cmd: &mut Command) -> (Child, PathBuf, Reaper) {
+    let hold = sb.path().join("hold");
+    cmd.env("VEIL_TEST_HOLD_WRITE", &hold)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let reaper = Reaper(vec![child.id()]);
+    let held: u32 = wait_for_file(&hold, &mut child).trim().parse().unwrap();
+    assert_eq!(held, child.id(), "the marker names veil");
+    (child, hold, reaper)
 }
 
 pub fn decrypt(sb: &Sandbox, p: &Path) -> String {
