@@ -210,7 +210,7 @@ fn prepare(
 ) -> Result<AtomicTemp> {
     let fail = |what: &str, e: std::io::Error| write_failed(path, what, e);
     // What a killed veil left here goes first.
-    guard::temp::sweep(dir, Kind::WriteTemp);
+    guard::temp::sweep_once(dir, Kind::WriteTemp);
     let mut tmp = AtomicTemp::create_in(dir, true).map_err(|e| fail("creating a temp file", e))?;
     for data in parts {
         tmp.file().write_all(data).map_err(|e| fail("writing", e))?;

@@ -221,19 +221,42 @@ pub fn install() -> std::io::Result<()> {
 /// Clean up and end veil by `sig`, never releasing `st`.
 fn die(mut st: MutexGuard<'static, State>, sig: i32) -> ! {
     let items = std::mem::take(&mut st.items);
+    // Children first: an editor stopped by SIGTERM or SIGHUP may still write its recovery
+    // file into the directory about to be removed, so give it a moment to end.
+    let fwd = if sig == signal_hook::consts::SIGHUP {
+        Signal::HUP
+    } else {
+        Signal::TERM
+    };
+    let children: Vec<Pid> = items
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Cleanup::Stop(pid) => Some(*pid),
+            _ => None,
+        })
+        .collect();
+    for pid in &children {
+        let _ = rustix::process::kill_process(*pid, fwd);
+    }
+    for pid in &children {
+        for _ in 0..300 {
+            let exited = rustix::process::waitid(
+                WaitId::Pid(*pid),
+                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG,
+            );
+            if !matches!(exited, Ok(None) | Err(rustix::io::Errno::INTR)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     let mut removed = false;
     for (_, item) in &items {
         match item {
-            Cleanup::Stop(pid) => {
-                let fwd = if sig == signal_hook::consts::SIGHUP {
-                    Signal::HUP
-                } else {
-                    Signal::TERM
-                };
-                let _ = rustix::process::kill_process(*pid, fwd);
-            }
+            Cleanup::Stop(_) => {}
             Cleanup::File(p) => removed |= std::fs::remove_file(p).is_ok(),
-            Cleanup::Dir(p) => removed |= std::fs::remove_dir_all(p).is_ok(),
+            // Retried: something may still be writing into it.
+            Cleanup::Dir(p) => removed |= (0..3).any(|_| std::fs::remove_dir_all(p).is_ok()),
         }
     }
     if removed {

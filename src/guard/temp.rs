@@ -30,7 +30,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// What kind of temporary thing a name belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `.veil-<pid>-<random>.tmp`: the temp file of an atomic write.
     WriteTemp,
@@ -99,6 +99,24 @@ fn running(pid: u32) -> bool {
         rustix::process::test_kill_process(p),
         Err(rustix::io::Errno::SRCH)
     )
+}
+
+/// [`sweep`], at most once per directory and kind in this process (`updatekeys` writes many
+/// files into one directory).
+pub fn sweep_once(dir: &Path, kind: Kind) -> usize {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static DONE: Mutex<Option<HashSet<(PathBuf, Kind)>>> = Mutex::new(None);
+    let first = DONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get_or_insert_with(HashSet::new)
+        .insert((dir.to_path_buf(), kind));
+    if first {
+        sweep(dir, kind)
+    } else {
+        0
+    }
 }
 
 /// Remove what dead veil processes left of `kind` in `dir` (see the module docs for the
