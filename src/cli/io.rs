@@ -272,14 +272,21 @@ fn sync_dir(dir: &Path) {
 }
 
 /// For the signal tests: with `VEIL_TEST_HOLD_WRITE=PATH`, the complete temp file waits here,
-/// before the rename, until PATH (created now, holding veil's PID) is removed again (at most
-/// two minutes), so a test can signal veil at this exact point.
+/// before the rename, until PATH (created now, holding veil's PID; an existing PATH turns the
+/// hold off) is removed again (at most two minutes), so a test can signal veil at this exact
+/// point.
 fn hold_for_tests() {
     let Some(marker) = std::env::var_os(crate::env::VEIL_TEST_HOLD_WRITE) else {
         return;
     };
     let marker = PathBuf::from(marker);
-    if std::fs::write(&marker, std::process::id().to_string()).is_err() {
+    // A new file only: the variable must not be a way to overwrite anything.
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+        .and_then(|mut f| f.write_all(std::process::id().to_string().as_bytes()));
+    if created.is_err() {
         return;
     }
     let start = std::time::Instant::now();

@@ -25,7 +25,7 @@ use super::signals::{self, Cleanup, Ticket};
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -361,7 +361,15 @@ fn unnamed_file(_dir: &Path) -> Option<File> {
 }
 
 /// Link an unnamed file into `path` (fails if `path` exists).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn link_at(_file: &File, _path: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// Link an unnamed file into `path` (fails if `path` exists).
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn link_at(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     let proc = format!("/proc/self/fd/{}", file.as_raw_fd());
     match rustix::fs::linkat(
         rustix::fs::CWD,
