@@ -74,6 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--mac-only-encrypted', '--mac-only-encrypted', [CompletionResultType]::ParameterName, 'Compute the MAC over encrypted values only, so plaintext keys can change freely')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -126,6 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically)')
             [CompletionResult]::new('--mac-only-encrypted', '--mac-only-encrypted', [CompletionResultType]::ParameterName, 'Compute the MAC over encrypted values only, so plaintext keys can change freely')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -143,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically)')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -152,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -163,6 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--append', '--append', [CompletionResultType]::ParameterName, 'Add a new identity to an existing key file instead of refusing')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -171,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -188,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--same-process', '--same-process', [CompletionResultType]::ParameterName, 'Replace veil with the command (exec) instead of running it as a child')
             [CompletionResult]::new('--no-flatten', '--no-flatten', [CompletionResultType]::ParameterName, 'Refuse nested values, as sops does, instead of flattening them (DB__HOST)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -204,6 +211,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Run the command even if the MAC does not verify')
             [CompletionResult]::new('--no-fifo', '--no-fifo', [CompletionResultType]::ParameterName, 'Use a 0600 regular file instead of a FIFO')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -214,6 +222,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -247,6 +256,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied')
             [CompletionResult]::new('--show-master-keys', '--show-master-keys', [CompletionResultType]::ParameterName, 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -264,6 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--value-stdin', '--value-stdin', [CompletionResultType]::ParameterName, 'Read the JSON value from stdin (VALUE is then omitted)')
             [CompletionResult]::new('--idempotent', '--idempotent', [CompletionResultType]::ParameterName, 'Do not write the file when the value is already there')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -279,6 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--idempotent', '--idempotent', [CompletionResultType]::ParameterName, 'Succeed without writing when the path does not exist')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -310,6 +322,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically)')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -330,6 +343,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--rotate', '--rotate', [CompletionResultType]::ParameterName, 'Also generate a new data key (re-encrypting every value), so a removed key cannot read the file''s future versions')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -338,6 +352,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a key group (the same data key, re-split into Shamir shares)')
@@ -365,6 +380,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically) instead of stdout')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -381,6 +397,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Write the result back to the file (atomically) instead of stdout')
             [CompletionResult]::new('--ignore-mac', '--ignore-mac', [CompletionResultType]::ParameterName, 'Decrypt even if the MAC does not verify')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -394,6 +411,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--omit-extensions', '--omit-extensions', [CompletionResultType]::ParameterName, 'Leave the file extension out of the destination name')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'When FILE is a directory, publish everything under it (names keep their relative path)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -406,6 +424,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--no-mac', '--no-mac', [CompletionResultType]::ParameterName, 'Do not verify the MAC (it is checked only when a key is available anyway)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -414,6 +433,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)')
@@ -426,6 +446,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -437,6 +458,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'Write the driver config to the user''s git config instead of .git/config')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Report what is missing, change nothing (exit 1 when something is)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -445,6 +467,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -453,6 +476,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

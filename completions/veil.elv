@@ -71,6 +71,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --mac-only-encrypted 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -122,6 +123,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --mac-only-encrypted 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -138,6 +140,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -146,6 +149,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -156,6 +160,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --append 'Add a new identity to an existing key file instead of refusing'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -163,6 +168,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -179,6 +185,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --same-process 'Replace veil with the command (exec) instead of running it as a child'
             cand --no-flatten 'Refuse nested values, as sops does, instead of flattening them (DB__HOST)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -194,6 +201,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --ignore-mac 'Run the command even if the MAC does not verify'
             cand --no-fifo 'Use a 0600 regular file instead of a FIFO'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -203,6 +211,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -235,6 +244,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand -s 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
             cand --show-master-keys 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -251,6 +261,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --value-stdin 'Read the JSON value from stdin (VALUE is then omitted)'
             cand --idempotent 'Do not write the file when the value is already there'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -265,6 +276,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --idempotent 'Succeed without writing when the path does not exist'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -295,6 +307,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically)'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -314,6 +327,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --rotate 'Also generate a new data key (re-encrypting every value), so a removed key cannot read the file''s future versions'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -321,6 +335,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand add 'Add a key group (the same data key, re-split into Shamir shares)'
@@ -347,6 +362,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -362,6 +378,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --in-place 'Write the result back to the file (atomically) instead of stdout'
             cand --ignore-mac 'Decrypt even if the MAC does not verify'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -374,6 +391,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --omit-extensions 'Leave the file extension out of the destination name'
             cand --recursive 'When FILE is a directory, publish everything under it (names keep their relative path)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -385,6 +403,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --no-mac 'Do not verify the MAC (it is checked only when a key is available anyway)'
             cand --json 'Machine-readable output'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -392,6 +411,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand textconv 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
@@ -403,6 +423,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -413,6 +434,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --global 'Write the driver config to the user''s git config instead of .git/config'
             cand --check 'Report what is missing, change nothing (exit 1 when something is)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -420,6 +442,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -427,6 +450,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+            cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -28,6 +28,11 @@ pub const SOPS_CONFIG: &str = "SOPS_CONFIG";
 /// YAML file through the lossless parser. For comparing the two and for working around a bug.
 pub const VEIL_YAML_FAST: &str = "VEIL_YAML_FAST";
 
+/// veil's own, for its signal tests only: a marker path. An atomic write creates it when its
+/// temp file is complete and waits, before the rename, until it is removed again (at most two
+/// minutes), so a test can signal veil at that exact point.
+pub const VEIL_TEST_HOLD_WRITE: &str = "VEIL_TEST_HOLD_WRITE";
+
 /// Whether the streaming YAML path may be used.
 pub fn yaml_fast() -> bool {
     var(VEIL_YAML_FAST).as_deref() != Some("0")

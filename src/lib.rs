@@ -17,6 +17,7 @@ pub mod format;
 pub mod gitmerge;
 #[cfg(feature = "gcs")]
 pub mod google_auth;
+pub mod guard;
 pub mod keys;
 pub mod metadata;
 #[cfg(any(

@@ -60,13 +60,7 @@ fn big_json() -> String {
 fn setup(sb: &mut Sandbox, name: &str, plain: &str) -> std::path::PathBuf {
     let key = sb.age_key_file(TestKey::Age1);
     sb.set_env("SOPS_AGE_KEY_FILE", &key);
-    let p = sb.write(name, plain);
-    run_ok(
-        sb.veil()
-            .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
-            .arg(&p),
-        "encrypt",
-    );
+    let p = sb.encrypt_for_age1(name, plain);
     git(sb, &["init", "-q"]);
     git(sb, &["add", name]);
     git(sb, &["commit", "-qm", "initial"]);

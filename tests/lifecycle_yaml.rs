@@ -33,14 +33,7 @@ fn sandbox() -> Sandbox {
 }
 
 fn veil_encrypt(sb: &Sandbox, name: &str, plain: &str) -> PathBuf {
-    let p = sb.write(name, plain);
-    run_ok(
-        sb.veil()
-            .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
-            .arg(&p),
-        "encrypt",
-    );
-    p
+    sb.encrypt_for_age1(name, plain)
 }
 
 fn changed(a: &[u8], b: &[u8]) -> usize {

@@ -36,6 +36,9 @@ pub struct GlobalArgs {
     /// Log the steps (config file, formats, key sources, keys tried) to stderr; never values
     #[arg(long, global = true)]
     pub verbose: bool,
+    /// Replace a file that has other hard links (they keep the old content)
+    #[arg(long, global = true)]
+    pub force: bool,
 }
 
 // Parsed once per run; boxing the big variants would buy nothing.

@@ -5,10 +5,17 @@
 //! The plaintext copy lives in a fresh 0700 directory holding one 0600 file named after the
 //! original (so the editor picks the right syntax), on a RAM-backed filesystem when there is one
 //! (`$XDG_RUNTIME_DIR`, `/dev/shm`), else in `$TMPDIR`, never in the working tree. The directory
-//! is removed on every way out: success, error, the editor failing, a panic, and SIGINT, SIGTERM
-//! or SIGHUP sent to veil (a signal thread removes it, stops the editor and then lets the signal
-//! end the process as it would have). This module must never print the plaintext and never
-//! write the encrypted file unless the result was read back and verified.
+//! is removed on every way out: success, error, the editor failing, a panic, and every fatal
+//! signal veil can catch (`guard::signals` removes it, stops the editor and then lets the signal
+//! end the process as it would have). One left by a killed veil (SIGKILL, SIGSEGV) is removed
+//! by the next `edit` once its owner is gone.
+//!
+//! The file is not locked while the editor runs (nobody waits for a person); the result is
+//! written under the file's lock and only over the version that was opened. If the file
+//! changed meanwhile, nothing is written: on a terminal the user may edit the new version (their
+//! edit kept aside in the private directory), otherwise the edit is discarded with the
+//! directory. This module must never print the plaintext and never write the encrypted file
+//! unless the result was read back and verified.
 
 use super::args::{ChangeArgs, InputArgs, KeyArgs};
 use super::lifecycle::{self, Opened};
@@ -16,12 +23,12 @@ use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{Format, Parsed};
+use crate::guard::temp::{sweep, Kind, LockedDir};
 use crate::keys::{KeyService, LocalOptions};
 use crate::metadata::Metadata;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use zeroize::Zeroizing;
 
 /// The editor environment variables, in the order they are read.
@@ -35,65 +42,6 @@ pub struct EditRequest<'a> {
     pub change: &'a ChangeArgs,
     pub show_master_keys: bool,
     pub file: &'a str,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signals: the temp directory must not outlive veil.
-
-/// What the signal thread must clean up.
-#[derive(Default)]
-struct Pending {
-    dir: Option<PathBuf>,
-    editor: Option<u32>,
-}
-
-static PENDING: OnceLock<Arc<Mutex<Pending>>> = OnceLock::new();
-
-/// Install (once) a thread that, on SIGINT, SIGTERM or SIGHUP, stops the editor, removes the
-/// temporary directory and then ends veil the way the signal would have.
-fn signal_guard() -> Result<Arc<Mutex<Pending>>> {
-    if let Some(p) = PENDING.get() {
-        return Ok(p.clone());
-    }
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .map_err(|e| Error::generic(format!("could not set up signal handling: {e}")))?;
-    let pending = Arc::new(Mutex::new(Pending::default()));
-    let p2 = pending.clone();
-    std::thread::Builder::new()
-        .name("veil-edit-signals".into())
-        .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                let st = p2.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(pid) = st.editor {
-                    // SIGHUP is passed on (editors save recovery data on it); otherwise the
-                    // editor is asked to terminate.
-                    let fwd = if sig == SIGHUP {
-                        rustix::process::Signal::HUP
-                    } else {
-                        rustix::process::Signal::TERM
-                    };
-                    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
-                        let _ = rustix::process::kill_process(pid, fwd);
-                    }
-                }
-                if let Some(d) = &st.dir {
-                    let _ = std::fs::remove_dir_all(d);
-                    eprintln!(
-                        "veil: interrupted; the temporary plaintext was removed and the file was not changed"
-                    );
-                }
-                let _ = signal_hook::low_level::emulate_default_handler(sig);
-                std::process::exit(128 + sig);
-            }
-        })
-        .map_err(|e| Error::generic(format!("could not set up signal handling: {e}")))?;
-    let _ = PENDING.set(pending.clone());
-    Ok(PENDING.get().cloned().unwrap_or(pending))
-}
-
-fn lock(p: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
-    p.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,33 +69,28 @@ pub fn temp_bases() -> Vec<PathBuf> {
     out
 }
 
-/// A private directory with one plaintext file in it; removed when dropped.
+/// Remove the private directories that killed `edit`s and `exec-file`s left in the temp
+/// bases (only those whose owner is gone; see `guard::temp::sweep`).
+fn sweep_private_dirs() {
+    for base in temp_bases() {
+        sweep(&base, Kind::EditDir);
+        sweep(&base, Kind::ExecDir);
+    }
+}
+
+/// A private directory with one plaintext file in it, registered with the signal thread
+/// while it exists; removed when dropped.
 struct TempCopy {
-    dir: Option<tempfile::TempDir>,
+    dir: LockedDir,
     path: PathBuf,
-    pending: Arc<Mutex<Pending>>,
 }
 
 impl TempCopy {
-    fn create(pending: Arc<Mutex<Pending>>, name: &str, content: &[u8]) -> Result<TempCopy> {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let fail = |what: &str, e: std::io::Error| {
-            Error::new(
-                Code::CouldNotWriteOutputFile,
-                format!("could not create the temporary file for editing: {what}: {e}"),
-            )
-            .hint("check that $XDG_RUNTIME_DIR, /dev/shm or $TMPDIR is writable")
-        };
-        // Hold the lock while the directory exists but is not yet registered, so a signal in
-        // between still finds it.
-        let mut st = lock(&pending);
+    fn create(name: &str, content: &[u8]) -> Result<TempCopy> {
         let mut last_err = None;
         let mut dir = None;
         for base in temp_bases() {
-            match tempfile::Builder::new()
-                .prefix("veil-edit-")
-                .tempdir_in(&base)
-            {
+            match LockedDir::create(&base, Kind::EditDir, false) {
                 Ok(d) => {
                     dir = Some(d);
                     break;
@@ -155,35 +98,45 @@ impl TempCopy {
                 Err(e) => last_err = Some(e),
             }
         }
-        let dir = match dir {
-            Some(d) => d,
-            None => {
-                return Err(fail(
-                    "no usable directory",
-                    last_err.unwrap_or_else(|| std::io::Error::other("none found")),
-                ))
-            }
+        let Some(dir) = dir else {
+            return Err(temp_failed(
+                "no usable directory",
+                last_err.unwrap_or_else(|| std::io::Error::other("none found")),
+            ));
         };
-        st.dir = Some(dir.path().to_path_buf());
-        drop(st);
         let copy = TempCopy {
             path: dir.path().join(name),
-            dir: Some(dir),
-            pending,
+            dir,
         };
-        if let Some(d) = &copy.dir {
-            std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| fail("setting permissions", e))?;
-        }
+        copy.write(content)?;
+        Ok(copy)
+    }
+
+    /// Write `content` as the (new) file to edit.
+    fn write(&self, content: &[u8]) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&copy.path)
-            .map_err(|e| fail("creating", e))?;
-        f.write_all(content).map_err(|e| fail("writing", e))?;
-        f.sync_all().map_err(|e| fail("syncing", e))?;
-        Ok(copy)
+            .open(&self.path)
+            .map_err(|e| temp_failed("creating", e))?;
+        f.write_all(content)
+            .map_err(|e| temp_failed("writing", e))?;
+        f.sync_all().map_err(|e| temp_failed("syncing", e))
+    }
+
+    /// Move the edited file aside (to `your-edit.NAME` in the same private directory, where the
+    /// user can copy from it) and return that path.
+    fn keep_aside(&self) -> Result<PathBuf> {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let aside = self.dir.path().join(format!("your-edit.{name}"));
+        std::fs::rename(&self.path, &aside).map_err(|e| temp_failed("keeping your edit", e))?;
+        Ok(aside)
     }
 
     fn read(&self) -> Result<Zeroizing<Vec<u8>>> {
@@ -196,7 +149,8 @@ impl TempCopy {
         })
     }
 
-    /// Run the editor on the copy; a failure to start it or a non-zero exit is exit 201.
+    /// Run the editor on the copy; a failure to start it or a non-zero exit is exit 201. A
+    /// fatal signal to veil meanwhile stops the editor and removes the directory.
     fn run_editor(&self, argv: &[String]) -> Result<()> {
         let could_not = |why: String| {
             Error::new(Code::NoEditorFound, format!("Could not run editor: {why}"))
@@ -207,15 +161,8 @@ impl TempCopy {
             .ok_or_else(|| could_not("empty editor command".into()))?;
         let mut cmd = std::process::Command::new(prog);
         cmd.args(args).arg(&self.path);
-        let mut child = {
-            let mut st = lock(&self.pending);
-            let child = cmd.spawn().map_err(|e| could_not(e.to_string()))?;
-            st.editor = Some(child.id());
-            child
-        };
-        let status = child.wait();
-        lock(&self.pending).editor = None;
-        let status = status.map_err(|e| could_not(e.to_string()))?;
+        let status =
+            crate::guard::signals::run_stoppable(&mut cmd).map_err(|e| could_not(e.to_string()))?;
         if !status.success() {
             let why = match status.code() {
                 Some(c) => format!("exit status {c}"),
@@ -227,17 +174,12 @@ impl TempCopy {
     }
 }
 
-impl Drop for TempCopy {
-    fn drop(&mut self) {
-        let mut st = lock(&self.pending);
-        if let Some(d) = self.dir.take() {
-            let p = d.path().to_path_buf();
-            if d.close().is_err() {
-                let _ = std::fs::remove_dir_all(&p);
-            }
-        }
-        st.dir = None;
-    }
+fn temp_failed(what: &str, e: std::io::Error) -> Error {
+    Error::new(
+        Code::CouldNotWriteOutputFile,
+        format!("could not create the temporary file for editing: {what}: {e}"),
+    )
+    .hint("check that $XDG_RUNTIME_DIR, /dev/shm or $TMPDIR is writable")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,8 +330,8 @@ pub fn edit_private(
     content: &[u8],
     mut accept: impl FnMut(&[u8]) -> Result<Vec<u8>>,
 ) -> Result<Vec<u8>> {
-    let pending = signal_guard()?;
-    let copy = TempCopy::create(pending, &basename(name), content)?;
+    sweep_private_dirs();
+    let copy = TempCopy::create(&basename(name), content)?;
     let out = edit_loop(&copy, content, |edited| match accept(edited) {
         Ok(out) => Ok(Round::Done(out)),
         Err(e) if retryable(&e) => Ok(Round::Retry(e)),
@@ -403,36 +345,91 @@ pub fn edit_private(
 // The command
 
 pub fn run(r: &EditRequest<'_>) -> Result<i32> {
-    let pending = signal_guard()?;
+    sweep_private_dirs();
     if std::fs::symlink_metadata(r.file).is_err() {
-        return edit_new(r, pending);
+        return edit_new(r);
     }
+    // Before the user spends any effort: a file the write would refuse.
+    super::io::check_replaceable(r.file)?;
     let ks = KeyService::local();
-    let o = lifecycle::open(
-        r.input,
-        r.file,
-        r.change.ignore_mac,
-        r.change.decryption_order.as_deref(),
-        &ks,
-    )?;
+    let open = || {
+        lifecycle::open(
+            r.input,
+            r.file,
+            r.change.ignore_mac,
+            r.change.decryption_order.as_deref(),
+            &ks,
+        )
+    };
+    let mut o = open()?;
     let show = r.show_master_keys && o.inf != Format::Binary;
     if r.show_master_keys && !show {
         eprintln!("warning: --show-master-keys is ignored for binary files");
     }
-    let view_meta = show.then(|| lifecycle::meta_tree(&o.dec.metadata, o.inf));
-    let plain = Zeroizing::new(o.parsed.render(&o.dec.edits, view_meta.as_ref())?);
-    let copy = TempCopy::create(pending, &basename(r.file), &plain)?;
-    let mut ctx = Context::system();
-    let out = edit_loop(&copy, &plain, |edited| {
-        match reseal_edited(&o, edited, show, &ks, &mut ctx) {
-            Ok(out) => Ok(Round::Done(out)),
-            Err(e) if retryable(&e) => Ok(Round::Retry(e)),
-            Err(e) => Err(e),
+    let mut copy: Option<TempCopy> = None;
+    loop {
+        let view_meta = show.then(|| lifecycle::meta_tree(&o.dec.metadata, o.inf));
+        let plain = Zeroizing::new(o.parsed.render(&o.dec.edits, view_meta.as_ref())?);
+        let c = match copy.take() {
+            None => TempCopy::create(&basename(r.file), &plain)?,
+            Some(c) => {
+                c.write(&plain)?;
+                c
+            }
+        };
+        let mut ctx = Context::system();
+        let out = edit_loop(&c, &plain, |edited| {
+            match reseal_edited(&o, edited, show, &ks, &mut ctx) {
+                Ok(out) => Ok(Round::Done(out)),
+                Err(e) if retryable(&e) => Ok(Round::Retry(e)),
+                Err(e) => Err(e),
+            }
+        })?;
+        // Write only over the version that was opened: a change made meanwhile (by a command
+        // that took the lock and finished, or by any other program) is never undone.
+        let lock = super::io::lock_for_update(r.file)?;
+        if std::fs::read(r.file).ok().as_deref() == Some(&o.src[..]) {
+            drop(c);
+            super::io::write_atomic(Path::new(r.file), &out)?;
+            drop(lock);
+            return Ok(0);
         }
-    })?;
-    drop(copy);
-    super::io::write_atomic(Path::new(r.file), &out)?;
-    Ok(0)
+        drop(lock);
+        changed_meanwhile(&c, r.file)?;
+        copy = Some(c);
+        o = open()?;
+    }
+}
+
+/// The file changed on disk while the editor was open. On a terminal, offer to edit the new
+/// version, with the user's edit kept aside in the private directory to copy from; otherwise
+/// (or when the user declines) the edit is discarded with the directory: plaintext is never
+/// left behind for later.
+fn changed_meanwhile(copy: &TempCopy, file: &str) -> Result<()> {
+    let what = format!(
+        "{file} changed on disk while the editor was open, so your edit was not written (it would have undone that change)"
+    );
+    let refuse = |what: String| {
+        Error::new(Code::CouldNotWriteOutputFile, what).hint(format!(
+            "run `veil edit {file}` again to edit the new version"
+        ))
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse(format!("{what}; your edit was discarded")));
+    }
+    let aside = copy.keep_aside()?;
+    eprintln!("{what}.");
+    eprint!(
+        "Press Enter to edit the file as it is now (your edit is kept next to it as {}, to copy from), or type q and Enter to discard your edit: ",
+        aside.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    );
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let n = std::io::stdin().read_line(&mut line).unwrap_or(0);
+    if n == 0 || line.trim().eq_ignore_ascii_case("q") {
+        return Err(refuse(format!("{what}; your edit was discarded")));
+    }
+    Ok(())
 }
 
 /// The saved plaintext, sealed against the original file.
@@ -517,7 +514,7 @@ fn apply_edited_metadata(
 }
 
 /// A file that does not exist yet: sops's example, encrypted with the creation rule's keys.
-fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
+fn edit_new(r: &EditRequest<'_>) -> Result<i32> {
     let (inf, outf) = super::formats(r.input, Some(r.file));
     let cipher = Cipher::from_flag(&r.keys.cipher).ok_or_else(|| {
         Error::generic(format!("unknown cipher {:?}", r.keys.cipher))
@@ -535,7 +532,7 @@ fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
     // Vault servers named by the flags or the creation rule may receive the token.
     let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let template = example(inf).as_bytes();
-    let copy = TempCopy::create(pending, &basename(r.file), template)?;
+    let copy = TempCopy::create(&basename(r.file), template)?;
     let mut ctx = Context::system();
     let out = edit_loop(&copy, template, |edited| {
         match encrypt_new(edited, inf, outf, &opts, &ks, &mut ctx) {
@@ -545,7 +542,8 @@ fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
         }
     })?;
     drop(copy);
-    super::io::write_atomic(Path::new(r.file), &out)?;
+    // Created only if nobody created it meanwhile.
+    super::io::write_new(Path::new(r.file), &out)?;
     Ok(0)
 }
 

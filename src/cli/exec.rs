@@ -2,7 +2,8 @@
 //! its environment or in a private FIFO, and exit with the program's status.
 //!
 //! Thin glue over [`crate::exec`]: argument checks, decryption (as `veil decrypt` does it), and
-//! the order that keeps cleanup safe (signal handlers before the private directory exists).
+//! the order that keeps cleanup safe (the private directory is registered with the signal
+//! thread as it is created).
 //! Secrets go into the child's environment or the FIFO only, never into its argv or a message.
 
 use super::args::{ExecCommonArgs, ExecEnvArgs, ExecFileArgs, InputArgs};
@@ -11,8 +12,8 @@ use crate::error::{Code, Error, Result};
 use crate::exec::run::{check_filename, exec_replace, spawn_failure_code};
 use crate::exec::user::{resolve_system, UserIds};
 use crate::exec::{
-    env_from_doc, exit_code, is_portable_name, substitute_placeholder, EnvOptions, Forwarder,
-    PrivateDir, Program, Spawn,
+    env_from_doc, exit_code, is_portable_name, substitute_placeholder, EnvOptions, PrivateDir,
+    Program, Spawn,
 };
 use crate::format::{EmitOptions, Parsed};
 use crate::keys::KeyService;
@@ -70,11 +71,7 @@ pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
             Err(e) => spawn_failed(&spawn.program, &e),
         });
     }
-    let mut fw = Forwarder::install()?;
-    if let Some(sig) = fw.take_pending() {
-        return Ok(128 + sig);
-    }
-    Ok(run_child(fw, &mut cmd, &spawn.program))
+    Ok(run_child(&mut cmd, &spawn.program))
 }
 
 /// `veil exec-file FILE 'CMD {}'` / `veil exec-file FILE -- PROGRAM {} …`.
@@ -96,8 +93,8 @@ pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
     });
     drop(dec);
     drop(parsed);
-    // Handlers first: from here on a SIGTERM cannot kill veil before the directory is gone.
-    let mut fw = Forwarder::install()?;
+    // The directory is registered with the signal thread as it is made: a fatal signal before
+    // or after the child runs removes it; while the child runs, signals go to the child.
     let dir = PrivateDir::create(a.filename.as_deref(), !a.no_fifo, user, plaintext)?;
     let program = substitute_placeholder(&program, dir.path());
     let spawn = Spawn {
@@ -106,19 +103,14 @@ pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
         pristine: false,
         user,
     };
-    let code = match fw.take_pending() {
-        Some(sig) => 128 + sig,
-        None => {
-            let mut cmd = spawn.command()?;
-            run_child(fw, &mut cmd, &spawn.program)
-        }
-    };
+    let mut cmd = spawn.command()?;
+    let code = run_child(&mut cmd, &spawn.program);
     dir.remove()?;
     Ok(code)
 }
 
-fn run_child(fw: Forwarder, cmd: &mut Command, program: &Program) -> i32 {
-    match fw.run(cmd) {
+fn run_child(cmd: &mut Command, program: &Program) -> i32 {
+    match crate::guard::signals::run_forwarding(cmd) {
         Ok(status) => exit_code(status),
         Err(e) => spawn_failed(program, &e),
     }

@@ -1,13 +1,24 @@
-//! Reading input once (file or stdin), writing output atomically, and sops's `(y/n)` prompts.
+//! Reading input once (file or stdin), locking a file being changed, writing output
+//! atomically, and sops's `(y/n)` prompts.
 //!
-//! An in-place or `--output` write goes to a temp file in the target's own directory, gets the
-//! original's permissions (0600 for a new file), is fsynced, then renamed over the target, and
-//! the directory is fsynced. A symlink is written through (its target is replaced, the link
-//! stays). A failure at any step leaves the original untouched.
+//! An in-place or `--output` write goes to a private (0600) temp file in the target's own
+//! directory (see `guard::temp`), is fsynced, gets the original's owner, group and mode only
+//! then (0600 for a new file), and is renamed over the target; the directory is fsynced. A
+//! symlink is written through (its target is replaced, the link stays). A failure or a fatal
+//! signal at any step leaves the original untouched and no temp file behind. A target with
+//! other hard links is refused unless `--force` (the rename would leave them the old content).
+//!
+//! Read-modify-write commands take the file's lock first ([`lock_for_update`]); the write then
+//! refuses to replace a file that is no longer the version that was read.
 
 use crate::error::{Code, Error, Result};
+use crate::guard;
+use crate::guard::lock::FileLock;
+use crate::guard::temp::{AtomicTemp, Kind};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Read the whole input: a file, or stdin for `None`/`-`.
 pub fn read_input(file: Option<&str>) -> Result<Vec<u8>> {
@@ -53,49 +64,235 @@ fn resolve_target(path: &Path) -> PathBuf {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The lock of a file being changed
+
+/// A lock taken by [`lock_for_update`], with the version of the file it was taken on.
+struct Held {
+    id: u64,
+    target: PathBuf,
+    lock: FileLock,
+}
+
+static HELD: Mutex<Vec<Held>> = Mutex::new(Vec::new());
+static NEXT_HELD: AtomicU64 = AtomicU64::new(1);
+
+fn held() -> std::sync::MutexGuard<'static, Vec<Held>> {
+    HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The lock of a file a command is changing; released when dropped (or when the file has been
+/// replaced).
+#[must_use = "the lock is released when this is dropped"]
+pub struct UpdateLock(u64);
+
+impl Drop for UpdateLock {
+    fn drop(&mut self) {
+        held().retain(|h| h.id != self.0);
+    }
+}
+
+/// Take the lock of `file` before reading it for a read-modify-write: another veil command
+/// changing it is waited for (announced after a moment), and a file with other hard links is
+/// refused (unless `--force`). The write that follows refuses to replace the file if a program
+/// that ignores the lock changed it meanwhile. A missing file is not an error here (reading it
+/// reports that).
+pub fn lock_for_update(file: &str) -> Result<UpdateLock> {
+    let path = Path::new(file);
+    let target = resolve_target(path);
+    let lock = guard::lock::lock(&target, || {
+        eprintln!("veil: waiting for another veil command to finish changing {file}…");
+    })
+    .map_err(|e| {
+        Error::new(
+            Code::CouldNotReadInputFile,
+            format!("could not lock {file}: {e}"),
+        )
+        .hint("check that the file is readable")
+    })?;
+    let Some(lock) = lock else {
+        return Ok(UpdateLock(0));
+    };
+    if !lock.is_held() {
+        super::log::step(format!(
+            "{file}: the filesystem has no file locks; only a change on disk is detected"
+        ));
+    }
+    if let Ok(m) = std::fs::metadata(&target) {
+        check_links(path, &m)?;
+    }
+    let id = NEXT_HELD.fetch_add(1, Ordering::Relaxed);
+    held().push(Held { id, target, lock });
+    Ok(UpdateLock(id))
+}
+
+/// Refuse early a file that the write would refuse (other hard links, unless `--force`).
+pub fn check_replaceable(file: &str) -> Result<()> {
+    let path = Path::new(file);
+    match std::fs::metadata(resolve_target(path)) {
+        Ok(m) => check_links(path, &m),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The error for a file that changed on disk while veil was working on it.
+pub fn changed_on_disk(path: &Path) -> Error {
+    Error::new(
+        Code::CouldNotWriteOutputFile,
+        format!(
+            "{} changed on disk while veil was working on it (a program that does not take veil's lock wrote it); it was left as it is",
+            path.display()
+        ),
+    )
+    .hint("run the command again on the new version")
+}
+
+/// Refuse to replace `target` when it is not the version its lock was taken on.
+fn check_unchanged(path: &Path, target: &Path) -> Result<()> {
+    let held = held();
+    for h in held.iter().filter(|h| h.target == target) {
+        if guard::lock::Ident::of_path(target).ok() != Some(h.lock.ident()) {
+            return Err(changed_on_disk(path));
+        }
+    }
+    Ok(())
+}
+
+/// Refuse to replace a file that has other hard links, unless `--force`: the rename gives this
+/// name a new file and leaves the other names with the old content (after `encrypt -i`, the
+/// plaintext).
+fn check_links(path: &Path, m: &std::fs::Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let links = m.nlink();
+    if links <= 1 || super::log::globals().force {
+        return Ok(());
+    }
+    Err(Error::new(
+        Code::CouldNotWriteOutputFile,
+        format!(
+            "{} has {links} hard links: replacing it would leave the other {} with the old content",
+            path.display(),
+            if links == 2 { "name" } else { "names" }
+        ),
+    )
+    .hint("break the link first (cp -p FILE FILE.new && mv FILE.new FILE), or pass --force to replace this name only"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atomic writes
+
 /// Write `data` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     write_atomic_parts(path, &[data])
 }
 
+fn write_failed(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::new(
+        Code::CouldNotWriteOutputFile,
+        format!("could not write {}: {what}: {e}", path.display()),
+    )
+    .hint("check that the directory exists and is writable; the original file was not changed")
+}
+
+fn target_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The complete, synced temp file with `parts`, owner and mode of `like` (else 0600).
+fn prepare(
+    path: &Path,
+    dir: &Path,
+    parts: &[&[u8]],
+    like: Option<&std::fs::Metadata>,
+) -> Result<AtomicTemp> {
+    let fail = |what: &str, e: std::io::Error| write_failed(path, what, e);
+    // What a killed veil left here goes first.
+    guard::temp::sweep_once(dir, Kind::WriteTemp);
+    let mut tmp = AtomicTemp::create_in(dir, true).map_err(|e| fail("creating a temp file", e))?;
+    for data in parts {
+        tmp.file().write_all(data).map_err(|e| fail("writing", e))?;
+    }
+    if let Some(m) = like {
+        tmp.copy_owner_and_mode(m)
+            .map_err(|e| fail("setting permissions", e))?;
+    }
+    tmp.file().sync_all().map_err(|e| fail("syncing", e))?;
+    hold_for_tests();
+    Ok(tmp)
+}
+
 /// [`write_atomic`] of `parts` written one after another.
 pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let target = resolve_target(path);
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let fail = |what: &str, e: std::io::Error| {
-        Error::new(
-            Code::CouldNotWriteOutputFile,
-            format!("could not write {}: {what}: {e}", path.display()),
-        )
-        .hint("check that the directory exists and is writable; the original file was not changed")
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".veil-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| fail("creating a temp file", e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&target)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o600);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| fail("setting permissions", e))?;
+    let dir = target_dir(&target);
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(m) = &existing {
+        check_links(path, m)?;
     }
-    for data in parts {
-        tmp.write_all(data).map_err(|e| fail("writing", e))?;
-    }
-    tmp.as_file().sync_all().map_err(|e| fail("syncing", e))?;
-    tmp.persist(&target)
-        .map_err(|e| fail("renaming", e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
+    let tmp = prepare(path, &dir, parts, existing.as_ref())?;
+    check_unchanged(path, &target)?;
+    tmp.replace(&target)
+        .map_err(|e| write_failed(path, "renaming", e))?;
+    // The lock was on the old version; the new one is complete.
+    held().retain(|h| h.target != target);
+    sync_dir(&dir);
+    Ok(())
+}
+
+/// Create `path` with `data` atomically; fails if something has that name by then (it is never
+/// overwritten).
+pub fn write_new(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = target_dir(path);
+    let tmp = prepare(path, &dir, &[data], None)?;
+    tmp.create_new(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::new(
+                Code::CouldNotWriteOutputFile,
+                format!(
+                    "{} was created by another program meanwhile; it was left as it is",
+                    path.display()
+                ),
+            )
+            .hint("edit the file that is there now")
+        } else {
+            write_failed(path, "creating", e)
+        }
+    })?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+}
+
+/// For the signal tests: with `VEIL_TEST_HOLD_WRITE=PATH`, the complete temp file waits here,
+/// before the rename, until PATH (created now, holding veil's PID; an existing PATH turns the
+/// hold off) is removed again (at most two minutes), so a test can signal veil at this exact
+/// point.
+fn hold_for_tests() {
+    let Some(marker) = std::env::var_os(crate::env::VEIL_TEST_HOLD_WRITE) else {
+        return;
+    };
+    let marker = PathBuf::from(marker);
+    // A new file only: the variable must not be a way to overwrite anything.
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+        .and_then(|mut f| f.write_all(std::process::id().to_string().as_bytes()));
+    if created.is_err() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    while marker.exists() && start.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// sops's confirmation: print `question` on stdout and read answers from stdin until one is

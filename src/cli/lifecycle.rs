@@ -15,6 +15,7 @@ use crate::format::{Edit, EmitOptions, Format, Parsed};
 use crate::keys::KeyService;
 use crate::metadata::Metadata;
 use crate::tree::Value;
+use std::borrow::Cow;
 
 /// An encrypted file, parsed losslessly and decrypted.
 pub struct Opened {
@@ -131,11 +132,11 @@ pub enum Layout {
 /// are exactly the leaves of the edits) when `outf` is `target_format`, else in a fresh layout.
 /// The result is read back with the output format's parser and must hold exactly the intended
 /// leaves and metadata, or nothing is returned.
-pub fn render_checked(
+pub fn render_checked<'e>(
     target: Option<&dyn Parsed>,
     target_format: Format,
     new_docs: &[Value],
-    edits: &[Edit],
+    edits: impl Into<Cow<'e, [Edit]>>,
     meta: &Metadata,
     outf: Format,
 ) -> Result<(Vec<u8>, Layout)> {
@@ -150,26 +151,32 @@ pub fn render_checked(
     )
 }
 
-/// [`render_checked`] with explicit options for a fresh layout.
-pub fn render_checked_with(
+/// [`render_checked`] with explicit options for a fresh layout. Edits given by value are
+/// dropped once rendered: the read-back check compares against prints taken before (see
+/// `engine::LeafPrint`), so a big sealed value is not held three times during the check.
+pub fn render_checked_with<'e>(
     target: Option<&dyn Parsed>,
     target_format: Format,
     new_docs: &[Value],
-    edits: &[Edit],
+    edits: impl Into<Cow<'e, [Edit]>>,
     meta: &Metadata,
     outf: Format,
     emit: &EmitOptions,
 ) -> Result<(Vec<u8>, Layout)> {
+    let edits = edits.into();
+    let strict = outf == target_format;
+    let expected = engine::leaf_prints(new_docs, Some(&edits), strict);
     let tree = meta_tree(meta, outf);
     let (out, layout) = match target {
-        Some(t) if outf == target_format => (t.render(edits, Some(&tree))?, Layout::Lossless),
+        Some(t) if strict => (t.render(&edits, Some(&tree))?, Layout::Lossless),
         _ => {
-            let docs = engine::apply_edits(new_docs, edits);
+            let docs = engine::apply_edits(new_docs, &edits);
             let out = outf.store().emit(&docs, Some(&tree), emit)?;
             (out, Layout::Fresh)
         }
     };
-    verify_written(&out, new_docs, edits, meta, outf, outf == target_format)?;
+    drop(edits);
+    check_written(&out, &expected, meta, outf, strict)?;
     Ok((out, layout))
 }
 
@@ -206,9 +213,20 @@ pub fn verify_written(
     outf: Format,
     strict: bool,
 ) -> Result<()> {
-    let expected = engine::apply_edits(new_docs, edits);
+    let expected = engine::leaf_prints(new_docs, Some(edits), strict);
+    check_written(out, &expected, meta, outf, strict)
+}
+
+/// [`verify_written`] against leaf prints taken before rendering.
+fn check_written(
+    out: &[u8],
+    expected: &[engine::LeafPrint],
+    meta: &Metadata,
+    outf: Format,
+    strict: bool,
+) -> Result<()> {
     let back = outf.store().parse_encrypted(out)?;
-    engine::verify_same_leaves(&expected, back.docs(), strict)?;
+    engine::verify_prints(expected, &engine::leaf_prints(back.docs(), None, strict))?;
     let got = engine::metadata_of(back.as_ref())?;
     if by_kind(&got.key_groups) != by_kind(&meta.key_groups)
         || got.mac != meta.mac
@@ -238,7 +256,7 @@ pub fn render_same_shape(
         Some(o.parsed.as_ref()),
         o.inf,
         new_docs,
-        &edits,
+        edits,
         meta,
         o.outf,
     )?;

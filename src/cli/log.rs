@@ -20,6 +20,8 @@ pub struct Globals {
     pub indent: Option<i64>,
     /// `--verbose`.
     pub verbose: bool,
+    /// `--force`: replace a file even when it has other hard links.
+    pub force: bool,
 }
 
 /// Record the global options; the first call wins (one parse per process).

@@ -66,7 +66,11 @@ pub fn hoist_globals(cmd: &clap::Command, argv: Vec<OsString>) -> Vec<OsString> 
     let mut globals = Vec::new();
     let mut i = 1;
     while let Some(a) = argv.get(i).and_then(|a| a.to_str()) {
-        if a == "--verbose" || a.starts_with("--config=") || a.starts_with("--indent=") {
+        if a == "--verbose"
+            || a == "--force"
+            || a.starts_with("--config=")
+            || a.starts_with("--indent=")
+        {
             globals.push(i);
             i += 1;
         } else if (a == "--config" || a == "--indent") && i + 1 < argv.len() {
@@ -117,6 +121,12 @@ pub fn stores_emit_options(
 
 /// Entry point used by `src/main.rs`; returns the process exit code.
 pub fn main() -> i32 {
+    // Before anything that may hold a secret (argv included): no core dumps, and the signal
+    // thread that removes temporary plaintext on a fatal signal.
+    if let Err(e) = crate::guard::start() {
+        eprintln!("could not set up signal handling: {e}");
+        return Code::Generic.exit_code();
+    }
     let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
@@ -143,8 +153,15 @@ pub fn run(cli: Cli) -> Result<i32> {
         config: cli.global.config.clone(),
         indent: cli.global.indent,
         verbose: cli.global.verbose,
+        force: cli.global.force,
     });
     log::step(format!("invoked as {}", invoked_name()));
+    // Commands that rewrite their input in place hold its lock from before reading it until the
+    // new version is in place (set, unset and edit take theirs themselves).
+    let _lock = match in_place_target(&cli) {
+        Some(f) => Some(io::lock_for_update(f)?),
+        None => None,
+    };
     match cli.command {
         Some(Command::Encrypt(a)) => match &a.reuse_from {
             Some(old) => lifecycle::reuse_from(&a.input, &a.output, old, false, a.file.as_deref()),
@@ -241,6 +258,26 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
         }
     }
+}
+
+/// The file a command reads and then replaces in place (`-i`), other than set/unset/edit.
+fn in_place_target(cli: &Cli) -> Option<&str> {
+    let file = match &cli.command {
+        Some(Command::Encrypt(a)) => a.output.in_place.then_some(a.file.as_deref())?,
+        Some(Command::Decrypt(a)) => a.output.in_place.then_some(a.file.as_deref())?,
+        Some(Command::Rotate(a)) => a.output.in_place.then_some(Some(a.file.as_str()))?,
+        Some(Command::Groups(g)) => match &g.command {
+            args::GroupsCommand::Add(a) => a.in_place.then_some(Some(a.file.as_str()))?,
+            args::GroupsCommand::Delete(a) => a.in_place.then_some(Some(a.file.as_str()))?,
+        },
+        None => {
+            let l = &cli.legacy;
+            let mode = l.encrypt || l.decrypt || l.rotate;
+            (mode && l.set.is_none() && l.output.in_place).then_some(l.file.as_deref())?
+        }
+        _ => None,
+    };
+    file.filter(|f| *f != "-")
 }
 
 /// The input and output formats, by sops's rules: the flags, else the extension of the

@@ -21,7 +21,7 @@ use crate::error::{Code, Error, Result};
 use crate::format::json::JsonStore;
 use crate::format::Store;
 use crate::keys::KeyService;
-use crate::tree::{Item, Value};
+use crate::tree::{Item, Scalar, Value};
 use zeroize::Zeroizing;
 
 fn set_format_error(what: &str) -> Error {
@@ -46,6 +46,12 @@ pub fn parse_json_value(text: &str) -> Result<Value> {
             r#"VALUE is JSON: quote strings ('"text"'), numbers and true/false as is, objects as '{"k": "v"}'"#,
         )
     };
+    // A string (the usual big value: a certificate, a blob) is read straight into the tree:
+    // one copy of it, where the general path below would hold four at once.
+    if text.trim_start().starts_with('"') {
+        let s = serde_json::from_str::<String>(text).map_err(|_| invalid())?;
+        return Ok(Value::Scalar(Scalar::Str(s)));
+    }
     // serde_json checks the whole text (nothing may follow the value); the JSON store then
     // gives veil's typed tree with exact number text.
     serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|_| invalid())?;
@@ -208,6 +214,31 @@ pub fn unset_value(cur: &mut Value, path: &[PathComp]) -> Result<()> {
     }
 }
 
+/// Empty (and zero) the plaintext of every leaf that was sealed. From here on such a leaf is
+/// written, and checked, from its token alone; for a big value its plaintext would be one more
+/// copy in memory during rendering and the read-back check.
+fn wipe_sealed(docs: &mut [Value], edits: &[crate::format::Edit]) {
+    use zeroize::Zeroize;
+    crate::tree::walk_leaves_mut(docs, |i, _, s| {
+        if !matches!(edits.get(i), Some(crate::format::Edit::Seal(_))) {
+            return;
+        }
+        let blank = if s.is_comment() {
+            Scalar::Comment(String::new())
+        } else {
+            Scalar::Str(String::new())
+        };
+        match std::mem::replace(s, blank) {
+            Scalar::Str(mut t)
+            | Scalar::Comment(mut t)
+            | Scalar::Float(mut t)
+            | Scalar::Time(mut t) => t.zeroize(),
+            Scalar::Raw(mut b) | Scalar::Bytes(mut b) => b.zeroize(),
+            Scalar::Int(_) | Scalar::Bool(_) => {}
+        }
+    });
+}
+
 /// Re-encrypt the opened file's documents after a change and write it back in place.
 fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
     let mut ctx = Context::system();
@@ -220,6 +251,7 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
         &mut stash,
         &mut ctx,
     )?;
+    wipe_sealed(&mut docs, &r.edits);
     // An explicit --indent asks for the whole file laid out afresh at that indentation.
     let explicit = super::log::globals().indent.is_some();
     let in_place = || match explicit {
@@ -244,7 +276,7 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
             None,
             o.inf,
             &docs,
-            &r.edits,
+            r.edits,
             &r.metadata,
             o.outf,
             &emit,
@@ -306,6 +338,7 @@ pub fn run_set(a: &SetArgs) -> Result<i32> {
     let path = parse_change_path(&a.path, "set")?;
     let text = read_value(a)?;
     let value = parse_json_value(&text)?;
+    drop(text);
     set_in_file(&a.input, &a.change, &a.file, &path, value, a.idempotent)
 }
 
@@ -318,6 +351,7 @@ pub fn set_in_file(
     value: Value,
     idempotent: bool,
 ) -> Result<i32> {
+    let _lock = super::io::lock_for_update(file)?;
     let ks = KeyService::local();
     let o = lifecycle::open(
         input,
@@ -356,6 +390,7 @@ pub fn parse_legacy_set(s: &str) -> Result<(Vec<PathComp>, Value)> {
 /// `veil unset`.
 pub fn run_unset(a: &UnsetArgs) -> Result<i32> {
     let path = parse_change_path(&a.path, "unset")?;
+    let _lock = super::io::lock_for_update(&a.file)?;
     let ks = KeyService::local();
     let o = lifecycle::open(
         &a.input,

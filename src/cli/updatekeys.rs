@@ -225,7 +225,9 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
         )?
         .0
     };
-    // Never overwrite a change made by someone else meanwhile.
+    // Never overwrite a change made by someone else meanwhile (checked and written under the
+    // file's lock, so another veil command cannot slip in between).
+    let _lock = super::io::lock_for_update(&plan.file)?;
     let now = std::fs::read(&plan.file).unwrap_or_default();
     if now != plan.data {
         return Err(Error::new(

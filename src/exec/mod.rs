@@ -6,8 +6,8 @@
 //! - [`env`] turns an opened document into environment variables (sops's `ValToString`,
 //!   flattening of nested values, name checks), pure logic on [`crate::tree::Value`];
 //! - [`user`] resolves `--user` from `/etc/passwd` text, pure logic;
-//! - [`run`] starts the child, forwards signals to it, maps its exit status, and manages the
-//!   private directory and FIFO of `exec-file`.
+//! - [`run`] builds the child's command, maps its exit status, and manages the private
+//!   directory and FIFO of `exec-file` (signals are passed on by `crate::guard::signals`).
 //!
 //! Nothing here may put a plaintext value into an error message, a log line or a child's argv:
 //! errors name the key path or the variable name only.
@@ -17,4 +17,4 @@ pub mod run;
 pub mod user;
 
 pub use env::{env_from_doc, is_portable_name, EnvOptions, EnvVar};
-pub use run::{exit_code, substitute_placeholder, Forwarder, PrivateDir, Program, Spawn};
+pub use run::{exit_code, substitute_placeholder, PrivateDir, Program, Spawn};

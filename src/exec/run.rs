@@ -1,16 +1,16 @@
-//! Starting the child, forwarding signals to it, and the private directory of `exec-file`.
+//! Starting the child, passing signals to it, and the private directory of `exec-file`.
 //!
 //! It exists to keep three promises: the child's exit status becomes veil's (a signal death is
-//! 128+N, as shells report it); SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to veil reach the
-//! child; and the decrypted file of `exec-file` lives in a fresh 0700 directory that is removed
-//! on every path veil controls, including a forwarded signal.
+//! 128+N, as shells report it); signals sent to veil reach the child (through
+//! `guard::signals::run_forwarding`, which also says which ones are not sent twice); and the
+//! decrypted file of `exec-file` lives in a fresh 0700 directory that is removed on every path
+//! veil controls, including a fatal signal before or after the child runs.
 //!
-//! Signals: the child stays in veil's process group, so a terminal's Ctrl-C, Ctrl-\ or hangup
-//! reaches it directly (and job control keeps working for programs that read the terminal).
-//! Such kernel-sent signals are therefore not sent a second time; signals another process sends
-//! to veil (`kill`, a supervisor, `docker stop`) are forwarded to the child's PID. veil then
-//! waits for the child as usual, so cleanup runs. Only SIGKILL to veil can skip cleanup; the
-//! FIFO then still holds nothing, since its content only ever lives in a kernel pipe buffer.
+//! The child stays in veil's process group, so a terminal's Ctrl-C, Ctrl-\ or hangup reaches it
+//! directly (and job control keeps working for programs that read the terminal). Only SIGKILL
+//! to veil skips cleanup: the FIFO then still holds nothing (its content only ever lives in a
+//! kernel pipe buffer); a `--no-fifo` file stays while the child runs (the child inherits the
+//! directory's lock) and is removed by the next `exec-file` or `edit` after the child is gone.
 //!
 //! This module must not put a secret into argv, into an error, or on disk outside the private
 //! directory.
@@ -18,24 +18,16 @@
 use super::env::EnvVar;
 use super::user::UserIds;
 use crate::error::{Error, Result};
+use crate::guard::temp::{Kind, LockedDir};
 use rustix::fs::{Mode, OFlags};
-use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-use signal_hook::iterator::exfiltrator::origin::WithOrigin;
-use signal_hook::iterator::SignalsInfo;
-use signal_hook::low_level::siginfo::{Cause, Origin};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
-
-/// The signals veil passes on to its child.
-pub const FORWARDED_SIGNALS: [i32; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
 
 /// What to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,105 +125,6 @@ pub fn spawn_failure_code(e: &std::io::Error) -> i32 {
     }
 }
 
-/// Catches [`FORWARDED_SIGNALS`] from the moment it is installed, and forwards them to the
-/// child once [`Forwarder::run`] has started it. Install it before creating anything that must
-/// be cleaned up, so that a signal can no longer kill veil halfway.
-pub struct Forwarder {
-    signals: SignalsInfo<WithOrigin>,
-}
-
-impl Forwarder {
-    /// Signals veil was started with ignored (`nohup`, a background job of a script) are left
-    /// ignored, so the child inherits that, as it would without veil in between.
-    pub fn install() -> Result<Forwarder> {
-        let ignored = std::fs::read_to_string("/proc/self/status")
-            .map(|s| ignored_signals(&s))
-            .unwrap_or_default();
-        let wanted: Vec<i32> = FORWARDED_SIGNALS
-            .iter()
-            .copied()
-            .filter(|s| !ignored.contains(s))
-            .collect();
-        let signals = SignalsInfo::<WithOrigin>::new(wanted)
-            .map_err(|e| Error::generic(format!("could not install signal handlers: {e}")))?;
-        Ok(Forwarder { signals })
-    }
-
-    /// A signal that arrived before the child was started, if any: the caller should then clean
-    /// up and stop with 128+N instead of starting the child.
-    pub fn take_pending(&mut self) -> Option<i32> {
-        self.signals.pending().next().map(|o| o.signal)
-    }
-
-    /// Start `cmd`, forward signals to it until it exits, and return its status.
-    pub fn run(self, cmd: &mut Command) -> std::io::Result<ExitStatus> {
-        let mut child = cmd.spawn()?;
-        let pid = Pid::from_child(&child);
-        // Set once the child has exited, before it is reaped: from then on its PID could be
-        // reused, so nothing may be sent to it any more.
-        let exited = Arc::new(Mutex::new(false));
-        let handle = self.signals.handle();
-        let mut signals = self.signals;
-        let exited2 = Arc::clone(&exited);
-        let forwarder = std::thread::spawn(move || {
-            for origin in signals.forever() {
-                if !should_forward(&origin, pid) {
-                    continue;
-                }
-                let Ok(done) = exited2.lock() else { return };
-                if !*done {
-                    if let Some(sig) = Signal::from_named_raw(origin.signal) {
-                        let _ = rustix::process::kill_process(pid, sig);
-                    }
-                }
-            }
-        });
-        // Wait for the exit without reaping (WNOWAIT), so the PID stays the child's while the
-        // forwarder may still use it.
-        while let Err(rustix::io::Errno::INTR) = rustix::process::waitid(
-            WaitId::Pid(pid),
-            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-        ) {}
-        if let Ok(mut done) = exited.lock() {
-            *done = true;
-        }
-        let status = child.wait();
-        handle.close();
-        let _ = forwarder.join();
-        status
-    }
-}
-
-/// Kernel-sent signals (a terminal's Ctrl-C, Ctrl-\, hangup) went to the whole foreground
-/// process group, the child included; resending them would deliver them twice (and turn a
-/// program's graceful first Ctrl-C into its forced second one). Signals the child sent itself
-/// (e.g. `kill 0` in a script) are not bounced back either.
-fn should_forward(origin: &Origin, child: Pid) -> bool {
-    if origin.cause == Cause::Kernel {
-        return false;
-    }
-    match &origin.process {
-        Some(p) => p.pid != child.as_raw_nonzero().get(),
-        None => true,
-    }
-}
-
-/// The signals a process ignores, from the `SigIgn:` mask of Linux's `/proc/<pid>/status`
-/// (bit N-1 set = signal N ignored). Empty when the line is missing or malformed.
-pub fn ignored_signals(status: &str) -> Vec<i32> {
-    let Some(hex) = status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigIgn:"))
-        .map(str::trim)
-    else {
-        return Vec::new();
-    };
-    let Ok(mask) = u64::from_str_radix(hex, 16) else {
-        return Vec::new();
-    };
-    (1..=64).filter(|n| mask & (1u64 << (n - 1)) != 0).collect()
-}
-
 /// Replace veil with the program (`--same-process`): same PID, no cleanup afterwards. Returns
 /// only on failure.
 pub fn exec_replace(cmd: &mut Command) -> std::io::Error {
@@ -254,9 +147,9 @@ pub fn check_filename(name: &str) -> Result<()> {
 pub const FALLBACK_FILENAME: &str = "tmp-file";
 
 /// The fresh private directory of `exec-file` holding the decrypted file. Removed by
-/// [`PrivateDir::remove`], or on drop (any early return or panic).
+/// [`PrivateDir::remove`], or on drop (any early return or panic), or by a fatal signal.
 pub struct PrivateDir {
-    dir: Option<tempfile::TempDir>,
+    dir: Option<LockedDir>,
     file: PathBuf,
     fifo: bool,
 }
@@ -274,7 +167,8 @@ impl PrivateDir {
         Self::create_in(&std::env::temp_dir(), filename, fifo, owner, contents)
     }
 
-    /// [`PrivateDir::create`] under a given parent directory.
+    /// [`PrivateDir::create`] under a given parent directory. What killed `exec-file`s left
+    /// there is removed first (once the programs they ran have exited).
     pub fn create_in(
         parent: &Path,
         filename: Option<&str>,
@@ -289,18 +183,17 @@ impl PrivateDir {
             Error::generic(format!("could not create the private {what}: {e}"))
                 .hint("check that the temp directory ($TMPDIR) exists and is writable")
         };
-        let dir = tempfile::Builder::new()
-            .prefix(".veil")
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir_in(parent)
-            .map_err(|e| fail("directory", e))?;
+        crate::guard::temp::sweep(parent, Kind::ExecDir);
+        // The child inherits the lock: should veil be killed, the directory stays while the
+        // program that may still read it runs.
+        let dir =
+            LockedDir::create(parent, Kind::ExecDir, true).map_err(|e| fail("directory", e))?;
+        let base = dir.path().to_path_buf();
         let mut pd = PrivateDir {
             file: PathBuf::new(),
-            dir: None,
+            dir: Some(dir),
             fifo,
         };
-        let base = dir.path().to_path_buf();
-        pd.dir = Some(dir);
         if fifo {
             let file = base.join(filename.unwrap_or(FALLBACK_FILENAME));
             make_fifo(&file).map_err(|e| fail("FIFO", e))?;
@@ -357,7 +250,7 @@ impl PrivateDir {
 
     /// The private directory.
     pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_ref().map(|d| d.path())
+        self.dir.as_ref().map(LockedDir::path)
     }
 
     /// Remove the directory and everything in it. A FIFO writer still waiting for a reader is
@@ -394,7 +287,7 @@ impl PrivateDir {
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         self.release_writer();
-        // TempDir's own drop removes the directory.
+        // LockedDir's own drop removes the directory.
     }
 }
 
@@ -475,16 +368,6 @@ mod tests {
         assert_eq!(spawn_failure_code(&nf), 127);
         let pd = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(spawn_failure_code(&pd), 126);
-    }
-
-    #[test]
-    fn ignored_signals_from_proc_status() {
-        let status = "Name:\tveil\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\n";
-        // 0x1006: bits 1, 2 and 12 -> SIGINT (2), SIGQUIT (3), SIGPIPE (13).
-        assert_eq!(ignored_signals(status), vec![2, 3, 13]);
-        assert!(ignored_signals("SigIgn:\tzz\n").is_empty());
-        assert!(ignored_signals("").is_empty());
-        assert_eq!(ignored_signals("SigIgn: 8000000000000000"), vec![64]);
     }
 
     #[test]

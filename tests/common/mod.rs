@@ -349,31 +349,59 @@ impl Sandbox {
     /// kept), HOME/XDG in the sandbox, fake cloud credentials, working directory = the sandbox.
     /// It clears variables set on `cmd` before, so call it first and add test variables after.
     pub fn isolate(&self, cmd: &mut Command) {
-        cmd.env_clear();
-        for k in INHERITED_VARS {
-            if let Some(v) = std::env::var_os(k) {
-                cmd.env(k, v);
-            }
-        }
-        let fake_aws = self.dir.path().join("no-aws-config");
-        cmd.current_dir(self.dir.path())
-            .env("HOME", self.home())
-            .env("XDG_CONFIG_HOME", self.config_home())
-            .env("GNUPGHOME", self.home().join(".gnupg"))
-            // Fake credentials for every cloud SDK, so nothing falls through to a metadata
-            // endpoint or a real profile.
-            .env("AWS_ACCESS_KEY_ID", "veil-test-fake")
-            .env("AWS_SECRET_ACCESS_KEY", "veil-test-fake")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", &fake_aws)
-            .env("AWS_SHARED_CREDENTIALS_FILE", &fake_aws)
-            .env("GOOGLE_OAUTH_ACCESS_TOKEN", "veil-test-fake")
-            .env("SOPS_DISABLE_VERSION_CHECK", "1")
-            .env("LC_ALL", "C.UTF-8");
-        for (k, v) in &self.extra_env {
+        cmd.env_clear().current_dir(self.dir.path());
+        for (k, v) in self.isolated_env() {
             cmd.env(k, v);
         }
+    }
+
+    /// [`Sandbox::isolate`] for a `std::process::Command` (a child to spawn and signal).
+    pub fn isolate_std(&self, cmd: &mut std::process::Command) {
+        cmd.env_clear().current_dir(self.dir.path());
+        for (k, v) in self.isolated_env() {
+            cmd.env(k, v);
+        }
+    }
+
+    /// The whole environment of an isolated command.
+    fn isolated_env(&self) -> Vec<(std::ffi::OsString, std::ffi::OsString)> {
+        let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = INHERITED_VARS
+            .iter()
+            .filter_map(|k| std::env::var_os(k).map(|v| ((*k).into(), v)))
+            .collect();
+        let fake_aws = self.dir.path().join("no-aws-config");
+        let fixed: [(&str, std::ffi::OsString); 12] = [
+            ("HOME", self.home().into()),
+            ("XDG_CONFIG_HOME", self.config_home().into()),
+            ("GNUPGHOME", self.home().join(".gnupg").into()),
+            // Fake credentials for every cloud SDK, so nothing falls through to a metadata
+            // endpoint or a real profile.
+            ("AWS_ACCESS_KEY_ID", "veil-test-fake".into()),
+            ("AWS_SECRET_ACCESS_KEY", "veil-test-fake".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", fake_aws.clone().into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", fake_aws.into()),
+            ("GOOGLE_OAUTH_ACCESS_TOKEN", "veil-test-fake".into()),
+            ("SOPS_DISABLE_VERSION_CHECK", "1".into()),
+            ("LC_ALL", "C.UTF-8".into()),
+        ];
+        env.extend(fixed.into_iter().map(|(k, v)| (k.into(), v)));
+        env.extend(self.extra_env.iter().map(|(k, v)| (k.into(), v.into())));
+        env
+    }
+
+    /// Write `plain` as `name` and encrypt it in place for age key 1 (the sandbox's key must
+    /// be set up by the caller for later decryption).
+    pub fn encrypt_for_age1(&self, name: &str, plain: &str) -> PathBuf {
+        let p = self.write(name, plain);
+        run_ok(
+            self.veil()
+                .args(["encrypt", "-i", "--age", &TestKey::Age1.recipient()])
+                .arg(&p),
+            "encrypt",
+        );
+        p
     }
 
     /// `veil` (the binary under test), isolated.

@@ -229,7 +229,8 @@ fn index_cow(text: Cow<'_, str>) -> Result<Indexed> {
         src,
         b: src.as_bytes(),
         cm: CharMap::new(src),
-        nodes: Vec::with_capacity(src.len() / 16),
+        // About one node per 16 bytes, but not gigabytes up front for one huge scalar.
+        nodes: Vec::with_capacity((src.len() / 16).min(1 << 20)),
         comments: Vec::new(),
         frames: Vec::new(),
         pending: Vec::new(),
