@@ -19,6 +19,9 @@ use crate::tree::{aad, walk_leaves, walk_leaves_aad, walk_leaves_mut, Item, Scal
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+mod guard;
+pub use guard::SealedRecord;
+
 /// Sources of randomness and time, passed in so that the core never calls a global.
 pub struct Context {
     pub rng: ChaCha20Rng,
@@ -46,9 +49,14 @@ impl Context {
 /// its IV, so with the same data key its ciphertext is byte-identical and git shows no change.
 /// Unlike sops, two equal values under one path keep their own IVs instead of collapsing onto
 /// the last one. Only digests are kept, never plaintext.
+///
+/// A stash filled by opening a file also carries that file's [`SealedRecord`] (which paths
+/// held sealed leaves), so that [`reseal`] — which every change to an encrypted file goes
+/// through with that stash — can refuse to write any of them in plaintext.
 #[derive(Default, Clone)]
 pub struct IvStash {
     map: std::collections::HashMap<[u8; 32], std::collections::VecDeque<Vec<u8>>>,
+    record: Option<SealedRecord>,
 }
 
 impl std::fmt::Debug for IvStash {
@@ -85,6 +93,13 @@ impl IvStash {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+
+    /// Note whether a leaf of the file being opened was sealed (see [`SealedRecord`]).
+    fn note(&mut self, aad: &str, s: &Scalar, sealed: bool) {
+        if let Some(r) = &mut self.record {
+            r.note(aad, s, sealed);
+        }
     }
 }
 
@@ -547,6 +562,7 @@ pub fn decrypt_with(
     want: Want,
 ) -> Result<Decrypted> {
     let metadata = metadata_of(parsed)?;
+    crate::metadata::check_loadable(&metadata)?;
     let order = if opts.decryption_order.is_empty() {
         parse_decryption_order(None)?
     } else {
@@ -602,15 +618,22 @@ pub fn open_leaves_with(
     want: Want,
 ) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
     let mut stash = IvStash::default();
-    let mut opener = LeafOpener::new(key, meta, ignore_mac);
+    if want.stash {
+        stash.record = Some(SealedRecord::new(&meta.rule));
+    }
+    let mut opener = LeafOpener::new(key, meta, ignore_mac)?;
+    // The file's own rule says which leaves are sealed, as in sops: a leaf it leaves in
+    // plaintext is a plain value even when it looks like `ENC[…]`, and goes into the MAC as such.
+    let sealed = opener.selector().encrypted_leaves(src);
     let mut edits = Vec::new();
     let mut err: Option<Error> = None;
-    walk_leaves_aad(src, |_, _, a, s| {
+    walk_leaves_aad(src, |i, _, a, s| {
         if err.is_some() {
             return;
         }
         let st = if want.stash { Some(&mut stash) } else { None };
-        match opener.leaf(a, s, st) {
+        let enc = sealed.get(i).copied().unwrap_or(false);
+        match opener.leaf(a, s, enc, st) {
             Ok(Some(v)) => edits.push(Edit::Open(v)),
             Ok(None) => edits.push(Edit::Keep),
             Err(e) => err = Some(e),
@@ -629,44 +652,74 @@ pub fn open_leaves_with(
 }
 
 /// Opens one file's leaves one at a time, in walk order, and checks the MAC at the end. The
-/// tree-based [`open_leaves_with`] and the streaming YAML path both go through it.
+/// tree-based [`open_leaves_with`] and the streaming YAML path both go through it. Which leaves
+/// are sealed is the file's rule's decision (its [`selector`](LeafOpener::selector)), never
+/// what a value looks like.
 pub struct LeafOpener {
+    selector: crate::select::Selector,
     cipher: ValueCipher,
     mac: Mac,
     ignore_mac: bool,
 }
 
 impl LeafOpener {
-    pub fn new(key: &DataKey, meta: &Metadata, ignore_mac: bool) -> LeafOpener {
-        LeafOpener {
+    /// An opener for a file with metadata `meta`; fails when the file's rule is not a valid
+    /// regular expression.
+    pub fn new(key: &DataKey, meta: &Metadata, ignore_mac: bool) -> Result<LeafOpener> {
+        Ok(LeafOpener {
+            selector: crate::select::Selector::new(&meta.rule, meta.mac_only_encrypted)?,
             cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
             mac: Mac::new(meta.mac_only_encrypted),
             ignore_mac,
-        }
+        })
     }
 
-    /// One leaf with its AAD: the opened value, or `None` for a leaf that is not sealed (or a
-    /// sealed comment kept as it is under `--ignore-mac`).
+    /// The file's compiled rule (which leaves are sealed).
+    pub fn selector(&self) -> &crate::select::Selector {
+        &self.selector
+    }
+
+    /// One leaf with its AAD and the rule's decision `sealed` for it: the opened value, or
+    /// `None` for a leaf that stays as it is (a plain leaf, a comment left unencrypted, or a
+    /// sealed comment kept as it is under `--ignore-mac`). A leaf the rule seals but that holds
+    /// a plaintext value is refused, as sops refuses it (exit 25).
     pub fn leaf(
         &mut self,
         a: &str,
         s: &Scalar,
+        sealed: bool,
         stash: Option<&mut IvStash>,
     ) -> Result<Option<Scalar>> {
-        let text = match s.as_text() {
-            Some(t) if is_enc(t) => t,
-            _ => {
-                self.mac.add(s, false);
+        if !sealed {
+            self.mac.add(s, false);
+            if let Some(st) = stash {
+                st.note(a, s, false);
+            }
+            return Ok(None);
+        }
+        let text = match s {
+            Scalar::Str(t) if is_enc(t) => t,
+            Scalar::Comment(t) if is_enc(t) => t,
+            // sops keeps a comment it cannot decrypt (old sops did not encrypt comments).
+            Scalar::Comment(_) => {
+                if let Some(st) = stash {
+                    st.note(a, s, false);
+                }
                 return Ok(None);
             }
+            other => return Err(plaintext_where_sealed(a, other)),
         };
         let cipher = &self.cipher;
         let opened = crate::crypto::value::EncRef::parse(text).and_then(|r| {
+            if r.type_name == "bytes" {
+                return Err(bytes_refused(a));
+            }
             let pt = match stash {
                 Some(st) => {
                     let v = EncValue::parse(text)?;
                     let pt = cipher.open(&v, a.as_bytes())?;
                     st.push(&v.type_name, a, &pt, v.iv.clone());
+                    st.note(a, s, true);
                     pt
                 }
                 // Errors come from the reference parse-then-open, so that messages stay the
@@ -679,8 +732,9 @@ impl LeafOpener {
             Scalar::from_plaintext(r.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
-                    format!("Error decrypting tree: {e} at {a}"),
+                    format!("Error decrypting tree: {e}"),
                 )
+                .hint("the value's `type:` was changed by hand; restore the file from git")
             })
         });
         match opened {
@@ -688,6 +742,7 @@ impl LeafOpener {
                 self.mac.add(&v, true);
                 Ok(Some(v))
             }
+            Err(e) if e.code == Code::CouldNotReadInputFile => Err(e),
             // Comments are not covered by the MAC, so a sealed comment that fails to open is
             // the only sign it was tampered with. sops keeps such a comment with a warning (old
             // sops did not encrypt comments); veil refuses, like a value, and `--ignore-mac`
@@ -707,6 +762,7 @@ impl LeafOpener {
     /// MAC is recorded for [`LeafOpener::append`].
     pub fn later(&self, key: &DataKey) -> LeafOpener {
         LeafOpener {
+            selector: self.selector.clone(),
             cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
             mac: self.mac.later(),
             ignore_mac: self.ignore_mac,
@@ -748,16 +804,45 @@ fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<(
         return Err(mac_error("File has no MAC".into()));
     }
     if stored != computed {
-        return Err(mac_error(format!(
-            "MAC mismatch. File has {stored}, computed {computed}"
-        )));
+        // sops prints both digests here. They are SHA-512 over the plaintext values, the very
+        // thing the stored MAC is encrypted to hide (a file holding one PIN could be brute
+        // forced offline from them), so veil says what to do instead.
+        return Err(mac_error(MAC_MISMATCH.into()));
     }
     Ok(())
 }
 
+/// The MAC-mismatch message: sops's first words (scripts match them), then veil's own text,
+/// never the digests.
+pub const MAC_MISMATCH: &str =
+    "MAC mismatch. The file's values, keys or rule do not match its MAC: it was changed outside veil/sops";
+
+/// A leaf the file's rule seals holds a plaintext value (sops 3.13: `Expected encrypted value
+/// as string`, or its data-format error for a plain string; 3.11 crashes on a non-string).
+fn plaintext_where_sealed(a: &str, s: &Scalar) -> Error {
+    let what = match s {
+        Scalar::Str(_) | Scalar::Raw(_) => "a plaintext string".to_string(),
+        other => format!("a plaintext {}", other.type_name()),
+    };
+    Error::new(
+        Code::ErrorDecryptingTree,
+        format!("Error decrypting tree: the value at {a} should be encrypted, but it is {what}"),
+    )
+    .hint("the file's rule says this value is encrypted; the value or the rule in the sops metadata was changed by hand: restore the file from git")
+}
+
+/// `type:bytes`: a type no sops writes and no sops can read (it crashes on it).
+fn bytes_refused(a: &str) -> Error {
+    Error::new(
+        Code::CouldNotReadInputFile,
+        format!("Error decrypting tree: the value at {a} has type bytes, which sops cannot read"),
+    )
+    .hint("no sops or veil writes `type:bytes`; the value's type was changed by hand: restore the file from git")
+}
+
 fn mac_error(msg: String) -> Error {
     Error::new(Code::MacMismatch, msg)
-        .hint("the file was changed outside veil/sops (a value added, removed, moved or edited); restore it from git, or use --ignore-mac to read it anyway")
+        .hint("a value, key or encryption rule was added, removed, moved or edited; see what changed with `git diff` or `git log -p` on the file and restore it from git, or use --ignore-mac to read it anyway")
 }
 
 /// Replace every leaf of `docs` by its sealed token (for writing an encrypted file in another
@@ -869,6 +954,8 @@ pub struct Resealed {
 /// seal `new_docs` with the file's own data key, rule and MAC scope, reusing the IV of every
 /// value whose plaintext and path did not change, so its ciphertext stays byte-identical. Only
 /// changed values, `mac` and `lastmodified` differ from the old file. Key groups are kept.
+/// A leaf the opened file held sealed (per the stash's record) is never written in plaintext
+/// unless `meta`'s rule is not the one the file was opened with.
 pub fn reseal(
     new_docs: &[Value],
     meta: &Metadata,
@@ -885,6 +972,9 @@ pub fn reseal(
         stash,
         ctx,
     )?;
+    if let Some(record) = &stash.record {
+        guard::check(record, &meta.rule, new_docs, &sealed.edits)?;
+    }
     let mut metadata = meta.clone();
     metadata.lastmodified = sealed.lastmodified;
     metadata.mac = sealed.mac;
@@ -1263,7 +1353,16 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.code, Code::MacMismatch);
-        assert!(e.message.starts_with("MAC mismatch. File has "));
+        assert!(e.message.starts_with("MAC mismatch. "));
+        // Never the digests of the plaintext (sops prints both).
+        assert!(!e.message.contains("File has"), "{}", e.message);
+        let longest_hex_run = e
+            .message
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_hex_run < 16, "{}", e.message);
         assert!(decrypt(
             &doc,
             &DecryptOptions {

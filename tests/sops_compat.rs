@@ -123,6 +123,15 @@ fn check_error(sb: &Sandbox, c: &ErrCase) {
         if p == Prog::RealSops {
             continue;
         }
+        // sops's MAC mismatch prints two SHA-512 digests of the plaintext; veil (under either
+        // name) never prints a digest: a deliberate difference.
+        let longest_hex = o
+            .stderr
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_hex < 64, "a digest in the error: {what}");
         assert!(
             o.stderr.lines().any(|l| l.starts_with("hint: ")),
             "no hint line: {what}"
@@ -193,7 +202,7 @@ fn error_first_lines_and_exit_codes_match_sops() {
             args: s(&["-d", "mac.yaml"]),
             env: vec![],
             code: 51,
-            first_line: "MAC mismatch. File has ",
+            first_line: "MAC mismatch.",
             prefix_only: true,
         },
         ErrCase {
@@ -202,7 +211,7 @@ fn error_first_lines_and_exit_codes_match_sops() {
             args: s(&["decrypt", "mac.yaml"]),
             env: vec![],
             code: 51,
-            first_line: "MAC mismatch. File has ",
+            first_line: "MAC mismatch.",
             prefix_only: true,
         },
         ErrCase {

@@ -162,6 +162,10 @@ pub fn check_bytes(
     if meta.lastmodified.is_empty() {
         v.reasons
             .push("malformed sops metadata: no lastmodified".into());
+    } else if let Err(e) = crate::metadata::check_loadable(&meta) {
+        // sops refuses such a file (a cut-off `version`, a damaged `lastmodified`).
+        v.reasons
+            .push(format!("malformed sops metadata: {}", e.message));
     }
     if meta.mac.is_empty() {
         v.reasons.push("malformed sops metadata: no mac".into());
@@ -190,8 +194,9 @@ pub fn check_bytes(
         });
     };
     find_plain(&selector, "the file's rule");
-    // The rule in the metadata is not covered by the MAC: a value turned into plaintext along
-    // with a loosened rule would still verify. The creation rule is the reference.
+    // Without a key the MAC cannot be checked, and the rule in the metadata could have been
+    // loosened along with a value turned into plaintext: the creation rule is the reference.
+    // (With a key, a rule edit breaks the MAC, since opening follows the file's rule.)
     if let Some(r) = creation.filter(|r| **r != meta.rule && format != Format::Binary) {
         match crate::select::Selector::new(r, meta.mac_only_encrypted) {
             Ok(sel) => find_plain(&sel, "the creation rule in .sops.yaml"),

@@ -12,6 +12,9 @@ use crate::keys::{KeyRef, WrappedKey};
 use crate::tree::{Item, Scalar, Value};
 use std::collections::BTreeMap;
 
+mod load_checks;
+pub use load_checks::{check_loadable, check_version};
+
 /// The version veil writes into `version`: the sops format version it is compatible with.
 pub const SOPS_FORMAT_VERSION: &str = "3.11.0";
 
@@ -262,10 +265,14 @@ impl Metadata {
         for (name, mk) in rules {
             if let Some(t) = text(v.get(name)).filter(|t| !t.is_empty()) {
                 if m.rule != Rule::None {
+                    // sops's load error (exit 1), word for word.
                     return Err(Error::new(
-                        Code::ConflictingParameters,
-                        "the file's metadata sets more than one encryption rule",
-                    ));
+                        Code::Generic,
+                        "Cannot use more than one of encrypted_suffix, unencrypted_suffix, \
+                         encrypted_regex, unencrypted_regex, encrypted_comment_regex, or \
+                         unencrypted_comment_regex in the same file",
+                    )
+                    .hint("the file's sops metadata was edited by hand: restore it from git"));
                 }
                 m.rule = mk(t);
             }
