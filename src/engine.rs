@@ -20,7 +20,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 mod guard;
+mod integrity;
 pub use guard::SealedRecord;
+pub use integrity::{check_integrity, reauthenticate, want_integrity};
 
 /// Sources of randomness and time, passed in so that the core never calls a global.
 pub struct Context {
@@ -111,12 +113,17 @@ pub struct EncryptOptions {
     pub rule: Rule,
     pub mac_only_encrypted: bool,
     pub cipher: Cipher,
+    /// Write veil's integrity field (`.sops.yaml` `veil_integrity: true` or `--integrity`).
+    pub integrity: bool,
 }
 
 /// The result of encrypting: one edit per leaf and the metadata to append.
 pub struct Encrypted {
     pub edits: Vec<Edit>,
     pub metadata: Metadata,
+    /// With [`EncryptOptions::integrity`]: the key to re-tag the file with when it is written
+    /// in another format than it was read in (whose reader sees another tree, e.g. no comments).
+    pub integrity_key: Option<crate::crypto::integrity::IntegrityKey>,
 }
 
 /// The result of decrypting.
@@ -155,10 +162,18 @@ pub fn encrypt(
         &mut IvStash::default(),
         ctx,
     )?;
-    let metadata = new_metadata(&data_key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    let mut metadata = new_metadata(&data_key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    let integrity_key = if opts.integrity {
+        let docs = apply_edits(docs, &sealed.edits);
+        reauthenticate(&mut metadata, &docs, &data_key);
+        Some(crate::crypto::integrity::IntegrityKey::derive(&data_key))
+    } else {
+        None
+    };
     Ok(Encrypted {
         edits: sealed.edits,
         metadata,
+        integrity_key,
     })
 }
 
@@ -215,6 +230,7 @@ pub fn new_metadata(
         rule: opts.rule.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: SOPS_FORMAT_VERSION.to_string(),
+        integrity: None,
     })
 }
 
@@ -538,6 +554,9 @@ fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize, needed: 
 pub struct DecryptOptions {
     pub ignore_mac: bool,
     pub decryption_order: Vec<String>,
+    /// The file must carry veil's integrity field (its creation rule, or
+    /// `VEIL_REQUIRE_INTEGRITY`, says so). A field that is there is always checked.
+    pub require_integrity: bool,
 }
 
 /// Read the metadata of a parsed encrypted document.
@@ -569,6 +588,8 @@ pub fn decrypt_with(
         opts.decryption_order.clone()
     };
     let data_key = unwrap_data_key(&metadata, keys, &order)?;
+    // The metadata (recipients, rule, types, shape) is checked before any value is used.
+    check_integrity(&metadata, parsed.docs(), &data_key, opts.require_integrity)?;
     let (edits, docs, stash) =
         open_leaves_with(parsed.docs(), &data_key, &metadata, opts.ignore_mac, want)?;
     Ok(Decrypted {
@@ -978,6 +999,7 @@ pub fn reseal(
     let mut metadata = meta.clone();
     metadata.lastmodified = sealed.lastmodified;
     metadata.mac = sealed.mac;
+    integrity::reauthenticate_sealed(&mut metadata, new_docs, &sealed.edits, key);
     Ok(Resealed {
         edits: sealed.edits,
         metadata,
@@ -1099,6 +1121,7 @@ pub fn rotate(
     let created_at = ctx.timestamp();
     out.metadata.key_groups = wrap_groups(&new_key, groups, t, keys, &created_at, ctx)?;
     out.metadata.shamir_threshold = t;
+    integrity::reauthenticate_sealed(&mut out.metadata, docs, &out.edits, &new_key);
     Ok((out, new_key))
 }
 

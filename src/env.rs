@@ -28,6 +28,16 @@ pub const SOPS_CONFIG: &str = "SOPS_CONFIG";
 /// YAML file through the lossless parser. For comparing the two and for working around a bug.
 pub const VEIL_YAML_FAST: &str = "VEIL_YAML_FAST";
 
+/// veil's own: `1` requires veil's integrity field (`veil_integrity`) on every encrypted file
+/// read, and writes it on every file encrypted — a pin kept outside the repository, since the
+/// `.sops.yaml` that can require it is as trusted as whoever last changed it.
+pub const VEIL_REQUIRE_INTEGRITY: &str = "VEIL_REQUIRE_INTEGRITY";
+
+/// Whether `VEIL_REQUIRE_INTEGRITY=1`.
+pub fn require_integrity() -> bool {
+    var(VEIL_REQUIRE_INTEGRITY).as_deref() == Some("1")
+}
+
 /// Whether the streaming YAML path may be used.
 pub fn yaml_fast() -> bool {
     var(VEIL_YAML_FAST).as_deref() != Some("0")

@@ -31,7 +31,9 @@ pub fn run(
         .map_err(prefixed("error parsing --extract path"))?;
     let order = engine::parse_decryption_order(decryption_order)?;
     let data = super::io::read_input(file)?;
-    let fast = inf == Format::Yaml && outf == Format::Yaml && path.is_none();
+    let require_integrity = super::integrity_required(input, file);
+    // The integrity field covers the whole tree, which only the lossless path builds.
+    let fast = inf == Format::Yaml && outf == Format::Yaml && path.is_none() && !require_integrity;
     let data = if fast && crate::env::yaml_fast() {
         match super::try_streaming(data, file, output, |d| {
             fast_yaml(d, ignore_mac, &order, file)
@@ -64,6 +66,7 @@ pub fn run(
         &DecryptOptions {
             ignore_mac,
             decryption_order: order,
+            require_integrity,
         },
         &ks,
         want,
@@ -116,12 +119,14 @@ fn fast_yaml(
     super::log::key_sources();
     super::log::file_keys(Some(&tree));
     let metadata = Metadata::from_tree(&tree)?;
-    // Comment-regex rules depend on sops's comment stack, which only the tree path keeps.
-    if doc.has_comments()
-        && matches!(
-            metadata.rule,
-            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
-        )
+    // Comment-regex rules depend on sops's comment stack, and the integrity field on the
+    // whole tree, which only the tree path keeps.
+    if metadata.integrity.is_some()
+        || doc.has_comments()
+            && matches!(
+                metadata.rule,
+                Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+            )
     {
         return Ok(Err(doc.into_src().into_bytes()));
     }

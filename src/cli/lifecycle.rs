@@ -46,6 +46,7 @@ pub fn open(
         &DecryptOptions {
             ignore_mac,
             decryption_order: order,
+            require_integrity: super::integrity_required(input, Some(file)),
         },
         keys,
     )?;
@@ -214,12 +215,22 @@ pub fn verify_written(
         || got.mac != meta.mac
         || got.lastmodified != meta.lastmodified
         || got.rule != meta.rule
+        || got.integrity != meta.integrity
     {
         return Err(Error::new(
             Code::ErrorDumpingTree,
             "refusing to write: the output's sops metadata does not read back as intended",
         )
         .hint("this is a veil bug; the original file is untouched; please report the file's format and key types"));
+    }
+    // The integrity field was computed over `expected`: a reader must see exactly that.
+    use crate::metadata::integrity::manifest;
+    if meta.integrity.is_some() && manifest(back.docs(), &got) != manifest(&expected, meta) {
+        return Err(Error::new(
+            Code::ErrorDumpingTree,
+            "refusing to write: the output does not read back as what its veil_integrity field authenticates",
+        )
+        .hint("writing a file that has veil_integrity in another format can drop comments: keep its format, or decrypt it and encrypt it again; the original file is untouched"));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::keys::{KeyRef, WrappedKey};
 use crate::tree::{Item, Scalar, Value};
 use std::collections::BTreeMap;
 
+pub mod integrity;
 mod load_checks;
 pub use load_checks::{check_loadable, check_version};
 
@@ -60,6 +61,8 @@ pub struct Metadata {
     pub rule: Rule,
     pub mac_only_encrypted: bool,
     pub version: String,
+    /// veil's opt-in integrity tag (`veil_integrity`, see [`integrity`]); sops ignores it.
+    pub integrity: Option<String>,
 }
 
 fn s(v: &str) -> Value {
@@ -219,6 +222,9 @@ impl Metadata {
             ));
         }
         items.push(entry("version", s(&self.version)));
+        if let Some(t) = &self.integrity {
+            items.push(entry(integrity::FIELD, s(t)));
+        }
         Value::Map(items)
     }
 
@@ -231,6 +237,7 @@ impl Metadata {
             lastmodified: text(v.get("lastmodified")).unwrap_or_default(),
             mac: text(v.get("mac")).unwrap_or_default(),
             version: text(v.get("version")).unwrap_or_default(),
+            integrity: text(v.get(integrity::FIELD)),
             ..Metadata::default()
         };
         m.mac_only_encrypted = matches!(
