@@ -731,16 +731,16 @@ impl LeafOpener {
             other => return Err(plaintext_where_sealed(a, other)),
         };
         let cipher = &self.cipher;
+        let mut stash = stash;
         let opened = crate::crypto::value::EncRef::parse(text).and_then(|r| {
             if r.type_name == "bytes" {
                 return Err(bytes_refused(a));
             }
-            let pt = match stash {
+            let pt = match stash.as_deref_mut() {
                 Some(st) => {
                     let v = EncValue::parse(text)?;
                     let pt = cipher.open(&v, a.as_bytes())?;
                     st.push(&v.type_name, a, &pt, v.iv.clone());
-                    st.note(a, s, true);
                     pt
                 }
                 // Errors come from the reference parse-then-open, so that messages stay the
@@ -761,6 +761,9 @@ impl LeafOpener {
         match opened {
             Ok(v) => {
                 self.mac.add(&v, true);
+                if let Some(st) = stash {
+                    st.note(a, &v, true);
+                }
                 Ok(Some(v))
             }
             Err(e) if e.code == Code::CouldNotReadInputFile => Err(e),

@@ -327,7 +327,9 @@ fn json_content_after_the_object_is_refused_on_encrypt_and_on_decrypt() {
 #[test]
 fn removing_a_comment_marker_in_edit_never_writes_the_value_in_plaintext() {
     // Under encrypted_comment_regex, the marker comment is what seals the value below it.
-    let plain = format!("# sops:enc\npassword: {SECRET}\nuser: admin\n");
+    let plain = format!(
+        "# sops:enc\npassword: {SECRET}\nuser: admin\nitems:\n    - plain-one\n    # sops:enc\n    - listed-{SECRET}\n"
+    );
     let sb = setup(
         "p.yaml",
         &plain,
@@ -349,6 +351,27 @@ fn removing_a_comment_marker_in_edit_never_writes_the_value_in_plaintext() {
         "{err}"
     );
     assert_eq!(text(&sb.read("e.yaml")), enc, "the file was changed");
+    // Only the list's marker removed: the sealed element would be plaintext.
+    let ed = sb.write("ed1.sh", "#!/bin/sh\nsed -i '/    # sops:enc/d' \"$1\"\n");
+    std::fs::set_permissions(&ed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, _, err) = run(sb.veil().env("EDITOR", &ed).args(["edit", "e.yaml"]));
+    assert_eq!(code, Some(23), "{err}");
+    assert!(err.contains("items:"), "names the key: {err}");
+    assert_eq!(text(&sb.read("e.yaml")), enc, "the file was changed");
+    // A plain element added before the sealed one moves it, and declassifies nothing.
+    let ed = sb.write(
+        "ed3.sh",
+        "#!/bin/sh\nsed -i 's/^    - plain-one/    - added\\n    - plain-one/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&ed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    run_ok(
+        sb.veil().env("EDITOR", &ed).args(["edit", "e.yaml"]),
+        "edit",
+    );
+    assert!(!text(&sb.read("e.yaml")).contains(SECRET));
+    let out = run_ok(sb.veil().args(["decrypt", "e.yaml"]), "decrypt");
+    assert!(text(&out).contains("- added"), "{}", text(&out));
+    assert!(text(&out).contains(SECRET), "{}", text(&out));
     // Editing something else keeps working.
     let ed2 = sb.write("ed2.sh", "#!/bin/sh\necho 'added: 1' >> \"$1\"\n");
     std::fs::set_permissions(&ed2, std::fs::Permissions::from_mode(0o755)).unwrap();
