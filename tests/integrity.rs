@@ -120,6 +120,34 @@ fn every_write_keeps_the_field_valid_and_sops_still_reads_the_file() {
         run_ok(sb.veil().env("EDITOR", &ed).args(["edit", &file]), "edit");
         assert_eq!(decrypt_code(&sb, &file, &[]).0, Some(0), "{f} after edit");
     }
+    // The git merge driver: both sides changed, the merge is sealed and authenticated again.
+    let base = encrypted(&sb, "yaml");
+    sb.write("ours.yaml", &base);
+    sb.write("theirs.yaml", &base);
+    run_ok(
+        sb.veil().args(["set", "ours.yaml", r#"["ours"]"#, "\"o\""]),
+        "set ours",
+    );
+    run_ok(
+        sb.veil()
+            .args(["set", "theirs.yaml", r#"["theirs"]"#, "\"t\""]),
+        "set theirs",
+    );
+    sb.write("base.yaml.enc", &base);
+    run_ok(
+        sb.veil().args([
+            "git",
+            "merge-driver",
+            "base.yaml.enc",
+            "ours.yaml",
+            "theirs.yaml",
+            "merged.yaml",
+        ]),
+        "merge-driver",
+    );
+    let merged = run_ok(sb.veil().args(["decrypt", "ours.yaml"]), "decrypt merged");
+    assert!(text(&merged).contains("ours: o") && text(&merged).contains("theirs: t"));
+    assert!(text(&sb.read("ours.yaml")).contains("veil_integrity"));
     // A conversion at encryption: JSON keeps no comments, so the tag covers what JSON holds.
     sb.copy_testdata("tamper/base.yaml", "conv.yaml");
     let out = run_ok(
@@ -272,9 +300,11 @@ fn edits_the_sops_mac_misses_are_refused() {
             err.starts_with("integrity check failed"),
             "{f} {what}: {err}"
         );
-        // --ignore-mac does not skip it.
+        // --ignore-mac does not skip it, and `veil check` fails the file.
         let (code, _, _) = run(sb.veil().args(["decrypt", "--ignore-mac", &file]));
         assert_eq!(code, Some(51), "{f} {what} with --ignore-mac");
+        let (code, out, _) = run(sb.veil().args(["check", &file]));
+        assert_ne!(code, Some(0), "{f} {what}: check passed {}", text(&out));
         // The same file without the field: sops and veil accept the edit.
         let stripped = field_line.replace(&tampered, "").into_owned();
         // JSON: the member before the removed last one keeps its comma.
