@@ -3,8 +3,11 @@
 //!
 //! Encrypt: select leaves → seal each with its path as AAD → MAC over every leaf → data key
 //! wrapped for every master key (Shamir shares for several groups) → metadata.
-//! Decrypt: metadata → unwrap the data key (any one key per group; combine groups) → open every
-//! `ENC[…]` leaf → recompute and check the MAC.
+//! Decrypt: metadata → unwrap the data key (any one key per group; combine groups) → check the
+//! integrity field, if any → open every leaf the file's own rule seals (a leaf it leaves plain
+//! stays a plain value, whatever it looks like) → recompute and check the MAC.
+//! Changing a file: re-seal with the file's rule, never writing in plaintext a leaf the file
+//! held sealed (`guard`), and re-authenticate the integrity field (`integrity`).
 //!
 //! The RNG and the clock come from [`Context`], so tests are deterministic.
 

@@ -1,6 +1,8 @@
 //! `veil check [PATHS…]`: the pre-commit guard. It refuses a file that a creation rule matches
 //! but that is not encrypted, a leaf the file's rule says must be sealed but is plaintext,
-//! malformed sops metadata, and (when a key is at hand) a MAC that does not verify.
+//! malformed sops metadata (as sops would refuse it), a missing `veil_integrity` field the
+//! creation rule requires, and (when a key is at hand) an integrity field or a MAC that does not
+//! verify — including a rule edited in the metadata.
 //!
 //! It exists because sops has no verifying check and plaintext gets committed. It must never
 //! print a value: reasons name key paths only. With `--staged` it reads what git will commit
