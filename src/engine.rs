@@ -815,20 +815,21 @@ fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<(
     let stored = if meta.mac.is_empty() {
         String::new()
     } else {
-        let v =
-            EncValue::parse(&meta.mac).map_err(|_| mac_error("File has no valid MAC".into()))?;
+        // sops's first words for both (`Cannot decrypt MAC: …`), never the MAC's text.
+        let v = EncValue::parse(&meta.mac)
+            .map_err(|_| mac_error("Cannot decrypt MAC: it is not an ENC[…] value".into()))?;
         let pt = cipher
             .open(&v, mac_aad(&meta.lastmodified).as_bytes())
             .map_err(|_| {
                 mac_error(
-                    "the MAC could not be decrypted (the file or its lastmodified was changed)"
-                        .into(),
+                    "Cannot decrypt MAC: the MAC or the file's lastmodified was changed".into(),
                 )
             })?;
         String::from_utf8_lossy(&pt).into_owned()
     };
     if stored.is_empty() {
-        return Err(mac_error("File has no MAC".into()));
+        // sops: `MAC mismatch. File has no MAC, computed <digest>`; the same first words.
+        return Err(mac_error("MAC mismatch. The file has no MAC".into()));
     }
     if stored != computed {
         // sops prints both digests here. They are SHA-512 over the plaintext values, the very

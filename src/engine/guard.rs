@@ -55,15 +55,16 @@ impl Counts {
 /// same secret is recognised whatever type it is written as (`5` and `"5"`).
 fn digest(aad: &str, s: &Scalar) -> [u8; 32] {
     use sha2::{Digest, Sha256};
-    let text = match s {
-        Scalar::Comment(c) => c.as_bytes().to_vec(),
-        other => other.mac_bytes(),
-    };
     let mut h = Sha256::new();
     h.update((aad.len() as u64).to_le_bytes());
     h.update(aad.as_bytes());
     h.update([s.is_comment() as u8]);
-    h.update(&text);
+    // Hashed in place: a value can be hundreds of megabytes.
+    match s {
+        Scalar::Str(x) | Scalar::Comment(x) | Scalar::Time(x) => h.update(x.as_bytes()),
+        Scalar::Raw(b) | Scalar::Bytes(b) => h.update(b),
+        other => h.update(other.mac_bytes()),
+    }
     h.finalize().into()
 }
 
