@@ -200,6 +200,17 @@ pub fn check_bytes(
     // Without a key the MAC cannot be checked, and the rule in the metadata could have been
     // loosened along with a value turned into plaintext: the creation rule is the reference.
     // (With a key, a rule edit breaks the MAC, since opening follows the file's rule.)
+    let default = |r: &Rule| match r {
+        Rule::None => Rule::UnencryptedSuffix(crate::select::DEFAULT_UNENCRYPTED_SUFFIX.into()),
+        other => other.clone(),
+    };
+    if creation.is_some_and(|r| default(r) != default(&meta.rule) && format != Format::Binary) {
+        // Without a key this is the only sign of a rule edited in the metadata.
+        v.notes.push(
+            "the file's encryption rule is not its creation rule's (changed in .sops.yaml, or edited in the file)"
+                .into(),
+        );
+    }
     if let Some(r) = creation.filter(|r| **r != meta.rule && format != Format::Binary) {
         match crate::select::Selector::new(r, meta.mac_only_encrypted) {
             Ok(sel) => find_plain(&sel, "the creation rule in .sops.yaml"),
