@@ -92,7 +92,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --force --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups publish check git"
+            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --force --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups publish check git"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,7 +360,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__edit)
-            opts="-a -k -p -s -h --input-type --output-type --filename-override --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --ignore-mac --decryption-order --show-master-keys --config --indent --verbose --force --help"
+            opts="-a -k -p -s -h --input-type --output-type --filename-override --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --ignore-mac --decryption-order --show-master-keys --config --indent --verbose --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,7 +466,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__encrypt)
-            opts="-i -a -k -p -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --force --help"
+            opts="-i -a -k -p -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

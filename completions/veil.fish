@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_veil_global_optspecs
-    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force h/help V/version
+    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted integrity shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force h/help V/version
 end
 
 function __fish_veil_needs_command
@@ -67,6 +67,7 @@ complete -c veil -n "__fish_veil_needs_command" -s r -l rotate -d 'Rotate the fi
 complete -c veil -n "__fish_veil_needs_command" -s s -l show-master-keys -d 'Edit: show the sops metadata in the editor'
 complete -c veil -n "__fish_veil_needs_command" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_needs_command" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
+complete -c veil -n "__fish_veil_needs_command" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
 complete -c veil -n "__fish_veil_needs_command" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_needs_command" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_needs_command" -l force -d 'Replace a file that has other hard links (they keep the old content)'
@@ -112,6 +113,7 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l config -d 'Path of
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s h -l help -d 'Print help'
@@ -200,6 +202,7 @@ complete -c veil -n "__fish_veil_using_subcommand edit" -l decryption-order -d '
 complete -c veil -n "__fish_veil_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
+complete -c veil -n "__fish_veil_using_subcommand edit" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand edit" -s s -l show-master-keys -d 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'

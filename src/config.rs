@@ -429,6 +429,9 @@ pub struct ConfigRule {
     /// At most one rule; [`Rule::None`] when the entry sets none.
     pub rule: Rule,
     pub mac_only_encrypted: bool,
+    /// veil's own `veil_integrity: true`: files under this rule carry veil's integrity field,
+    /// and reading one without it fails. sops ignores the key.
+    pub integrity: bool,
 }
 
 impl Config {
@@ -990,6 +993,16 @@ pub(crate) fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
             .hint("write mac_only_encrypted: true or false")
         })?,
     };
+    let integrity = match r.get("veil_integrity") {
+        None => false,
+        Some(n) => parse_bool(n).ok_or_else(|| {
+            config_error(format!(
+                "error loading config: veil_integrity of creation rule {} is not a boolean",
+                index + 1
+            ))
+            .hint("write veil_integrity: true or false")
+        })?,
+    };
     let groups = match r.get("key_groups") {
         Some(Node::List(g)) if !g.is_empty() => Some(g),
         None | Some(Node::List(_)) => None,
@@ -1045,6 +1058,7 @@ pub(crate) fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
         shamir_threshold,
         rule,
         mac_only_encrypted,
+        integrity,
     })
 }
 
@@ -1082,6 +1096,8 @@ pub struct CliKeys {
     pub encrypted_comment_regex: Option<String>,
     /// `--mac-only-encrypted` (sops ORs it with the config's).
     pub mac_only_encrypted: bool,
+    /// `--integrity`: write veil's integrity field.
+    pub integrity: bool,
     /// `--shamir-secret-sharing-threshold` (0 = not given).
     pub shamir_threshold: usize,
 }
@@ -1198,6 +1214,9 @@ pub struct CreationRule {
     /// writes no rule: the caller turns it into [`Rule::None`] there).
     pub rule: Rule,
     pub mac_only_encrypted: bool,
+    /// Write veil's integrity field: `--integrity`, the rule's `veil_integrity: true`, or
+    /// `VEIL_REQUIRE_INTEGRITY=1` (the caller adds that one).
+    pub integrity: bool,
 }
 
 impl CreationRule {
@@ -1321,6 +1340,7 @@ pub fn resolve(cli: &CliKeys, config: Option<&Config>, target_path: &Path) -> Re
     });
     let mac_only_encrypted =
         cli.mac_only_encrypted || conf_rule.as_ref().is_some_and(|r| r.mac_only_encrypted);
+    let integrity = cli.integrity || conf_rule.as_ref().is_some_and(|r| r.integrity);
 
     // 3 + 4. Keys.
     let context = parse_encryption_context(cli.encryption_context.as_deref())?;
@@ -1362,6 +1382,7 @@ pub fn resolve(cli: &CliKeys, config: Option<&Config>, target_path: &Path) -> Re
         shamir_threshold,
         rule,
         mac_only_encrypted,
+        integrity,
     };
     out.check_groups()?;
     Ok(out)

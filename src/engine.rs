@@ -3,8 +3,11 @@
 //!
 //! Encrypt: select leaves → seal each with its path as AAD → MAC over every leaf → data key
 //! wrapped for every master key (Shamir shares for several groups) → metadata.
-//! Decrypt: metadata → unwrap the data key (any one key per group; combine groups) → open every
-//! `ENC[…]` leaf → recompute and check the MAC.
+//! Decrypt: metadata → unwrap the data key (any one key per group; combine groups) → check the
+//! integrity field, if any → open every leaf the file's own rule seals (a leaf it leaves plain
+//! stays a plain value, whatever it looks like) → recompute and check the MAC.
+//! Changing a file: re-seal with the file's rule, never writing in plaintext a leaf the file
+//! held sealed (`guard`), and re-authenticate the integrity field (`integrity`).
 //!
 //! The RNG and the clock come from [`Context`], so tests are deterministic.
 
@@ -18,6 +21,11 @@ use crate::metadata::{Metadata, Rule, SOPS_FORMAT_VERSION};
 use crate::tree::{aad, walk_leaves, walk_leaves_aad, walk_leaves_mut, Item, Scalar, Value};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+mod guard;
+mod integrity;
+pub use guard::SealedRecord;
+pub use integrity::{check_integrity, reauthenticate, want_integrity};
 
 /// Sources of randomness and time, passed in so that the core never calls a global.
 pub struct Context {
@@ -46,9 +54,14 @@ impl Context {
 /// its IV, so with the same data key its ciphertext is byte-identical and git shows no change.
 /// Unlike sops, two equal values under one path keep their own IVs instead of collapsing onto
 /// the last one. Only digests are kept, never plaintext.
+///
+/// A stash filled by opening a file also carries that file's [`SealedRecord`] (which paths
+/// held sealed leaves), so that [`reseal`] — which every change to an encrypted file goes
+/// through with that stash — can refuse to write any of them in plaintext.
 #[derive(Default, Clone)]
 pub struct IvStash {
     map: std::collections::HashMap<[u8; 32], std::collections::VecDeque<Vec<u8>>>,
+    record: Option<SealedRecord>,
 }
 
 impl std::fmt::Debug for IvStash {
@@ -86,6 +99,13 @@ impl IvStash {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+
+    /// Note whether a leaf of the file being opened was sealed (see [`SealedRecord`]).
+    fn note(&mut self, aad: &str, s: &Scalar, sealed: bool) {
+        if let Some(r) = &mut self.record {
+            r.note(aad, s, sealed);
+        }
+    }
 }
 
 /// What to encrypt with.
@@ -96,12 +116,17 @@ pub struct EncryptOptions {
     pub rule: Rule,
     pub mac_only_encrypted: bool,
     pub cipher: Cipher,
+    /// Write veil's integrity field (`.sops.yaml` `veil_integrity: true` or `--integrity`).
+    pub integrity: bool,
 }
 
 /// The result of encrypting: one edit per leaf and the metadata to append.
 pub struct Encrypted {
     pub edits: Vec<Edit>,
     pub metadata: Metadata,
+    /// With [`EncryptOptions::integrity`]: the key to re-tag the file with when it is written
+    /// in another format than it was read in (whose reader sees another tree, e.g. no comments).
+    pub integrity_key: Option<crate::crypto::integrity::IntegrityKey>,
 }
 
 /// The result of decrypting.
@@ -140,10 +165,18 @@ pub fn encrypt(
         &mut IvStash::default(),
         ctx,
     )?;
-    let metadata = new_metadata(&data_key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    let mut metadata = new_metadata(&data_key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    let integrity_key = if opts.integrity {
+        let docs = apply_edits(docs, &sealed.edits);
+        reauthenticate(&mut metadata, &docs, &data_key);
+        Some(crate::crypto::integrity::IntegrityKey::derive(&data_key))
+    } else {
+        None
+    };
     Ok(Encrypted {
         edits: sealed.edits,
         metadata,
+        integrity_key,
     })
 }
 
@@ -200,6 +233,7 @@ pub fn new_metadata(
         rule: opts.rule.clone(),
         mac_only_encrypted: opts.mac_only_encrypted,
         version: SOPS_FORMAT_VERSION.to_string(),
+        integrity: None,
     })
 }
 
@@ -523,6 +557,9 @@ fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize, needed: 
 pub struct DecryptOptions {
     pub ignore_mac: bool,
     pub decryption_order: Vec<String>,
+    /// The file must carry veil's integrity field (its creation rule, or
+    /// `VEIL_REQUIRE_INTEGRITY`, says so). A field that is there is always checked.
+    pub require_integrity: bool,
 }
 
 /// Read the metadata of a parsed encrypted document.
@@ -547,12 +584,15 @@ pub fn decrypt_with(
     want: Want,
 ) -> Result<Decrypted> {
     let metadata = metadata_of(parsed)?;
+    crate::metadata::check_loadable(&metadata)?;
     let order = if opts.decryption_order.is_empty() {
         parse_decryption_order(None)?
     } else {
         opts.decryption_order.clone()
     };
     let data_key = unwrap_data_key(&metadata, keys, &order)?;
+    // The metadata (recipients, rule, types, shape) is checked before any value is used.
+    check_integrity(&metadata, parsed.docs(), &data_key, opts.require_integrity)?;
     let (edits, docs, stash) =
         open_leaves_with(parsed.docs(), &data_key, &metadata, opts.ignore_mac, want)?;
     Ok(Decrypted {
@@ -602,15 +642,22 @@ pub fn open_leaves_with(
     want: Want,
 ) -> Result<(Vec<Edit>, Vec<Value>, IvStash)> {
     let mut stash = IvStash::default();
-    let mut opener = LeafOpener::new(key, meta, ignore_mac);
+    if want.stash {
+        stash.record = Some(SealedRecord::new(&meta.rule));
+    }
+    let mut opener = LeafOpener::new(key, meta, ignore_mac)?;
+    // The file's own rule says which leaves are sealed, as in sops: a leaf it leaves in
+    // plaintext is a plain value even when it looks like `ENC[…]`, and goes into the MAC as such.
+    let sealed = opener.selector().encrypted_leaves(src);
     let mut edits = Vec::new();
     let mut err: Option<Error> = None;
-    walk_leaves_aad(src, |_, _, a, s| {
+    walk_leaves_aad(src, |i, _, a, s| {
         if err.is_some() {
             return;
         }
         let st = if want.stash { Some(&mut stash) } else { None };
-        match opener.leaf(a, s, st) {
+        let enc = sealed.get(i).copied().unwrap_or(false);
+        match opener.leaf(a, s, enc, st) {
             Ok(Some(v)) => edits.push(Edit::Open(v)),
             Ok(None) => edits.push(Edit::Keep),
             Err(e) => err = Some(e),
@@ -629,40 +676,70 @@ pub fn open_leaves_with(
 }
 
 /// Opens one file's leaves one at a time, in walk order, and checks the MAC at the end. The
-/// tree-based [`open_leaves_with`] and the streaming YAML path both go through it.
+/// tree-based [`open_leaves_with`] and the streaming YAML path both go through it. Which leaves
+/// are sealed is the file's rule's decision (its [`selector`](LeafOpener::selector)), never
+/// what a value looks like.
 pub struct LeafOpener {
+    selector: crate::select::Selector,
     cipher: ValueCipher,
     mac: Mac,
     ignore_mac: bool,
 }
 
 impl LeafOpener {
-    pub fn new(key: &DataKey, meta: &Metadata, ignore_mac: bool) -> LeafOpener {
-        LeafOpener {
+    /// An opener for a file with metadata `meta`; fails when the file's rule is not a valid
+    /// regular expression.
+    pub fn new(key: &DataKey, meta: &Metadata, ignore_mac: bool) -> Result<LeafOpener> {
+        Ok(LeafOpener {
+            selector: crate::select::Selector::new(&meta.rule, meta.mac_only_encrypted)?,
             cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
             mac: Mac::new(meta.mac_only_encrypted),
             ignore_mac,
-        }
+        })
     }
 
-    /// One leaf with its AAD: the opened value, or `None` for a leaf that is not sealed (or a
-    /// sealed comment kept as it is under `--ignore-mac`).
+    /// The file's compiled rule (which leaves are sealed).
+    pub fn selector(&self) -> &crate::select::Selector {
+        &self.selector
+    }
+
+    /// One leaf with its AAD and the rule's decision `sealed` for it: the opened value, or
+    /// `None` for a leaf that stays as it is (a plain leaf, a comment left unencrypted, or a
+    /// sealed comment kept as it is under `--ignore-mac`). A leaf the rule seals but that holds
+    /// a plaintext value is refused, as sops refuses it (exit 25).
     pub fn leaf(
         &mut self,
         a: &str,
         s: &Scalar,
+        sealed: bool,
         stash: Option<&mut IvStash>,
     ) -> Result<Option<Scalar>> {
-        let text = match s.as_text() {
-            Some(t) if is_enc(t) => t,
-            _ => {
-                self.mac.add(s, false);
+        if !sealed {
+            self.mac.add(s, false);
+            if let Some(st) = stash {
+                st.note(a, s, false);
+            }
+            return Ok(None);
+        }
+        let text = match s {
+            Scalar::Str(t) if is_enc(t) => t,
+            Scalar::Comment(t) if is_enc(t) => t,
+            // sops keeps a comment it cannot decrypt (old sops did not encrypt comments).
+            Scalar::Comment(_) => {
+                if let Some(st) = stash {
+                    st.note(a, s, false);
+                }
                 return Ok(None);
             }
+            other => return Err(plaintext_where_sealed(a, other)),
         };
         let cipher = &self.cipher;
+        let mut stash = stash;
         let opened = crate::crypto::value::EncRef::parse(text).and_then(|r| {
-            let pt = match stash {
+            if r.type_name == "bytes" {
+                return Err(bytes_refused(a));
+            }
+            let pt = match stash.as_deref_mut() {
                 Some(st) => {
                     let v = EncValue::parse(text)?;
                     let pt = cipher.open(&v, a.as_bytes())?;
@@ -679,15 +756,20 @@ impl LeafOpener {
             Scalar::from_plaintext(r.type_name, pt.to_vec()).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
-                    format!("Error decrypting tree: {e} at {a}"),
+                    format!("Error decrypting tree: {e}"),
                 )
+                .hint("the value's `type:` was changed by hand; restore the file from git")
             })
         });
         match opened {
             Ok(v) => {
                 self.mac.add(&v, true);
+                if let Some(st) = stash {
+                    st.note(a, &v, true);
+                }
                 Ok(Some(v))
             }
+            Err(e) if e.code == Code::CouldNotReadInputFile => Err(e),
             // Comments are not covered by the MAC, so a sealed comment that fails to open is
             // the only sign it was tampered with. sops keeps such a comment with a warning (old
             // sops did not encrypt comments); veil refuses, like a value, and `--ignore-mac`
@@ -707,6 +789,7 @@ impl LeafOpener {
     /// MAC is recorded for [`LeafOpener::append`].
     pub fn later(&self, key: &DataKey) -> LeafOpener {
         LeafOpener {
+            selector: self.selector.clone(),
             cipher: ValueCipher::new(key, Cipher::Aes256Gcm),
             mac: self.mac.later(),
             ignore_mac: self.ignore_mac,
@@ -732,32 +815,62 @@ fn verify_mac(cipher: &ValueCipher, meta: &Metadata, computed: &str) -> Result<(
     let stored = if meta.mac.is_empty() {
         String::new()
     } else {
-        let v =
-            EncValue::parse(&meta.mac).map_err(|_| mac_error("File has no valid MAC".into()))?;
+        // sops's first words for both (`Cannot decrypt MAC: …`), never the MAC's text.
+        let v = EncValue::parse(&meta.mac)
+            .map_err(|_| mac_error("Cannot decrypt MAC: it is not an ENC[…] value".into()))?;
         let pt = cipher
             .open(&v, mac_aad(&meta.lastmodified).as_bytes())
             .map_err(|_| {
                 mac_error(
-                    "the MAC could not be decrypted (the file or its lastmodified was changed)"
-                        .into(),
+                    "Cannot decrypt MAC: the MAC or the file's lastmodified was changed".into(),
                 )
             })?;
         String::from_utf8_lossy(&pt).into_owned()
     };
     if stored.is_empty() {
-        return Err(mac_error("File has no MAC".into()));
+        // sops: `MAC mismatch. File has no MAC, computed <digest>`; the same first words.
+        return Err(mac_error("MAC mismatch. The file has no MAC".into()));
     }
     if stored != computed {
-        return Err(mac_error(format!(
-            "MAC mismatch. File has {stored}, computed {computed}"
-        )));
+        // sops prints both digests here. They are SHA-512 over the plaintext values, the very
+        // thing the stored MAC is encrypted to hide (a file holding one PIN could be brute
+        // forced offline from them), so veil says what to do instead.
+        return Err(mac_error(MAC_MISMATCH.into()));
     }
     Ok(())
 }
 
+/// The MAC-mismatch message: sops's first words (scripts match them), then veil's own text,
+/// never the digests.
+pub const MAC_MISMATCH: &str =
+    "MAC mismatch. The file's values, keys or rule do not match its MAC: it was changed outside veil/sops";
+
+/// A leaf the file's rule seals holds a plaintext value (sops 3.13: `Expected encrypted value
+/// as string`, or its data-format error for a plain string; 3.11 crashes on a non-string).
+fn plaintext_where_sealed(a: &str, s: &Scalar) -> Error {
+    let what = match s {
+        Scalar::Str(_) | Scalar::Raw(_) => "a plaintext string".to_string(),
+        other => format!("a plaintext {}", other.type_name()),
+    };
+    Error::new(
+        Code::ErrorDecryptingTree,
+        format!("Error decrypting tree: the value at {a} should be encrypted, but it is {what}"),
+    )
+    .hint("the file's rule says this value is encrypted; the value or the rule in the sops metadata was changed by hand: restore the file from git")
+}
+
+/// `type:bytes`: a type no sops writes and no sops can read (it crashes on it).
+fn bytes_refused(a: &str) -> Error {
+    Error::new(
+        Code::CouldNotReadInputFile,
+        format!("Error decrypting tree: the value at {a} has type bytes, which sops cannot read"),
+    )
+    .hint("no sops or veil writes `type:bytes`; the value's type was changed by hand: restore the file from git")
+}
+
 fn mac_error(msg: String) -> Error {
     Error::new(Code::MacMismatch, msg)
-        .hint("the file was changed outside veil/sops (a value added, removed, moved or edited); restore it from git, or use --ignore-mac to read it anyway")
+        .hint("a value, key or encryption rule was added, removed, moved or edited; see what changed with `git diff` or `git log -p` on the file and restore it from git, or use --ignore-mac to read it anyway")
 }
 
 /// Replace every leaf of `docs` by its sealed token (for writing an encrypted file in another
@@ -925,6 +1038,8 @@ pub struct Resealed {
 /// seal `new_docs` with the file's own data key, rule and MAC scope, reusing the IV of every
 /// value whose plaintext and path did not change, so its ciphertext stays byte-identical. Only
 /// changed values, `mac` and `lastmodified` differ from the old file. Key groups are kept.
+/// A leaf the opened file held sealed (per the stash's record) is never written in plaintext
+/// unless `meta`'s rule is not the one the file was opened with.
 pub fn reseal(
     new_docs: &[Value],
     meta: &Metadata,
@@ -941,9 +1056,13 @@ pub fn reseal(
         stash,
         ctx,
     )?;
+    if let Some(record) = &stash.record {
+        guard::check(record, &meta.rule, new_docs, &sealed.edits)?;
+    }
     let mut metadata = meta.clone();
     metadata.lastmodified = sealed.lastmodified;
     metadata.mac = sealed.mac;
+    integrity::reauthenticate_sealed(&mut metadata, new_docs, &sealed.edits, key);
     Ok(Resealed {
         edits: sealed.edits,
         metadata,
@@ -1065,6 +1184,7 @@ pub fn rotate(
     let created_at = ctx.timestamp();
     out.metadata.key_groups = wrap_groups(&new_key, groups, t, keys, &created_at, ctx)?;
     out.metadata.shamir_threshold = t;
+    integrity::reauthenticate_sealed(&mut out.metadata, docs, &out.edits, &new_key);
     Ok((out, new_key))
 }
 
@@ -1319,7 +1439,16 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.code, Code::MacMismatch);
-        assert!(e.message.starts_with("MAC mismatch. File has "));
+        assert!(e.message.starts_with("MAC mismatch. "));
+        // Never the digests of the plaintext (sops prints both).
+        assert!(!e.message.contains("File has"), "{}", e.message);
+        let longest_hex_run = e
+            .message
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_hex_run < 16, "{}", e.message);
         assert!(decrypt(
             &doc,
             &DecryptOptions {

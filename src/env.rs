@@ -32,6 +32,15 @@ pub const VEIL_YAML_FAST: &str = "VEIL_YAML_FAST";
 /// temp file is complete and waits, before the rename, until it is removed again (at most two
 /// minutes), so a test can signal veil at that exact point.
 pub const VEIL_TEST_HOLD_WRITE: &str = "VEIL_TEST_HOLD_WRITE";
+/// veil's own: `1` requires veil's integrity field (`veil_integrity`) on every encrypted file
+/// read, and writes it on every file encrypted — a pin kept outside the repository, since the
+/// `.sops.yaml` that can require it is as trusted as whoever last changed it.
+pub const VEIL_REQUIRE_INTEGRITY: &str = "VEIL_REQUIRE_INTEGRITY";
+
+/// Whether `VEIL_REQUIRE_INTEGRITY=1`.
+pub fn require_integrity() -> bool {
+    var(VEIL_REQUIRE_INTEGRITY).as_deref() == Some("1")
+}
 
 /// Whether the streaming YAML path may be used.
 pub fn yaml_fast() -> bool {

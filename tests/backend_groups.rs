@@ -276,6 +276,7 @@ fn mixed_groups_interop_with_sops_and_survive_stopped_servers() {
             &veil::engine::DecryptOptions {
                 ignore_mac: false,
                 decryption_order: order.clone(),
+                require_integrity: false,
             },
             &stopped,
         )

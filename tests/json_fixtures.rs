@@ -42,7 +42,6 @@ const PLAIN: &[&str] = &[
     "numbers.json",
     "duplicates_nested.json",
     "empty_object.json",
-    "trailing_content.json",
 ];
 
 /// Files whose values are not all written the way Go writes them (`\u00e9`, `-0`), so opening
@@ -101,6 +100,22 @@ fn plaintext_fixtures_round_trip() {
             );
         }
     }
+}
+
+/// A second object after the first: sops drops it on encrypt (so it would vanish, or stay in
+/// plaintext next to encrypted values); veil refuses the file.
+#[test]
+fn content_after_the_object_is_refused() {
+    let e = match JsonStore.parse(&fixture("trailing_content.json")) {
+        Err(e) => e,
+        Ok(_) => panic!("trailing content was accepted"),
+    };
+    assert_eq!(e.code.exit_code(), 2);
+    assert!(
+        e.message.contains("after the top-level object"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

@@ -187,6 +187,10 @@ pub struct KeyArgs {
     /// Compute the MAC over encrypted values only, so plaintext keys can change freely
     #[arg(long)]
     pub mac_only_encrypted: bool,
+    /// Also write veil's integrity field, which authenticates what the sops MAC leaves out
+    /// (recipients, the rule, value types, keys and comments); sops ignores it
+    #[arg(long)]
+    pub integrity: bool,
     /// Number of key groups needed to decrypt (Shamir)
     #[arg(
         long = "shamir-secret-sharing-threshold",

@@ -1,6 +1,8 @@
 //! `veil check [PATHS…]`: the pre-commit guard. It refuses a file that a creation rule matches
 //! but that is not encrypted, a leaf the file's rule says must be sealed but is plaintext,
-//! malformed sops metadata, and (when a key is at hand) a MAC that does not verify.
+//! malformed sops metadata (as sops would refuse it), a missing `veil_integrity` field the
+//! creation rule requires, and (when a key is at hand) an integrity field or a MAC that does not
+//! verify — including a rule edited in the metadata.
 //!
 //! It exists because sops has no verifying check and plaintext gets committed. It must never
 //! print a value: reasons name key paths only. With `--staged` it reads what git will commit
@@ -107,6 +109,7 @@ pub fn check_bytes(
     data: &[u8],
     format: Format,
     creation: Option<&Rule>,
+    require_integrity: bool,
     check_mac: bool,
     keys: &KeyService,
 ) -> Verdict {
@@ -162,6 +165,10 @@ pub fn check_bytes(
     if meta.lastmodified.is_empty() {
         v.reasons
             .push("malformed sops metadata: no lastmodified".into());
+    } else if let Err(e) = crate::metadata::check_loadable(&meta) {
+        // sops refuses such a file (a cut-off `version`, a damaged `lastmodified`).
+        v.reasons
+            .push(format!("malformed sops metadata: {}", e.message));
     }
     if meta.mac.is_empty() {
         v.reasons.push("malformed sops metadata: no mac".into());
@@ -190,8 +197,20 @@ pub fn check_bytes(
         });
     };
     find_plain(&selector, "the file's rule");
-    // The rule in the metadata is not covered by the MAC: a value turned into plaintext along
-    // with a loosened rule would still verify. The creation rule is the reference.
+    // Without a key the MAC cannot be checked, and the rule in the metadata could have been
+    // loosened along with a value turned into plaintext: the creation rule is the reference.
+    // (With a key, a rule edit breaks the MAC, since opening follows the file's rule.)
+    let default = |r: &Rule| match r {
+        Rule::None => Rule::UnencryptedSuffix(crate::select::DEFAULT_UNENCRYPTED_SUFFIX.into()),
+        other => other.clone(),
+    };
+    if creation.is_some_and(|r| default(r) != default(&meta.rule) && format != Format::Binary) {
+        // Without a key this is the only sign of a rule edited in the metadata.
+        v.notes.push(
+            "the file's encryption rule is not its creation rule's (changed in .sops.yaml, or edited in the file)"
+                .into(),
+        );
+    }
     if let Some(r) = creation.filter(|r| **r != meta.rule && format != Format::Binary) {
         match crate::select::Selector::new(r, meta.mac_only_encrypted) {
             Ok(sel) => find_plain(&sel, "the creation rule in .sops.yaml"),
@@ -205,6 +224,13 @@ pub fn check_bytes(
             "plaintext value at {at} ({whose} says it must be encrypted)"
         ));
     }
+    // Stripping veil's integrity field is visible without a key.
+    if require_integrity && meta.integrity.is_none() {
+        v.reasons.push(format!(
+            "no {} field, but its creation rule requires one (stripped, or written by sops: `veil updatekeys` adds it)",
+            crate::metadata::integrity::FIELD
+        ));
+    }
     if !v.reasons.is_empty() || !check_mac {
         return v;
     }
@@ -214,7 +240,9 @@ pub fn check_bytes(
             .notes
             .push("mac not checked: no key available to decrypt this file".into()),
         Ok(key) => {
-            if let Err(e) = engine::open_leaves(parsed.docs(), &key, &meta, false) {
+            if let Err(e) = engine::check_integrity(&meta, parsed.docs(), &key, false) {
+                v.reasons.push(e.message);
+            } else if let Err(e) = engine::open_leaves(parsed.docs(), &key, &meta, false) {
                 if e.code == Code::MacMismatch {
                     v.reasons.push(
                         "the MAC does not verify (the file was changed outside veil/sops)".into(),
@@ -231,11 +259,16 @@ pub fn check_bytes(
 
 /// The encryption rule of the creation rule of `conf` that matches `path`, if one does.
 pub fn matching_rule(conf: Option<&Config>, path: &Path) -> Result<Option<Rule>> {
+    Ok(matching(conf, path)?.map(|r| r.rule))
+}
+
+/// The creation rule of `conf` that matches `path`, if one does.
+fn matching(conf: Option<&Config>, path: &Path) -> Result<Option<config::ConfigRule>> {
     let Some(c) = conf else { return Ok(None) };
     let cwd = std::env::current_dir()?;
     let abs = config::absolute_clean(path, &cwd);
     match c.rule_for(&abs) {
-        Ok(r) => Ok(r.map(|r| r.rule)),
+        Ok(r) => Ok(r),
         Err(e) if e.message == config::NO_MATCHING_RULE => Ok(None),
         Err(e) => Err(e),
     }
@@ -259,7 +292,10 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
     let ks = KeyService::local();
     let mut verdicts = Vec::new();
     for path in targets(a)? {
-        let creation = matching_rule(conf.as_ref(), &PathBuf::from(&path))?;
+        let matched = matching(conf.as_ref(), &PathBuf::from(&path))?;
+        let require_integrity =
+            crate::env::require_integrity() || matched.as_ref().is_some_and(|r| r.integrity);
+        let creation = matched.map(|r| r.rule);
         let data = if a.staged {
             match staged_content(&path)? {
                 Some(d) => d,
@@ -299,6 +335,7 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
             &data,
             format,
             creation.as_ref(),
+            require_integrity,
             !a.no_mac,
             &ks,
         ));
@@ -355,6 +392,7 @@ mod tests {
             Format::Yaml,
             Some(&Rule::None),
             false,
+            false,
             &ks,
         );
         assert_eq!(v.reasons.len(), 1);
@@ -365,7 +403,7 @@ mod tests {
     #[test]
     fn plaintext_unmatched_file_is_skipped() {
         let ks = KeyService::local();
-        let v = check_bytes("a.yaml", b"a: 1\n", Format::Yaml, None, false, &ks);
+        let v = check_bytes("a.yaml", b"a: 1\n", Format::Yaml, None, false, false, &ks);
         assert!(!v.checked);
         assert!(v.reasons.is_empty());
     }
@@ -374,7 +412,15 @@ mod tests {
     fn plaintext_leaf_in_encrypted_file_fails() {
         let ks = KeyService::local();
         let src = b"a: hunter2\nsops:\n    age:\n        - recipient: age1xyz\n          enc: x\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n    unencrypted_suffix: _unencrypted\n    version: 3.11.0\n";
-        let v = check_bytes("a.yaml", src, Format::Yaml, Some(&Rule::None), false, &ks);
+        let v = check_bytes(
+            "a.yaml",
+            src,
+            Format::Yaml,
+            Some(&Rule::None),
+            false,
+            false,
+            &ks,
+        );
         assert!(
             v.reasons
                 .iter()
@@ -389,9 +435,17 @@ mod tests {
     fn a_loosened_rule_in_the_metadata_does_not_hide_plaintext() {
         let ks = KeyService::local();
         let src = b"a: hunter2\nsops:\n    age:\n        - recipient: age1xyz\n          enc: x\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:AA==,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n    unencrypted_regex: ^a$\n    version: 3.11.0\n";
-        let v = check_bytes("a.yaml", src, Format::Yaml, None, false, &ks);
+        let v = check_bytes("a.yaml", src, Format::Yaml, None, false, false, &ks);
         assert!(v.reasons.is_empty(), "{:?}", v.reasons);
-        let v = check_bytes("a.yaml", src, Format::Yaml, Some(&Rule::None), false, &ks);
+        let v = check_bytes(
+            "a.yaml",
+            src,
+            Format::Yaml,
+            Some(&Rule::None),
+            false,
+            false,
+            &ks,
+        );
         assert!(
             v.reasons
                 .iter()
@@ -404,7 +458,15 @@ mod tests {
     #[test]
     fn malformed_metadata_fails() {
         let ks = KeyService::local();
-        let v = check_bytes("a.yaml", b"a: 1\nsops: 5\n", Format::Yaml, None, false, &ks);
+        let v = check_bytes(
+            "a.yaml",
+            b"a: 1\nsops: 5\n",
+            Format::Yaml,
+            None,
+            false,
+            false,
+            &ks,
+        );
         assert!(
             v.reasons.iter().any(|r| r.contains("malformed")),
             "{:?}",

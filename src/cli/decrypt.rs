@@ -6,7 +6,7 @@ use crate::error::{Code, Error, Result};
 use crate::format::yaml::{FastYaml, Output};
 use crate::format::{Edit, Format};
 use crate::keys::KeyService;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, Rule};
 use crate::tree::Scalar;
 
 pub fn run(
@@ -31,7 +31,9 @@ pub fn run(
         .map_err(prefixed("error parsing --extract path"))?;
     let order = engine::parse_decryption_order(decryption_order)?;
     let data = super::io::read_input(file)?;
-    let fast = inf == Format::Yaml && outf == Format::Yaml && path.is_none();
+    let require_integrity = super::integrity_required(input, file);
+    // The integrity field covers the whole tree, which only the lossless path builds.
+    let fast = inf == Format::Yaml && outf == Format::Yaml && path.is_none() && !require_integrity;
     let data = if fast && crate::env::yaml_fast() {
         match super::try_streaming(data, file, output, |d| {
             fast_yaml(d, ignore_mac, &order, file)
@@ -64,6 +66,7 @@ pub fn run(
         &DecryptOptions {
             ignore_mac,
             decryption_order: order,
+            require_integrity,
         },
         &ks,
         want,
@@ -116,6 +119,18 @@ fn fast_yaml(
     super::log::key_sources();
     super::log::file_keys(Some(&tree));
     let metadata = Metadata::from_tree(&tree)?;
+    // Comment-regex rules depend on sops's comment stack, and the integrity field on the
+    // whole tree, which only the tree path keeps.
+    if metadata.integrity.is_some()
+        || doc.has_comments()
+            && matches!(
+                metadata.rule,
+                Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+            )
+    {
+        return Ok(Err(doc.into_src().into_bytes()));
+    }
+    crate::metadata::check_loadable(&metadata)?;
     // An empty `--decryption-order` means the default, as on the lossless path.
     let default_order;
     let order = if order.is_empty() {
@@ -125,19 +140,22 @@ fn fast_yaml(
         order
     };
     let data_key = engine::unwrap_data_key(&metadata, &KeyService::local(), order)?;
-    let mut opener = engine::LeafOpener::new(&data_key, &metadata, ignore_mac);
+    let mut opener = engine::LeafOpener::new(&data_key, &metadata, ignore_mac)?;
     // A big file is opened on two threads; the second half's MAC input is taken in after the
     // first half's.
     let mut second = opener.later(&data_key);
-    fn open(opener: &mut engine::LeafOpener, aad: &str, s: &Scalar) -> Result<Edit> {
-        Ok(match opener.leaf(aad, s, None)? {
+    // The file's rule decides which leaves are sealed (with no comments in play, sops's
+    // comment stack is empty), whatever a value looks like.
+    fn open(opener: &mut engine::LeafOpener, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
+        let sealed = opener.selector().seals_uncommented(path, s);
+        Ok(match opener.leaf(aad, s, sealed, None)? {
             Some(v) => Edit::Open(v),
             None => Edit::Keep,
         })
     }
     let rendered = doc.render_leaves_split(
-        &mut |_, aad, s| open(&mut opener, aad, s),
-        &mut |_, aad, s| open(&mut second, aad, s),
+        &mut |path, aad, s| open(&mut opener, path, aad, s),
+        &mut |path, aad, s| open(&mut second, path, aad, s),
     )?;
     let Some(rendered) = rendered else {
         return Ok(Err(doc.into_src().into_bytes()));

@@ -528,6 +528,7 @@ fn edit_new(r: &EditRequest<'_>) -> Result<i32> {
         rule: cr.rule,
         mac_only_encrypted: cr.mac_only_encrypted,
         cipher,
+        integrity: cr.integrity,
     };
     // Vault servers named by the flags or the creation rule may receive the token.
     let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));

@@ -29,6 +29,7 @@ pub fn cli_keys(k: &KeyArgs) -> CliKeys {
         unencrypted_comment_regex: k.unencrypted_comment_regex.clone(),
         encrypted_comment_regex: k.encrypted_comment_regex.clone(),
         mac_only_encrypted: k.mac_only_encrypted,
+        integrity: k.integrity,
         shamir_threshold: k.shamir_threshold,
         ..CliKeys::default()
     }
@@ -56,6 +57,7 @@ pub fn creation_rule(
     fmt: Format,
 ) -> Result<CreationRule> {
     let mut rule = config::resolve(&cli_keys(k), conf, target)?;
+    rule.integrity |= crate::env::require_integrity();
     if fmt == Format::Binary {
         // The binary store writes no rule (spec 3.6).
         if !matches!(&rule.rule, Rule::UnencryptedSuffix(s) if s == "_unencrypted")
@@ -111,11 +113,17 @@ pub fn run(
         rule: cr.rule,
         mac_only_encrypted: cr.mac_only_encrypted,
         cipher,
+        integrity: cr.integrity,
     };
     // Vault servers the user named (flags, creation rules) may receive the token.
     let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
     let mut ctx = Context::system();
-    let data = if inf == Format::Yaml && outf == Format::Yaml && crate::env::yaml_fast() {
+    // The integrity field covers the whole tree, which only the lossless path builds.
+    let data = if inf == Format::Yaml
+        && outf == Format::Yaml
+        && crate::env::yaml_fast()
+        && !opts.integrity
+    {
         match super::try_streaming(data, file, output, |d| fast_yaml(d, &opts, &ks, &mut ctx))? {
             Some(d) => d,
             None => return Ok(0),
@@ -129,19 +137,42 @@ pub fn run(
     drop(data);
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
     let json_like = matches!(outf, Format::Json | Format::Binary);
-    let meta = enc.metadata.to_tree(json_like);
-    let out = if outf == inf {
-        // The store's render checks its own output with an independent parser.
-        parsed.render(&enc.edits, Some(&meta))?
-    } else {
+    let render = |metadata: &crate::metadata::Metadata| -> Result<Vec<u8>> {
+        let meta = metadata.to_tree(json_like);
+        if outf == inf {
+            // The store's render checks its own output with an independent parser.
+            return parsed.render(&enc.edits, Some(&meta));
+        }
         // A conversion writes a fresh layout: read it back with veil's own reader and refuse
         // to write a file whose leaves are not exactly the intended ones.
         let docs = engine::apply_edits(parsed.docs(), &enc.edits);
         let out = outf.store().emit(&docs, Some(&meta), &emit_opts)?;
         let back = outf.store().parse_encrypted(&out)?;
         engine::verify_same_leaves(&docs, back.docs(), false)?;
-        out
+        Ok(out)
     };
+    let mut metadata = enc.metadata.clone();
+    let mut out = render(&metadata)?;
+    if let Some(k) = &enc.integrity_key {
+        use crate::metadata::integrity;
+        if outf != inf {
+            // Another format's reader sees another tree (JSON holds no comments): the tag
+            // covers what it will read.
+            let back = outf.store().parse_encrypted(&out)?;
+            metadata.integrity = Some(integrity::seal(k, back.docs(), &metadata));
+            out = render(&metadata)?;
+        }
+        // What a reader parses back must verify, or nothing is written.
+        let back = outf.store().parse_encrypted(&out)?;
+        let got = engine::metadata_of(back.as_ref())?;
+        integrity::check(k, back.docs(), &got, true).map_err(|e| {
+            Error::new(
+                Code::ErrorDumpingTree,
+                format!("refusing to write: the output does not verify ({})", e.message),
+            )
+            .hint("this is a veil bug; nothing was written; please report the file's format and structure (not its values)")
+        })?;
+    }
     super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
     Ok(0)
 }

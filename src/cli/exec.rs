@@ -176,6 +176,7 @@ fn open(
         &DecryptOptions {
             ignore_mac: common.ignore_mac,
             decryption_order: order,
+            require_integrity: super::integrity_required(&input, Some(file)),
         },
         &KeyService::local(),
     )?;

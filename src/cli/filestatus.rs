@@ -9,12 +9,25 @@ pub fn run(input_type: Option<&str>, file: &str) -> Result<i32> {
     let fmt = input_type
         .and_then(Format::from_name)
         .unwrap_or_else(|| Format::from_path(file));
-    let encrypted = match fmt.store().parse_encrypted(&data) {
-        Ok(p) => match crate::engine::metadata_of(p.as_ref()) {
-            Ok(m) => !m.version.is_empty() && !m.mac.is_empty(),
-            Err(_) => false,
-        },
-        Err(_) => false,
+    // As sops: a file without metadata is not encrypted; one that cannot be read as an
+    // encrypted file (unparseable, content after a JSON object, broken metadata) is an error
+    // (exit 1), never a guess either way.
+    let cannot = |e: crate::error::Error| {
+        let hint = e.hint.clone();
+        let mut out = crate::error::Error::generic(format!(
+            "cannot check file status: cannot load encrypted file: {}",
+            e.message
+        ));
+        out.hint = hint;
+        out
+    };
+    let parsed = fmt.store().parse_encrypted(&data).map_err(cannot)?;
+    let encrypted = match parsed.metadata() {
+        None => false,
+        Some(_) => {
+            let m = crate::engine::metadata_of(parsed.as_ref()).map_err(cannot)?;
+            !m.version.is_empty() && !m.mac.is_empty()
+        }
     };
     super::io::write_stdout(format!("{{\"encrypted\":{encrypted}}}\n").as_bytes())?;
     Ok(0)

@@ -32,7 +32,12 @@ pub fn run(g: &GitArgs) -> Result<i32> {
 }
 
 /// The plaintext of an encrypted file in its own format.
-fn decrypt_bytes(data: &[u8], format: Format, ignore_mac: bool) -> Result<Vec<u8>> {
+fn decrypt_bytes(
+    data: &[u8],
+    format: Format,
+    ignore_mac: bool,
+    require_integrity: bool,
+) -> Result<Vec<u8>> {
     let parsed = format.store().parse_encrypted(data)?;
     let ks = KeyService::local();
     let dec = engine::decrypt(
@@ -40,6 +45,7 @@ fn decrypt_bytes(data: &[u8], format: Format, ignore_mac: bool) -> Result<Vec<u8
         &DecryptOptions {
             ignore_mac,
             decryption_order: engine::parse_decryption_order(None)?,
+            require_integrity,
         },
         &ks,
     )?;
@@ -63,10 +69,12 @@ fn ciphertext(file: &str, e: &Error, data: Vec<u8>) -> Vec<u8> {
 fn textconv(a: &GitTextconvArgs) -> Result<i32> {
     let data = super::io::read_input(Some(&a.file))?;
     let format = Format::from_path(&a.file);
-    let out = match decrypt_bytes(&data, format, false) {
+    let required = super::integrity_required(&super::args::InputArgs::default(), Some(&a.file));
+    let out = match decrypt_bytes(&data, format, false, required) {
         Ok(p) => p,
+        // `--ignore-mac` never skips the integrity field: a file failing it shows as ciphertext.
         Err(e) if e.code == crate::error::Code::MacMismatch => {
-            match decrypt_bytes(&data, format, true) {
+            match decrypt_bytes(&data, format, true, required) {
                 Ok(p) => {
                     eprintln!(
                         "veil: {}: the MAC does not verify; showing the values anyway",
@@ -219,13 +227,16 @@ fn setup(a: &GitSetupArgs) -> Result<i32> {
 }
 
 /// Decrypt one side of a merge, from its bytes.
-fn open_bytes(src: Vec<u8>, format: Format, ks: &KeyService) -> Result<Opened> {
+/// `required`: the file must carry veil's integrity field (asked of ours and theirs; a merge
+/// base from before the field was required may lack it, and is checked when it has it).
+fn open_bytes(src: Vec<u8>, format: Format, ks: &KeyService, required: bool) -> Result<Opened> {
     let parsed = format.store().parse_encrypted(&src)?;
     let dec = engine::decrypt(
         parsed.as_ref(),
         &DecryptOptions {
             ignore_mac: false,
             decryption_order: engine::parse_decryption_order(None)?,
+            require_integrity: required,
         },
         ks,
     )?;
@@ -337,15 +348,19 @@ fn merge_driver(a: &GitMergeDriverArgs) -> Result<i32> {
     let format = Format::from_path(name);
     let ks = KeyService::local();
     let read = |f: &str| super::io::read_input(Some(f));
-    let ours =
-        open_bytes(read(&a.ours)?, format, &ks).map_err(|e| e.context(format!("ours ({name})")))?;
-    let theirs = open_bytes(read(&a.theirs)?, format, &ks)
+    let required = super::integrity_required(&super::args::InputArgs::default(), Some(name));
+    let ours = open_bytes(read(&a.ours)?, format, &ks, required)
+        .map_err(|e| e.context(format!("ours ({name})")))?;
+    let theirs = open_bytes(read(&a.theirs)?, format, &ks, required)
         .map_err(|e| e.context(format!("theirs ({name})")))?;
     let base_src = read(&a.base)?;
     let base = if base_src.is_empty() {
         None
     } else {
-        Some(open_bytes(base_src, format, &ks).map_err(|e| e.context(format!("base ({name})")))?)
+        Some(
+            open_bytes(base_src, format, &ks, false)
+                .map_err(|e| e.context(format!("base ({name})")))?,
+        )
     };
     let sides = Sides { base, ours, theirs };
     let out = merge_sides(&sides);
@@ -475,11 +490,12 @@ fn resolve(a: &GitResolveArgs) -> Result<i32> {
     };
     let ours_src = stage(name, 2).ok_or_else(not_conflicted)?;
     let theirs_src = stage(name, 3).ok_or_else(not_conflicted)?;
-    let ours = open_bytes(ours_src, format, &ks).map_err(|e| e.context("ours"))?;
-    let theirs = open_bytes(theirs_src, format, &ks).map_err(|e| e.context("theirs"))?;
+    let required = super::integrity_required(&super::args::InputArgs::default(), Some(name));
+    let ours = open_bytes(ours_src, format, &ks, required).map_err(|e| e.context("ours"))?;
+    let theirs = open_bytes(theirs_src, format, &ks, required).map_err(|e| e.context("theirs"))?;
     let base = match stage(name, 1) {
         Some(b) if !b.is_empty() => {
-            Some(open_bytes(b, format, &ks).map_err(|e| e.context("base"))?)
+            Some(open_bytes(b, format, &ks, false).map_err(|e| e.context("base"))?)
         }
         _ => None,
     };

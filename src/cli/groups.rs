@@ -32,8 +32,14 @@ fn regroup(
     let ks = KeyService::local();
     let order = engine::parse_decryption_order(decryption_order)?;
     let key = engine::unwrap_data_key(&meta, &ks, &order)?;
+    // An integrity field is checked before the new groups are authenticated in its place.
+    let required = super::integrity_required(&input, Some(file));
+    engine::check_integrity(&meta, parsed.docs(), &key, required)?;
     let mut ctx = Context::system();
     engine::rewrap(&mut meta, &key, &groups, threshold, &ks, &mut ctx)?;
+    if meta.integrity.is_some() {
+        engine::reauthenticate(&mut meta, parsed.docs(), &key);
+    }
     let edits = vec![Edit::Keep; engine::leaf_count(parsed.docs())];
     let (out, _) = lifecycle::render_checked(
         Some(parsed.as_ref()),

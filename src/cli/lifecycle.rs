@@ -47,6 +47,7 @@ pub fn open(
         &DecryptOptions {
             ignore_mac,
             decryption_order: order,
+            require_integrity: super::integrity_required(input, Some(file)),
         },
         keys,
     )?;
@@ -166,6 +167,7 @@ pub fn render_checked_with<'e>(
     let edits = edits.into();
     let strict = outf == target_format;
     let expected = engine::leaf_prints(new_docs, Some(&edits), strict);
+    let manifest = expected_manifest(new_docs, &edits, meta);
     let tree = meta_tree(meta, outf);
     let (out, layout) = match target {
         Some(t) if strict => (t.render(&edits, Some(&tree))?, Layout::Lossless),
@@ -176,7 +178,7 @@ pub fn render_checked_with<'e>(
         }
     };
     drop(edits);
-    check_written(&out, &expected, meta, outf, strict)?;
+    check_written(&out, &expected, manifest.as_deref(), meta, outf, strict)?;
     Ok((out, layout))
 }
 
@@ -214,13 +216,24 @@ pub fn verify_written(
     strict: bool,
 ) -> Result<()> {
     let expected = engine::leaf_prints(new_docs, Some(edits), strict);
-    check_written(out, &expected, meta, outf, strict)
+    let manifest = expected_manifest(new_docs, edits, meta);
+    check_written(out, &expected, manifest.as_deref(), meta, outf, strict)
 }
 
-/// [`verify_written`] against leaf prints taken before rendering.
+/// What the integrity field of `meta` (when it has one) authenticates for the documents
+/// `new_docs` sealed by `edits`: built only for such files, since it copies the documents.
+fn expected_manifest(new_docs: &[Value], edits: &[Edit], meta: &Metadata) -> Option<Vec<u8>> {
+    meta.integrity
+        .is_some()
+        .then(|| crate::metadata::integrity::manifest(&engine::apply_edits(new_docs, edits), meta))
+}
+
+/// [`verify_written`] against leaf prints (and, for a file with an integrity field, the
+/// manifest it authenticates) taken before rendering.
 fn check_written(
     out: &[u8],
     expected: &[engine::LeafPrint],
+    expected_manifest: Option<&[u8]>,
     meta: &Metadata,
     outf: Format,
     strict: bool,
@@ -232,12 +245,24 @@ fn check_written(
         || got.mac != meta.mac
         || got.lastmodified != meta.lastmodified
         || got.rule != meta.rule
+        || got.integrity != meta.integrity
     {
         return Err(Error::new(
             Code::ErrorDumpingTree,
             "refusing to write: the output's sops metadata does not read back as intended",
         )
         .hint("this is a veil bug; the original file is untouched; please report the file's format and key types"));
+    }
+    // The integrity field was computed over `expected`: a reader must see exactly that.
+    use crate::metadata::integrity::manifest;
+    if let Some(want) = expected_manifest {
+        if manifest(back.docs(), &got) != want {
+            return Err(Error::new(
+            Code::ErrorDumpingTree,
+            "refusing to write: the output does not read back as what its veil_integrity field authenticates",
+        )
+        .hint("writing a file that has veil_integrity in another format can drop comments: keep its format, or decrypt it and encrypt it again; the original file is untouched"));
+        }
     }
     Ok(())
 }

@@ -300,6 +300,29 @@ pub fn try_streaming(
     }
 }
 
+/// Whether the encrypted file `file` (or `--filename-override`) must carry veil's integrity
+/// field when it is read: `VEIL_REQUIRE_INTEGRITY=1`, or `veil_integrity: true` in the
+/// `.sops.yaml` creation rule matching it. A config that cannot be read, or no matching rule,
+/// requires nothing here (decrypting never needed a config; `veil check` reports a bad one).
+pub fn integrity_required(input: &InputArgs, file: Option<&str>) -> bool {
+    if crate::env::require_integrity() {
+        return true;
+    }
+    let name = input.filename_override.as_deref().or(match file {
+        Some("-") | None => None,
+        f => f,
+    });
+    let Some(name) = name else { return false };
+    let Ok(cwd) = std::env::current_dir() else {
+        return false;
+    };
+    let Ok((Some(conf), _)) = crate::config::load_config(explicit_config().as_deref(), &cwd) else {
+        return false;
+    };
+    let abs = crate::config::absolute_clean(std::path::Path::new(name), &cwd);
+    matches!(conf.rule_for(&abs), Ok(Some(r)) if r.integrity)
+}
+
 pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
     let name = input.filename_override.as_deref().or(match file {
         Some("-") | None => None,

@@ -171,7 +171,7 @@ fn publish_one(
     let payload = match &dest {
         Destination::S3 { .. } | Destination::Gcs { .. } if rule.reencrypts() => {
             super::log::step("re-encrypting for the recreation_rule's keys");
-            let dec = decrypt(parsed.as_ref(), order, ks)?;
+            let dec = decrypt(parsed.as_ref(), &item.path, order, ks)?;
             Payload::File(reencrypt(
                 lifecycle::Opened {
                     src,
@@ -186,7 +186,7 @@ fn publish_one(
         }
         Destination::S3 { .. } | Destination::Gcs { .. } => Payload::File(src),
         Destination::Vault(_) => {
-            let dec = decrypt(parsed.as_ref(), order, ks)?;
+            let dec = decrypt(parsed.as_ref(), &item.path, order, ks)?;
             Payload::Map(publish::kv_data(&dec.docs)?)
         }
     };
@@ -227,6 +227,7 @@ fn publish_one(
 
 fn decrypt(
     parsed: &dyn crate::format::Parsed,
+    path: &str,
     order: &[String],
     ks: &KeyService,
 ) -> Result<engine::Decrypted> {
@@ -235,6 +236,7 @@ fn decrypt(
         &DecryptOptions {
             ignore_mac: false,
             decryption_order: order.to_vec(),
+            require_integrity: super::integrity_required(&InputArgs::default(), Some(path)),
         },
         ks,
     )
@@ -266,6 +268,7 @@ fn reencrypt(o: lifecycle::Opened, rule: &DestinationRule, ks: &KeyService) -> R
         },
         mac_only_encrypted: false,
         cipher: Cipher::Aes256Gcm,
+        integrity: false,
     };
     engine::check_key_groups(&opts)?;
     let mut ctx = Context::system();

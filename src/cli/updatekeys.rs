@@ -91,6 +91,8 @@ struct Plan {
     outf: Format,
     groups: Vec<Vec<KeyRef>>,
     threshold: usize,
+    /// The file's creation rule (or `VEIL_REQUIRE_INTEGRITY`) wants veil's integrity field.
+    integrity: bool,
     /// The diff as sops prints it (empty when nothing changes).
     text: String,
     changes: bool,
@@ -139,7 +141,10 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
         .iter()
         .any(|d| !d.added.is_empty() || !d.removed.is_empty())
         || ours != theirs;
-    let changes = keys_change || old_t != new_t;
+    let integrity = rule.integrity || crate::env::require_integrity();
+    // A file gains the field when its rule asks for it (sops drops it when it writes a file).
+    let add_integrity = integrity && meta.integrity.is_none();
+    let changes = keys_change || old_t != new_t || add_integrity;
     let mut text = String::new();
     if changes {
         text.push_str("The following changes will be made to the file's groups:\n");
@@ -165,6 +170,11 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
             }
         }
     }
+    if add_integrity {
+        text.push_str(
+            "The integrity field (veil_integrity) will be added, once the MAC verifies\n",
+        );
+    }
     Ok(Plan {
         file: file.to_string(),
         data,
@@ -172,6 +182,7 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
         outf,
         groups: theirs,
         threshold,
+        integrity,
         text,
         changes,
     })
@@ -182,20 +193,35 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
     let order = engine::parse_decryption_order(a.change.decryption_order.as_deref())?;
     let parsed = plan.inf.store().parse_encrypted(&plan.data)?;
     let mut ctx = Context::system();
+    let adding = |meta: &crate::metadata::Metadata| plan.integrity && meta.integrity.is_none();
+    if a.change.ignore_mac && plan.integrity {
+        return Err(Error::new(
+            Code::MacMismatch,
+            "cannot authenticate a file read with --ignore-mac (its creation rule wants veil_integrity)",
+        )
+        .hint("run updatekeys without --ignore-mac; if the MAC does not verify, restore the file from git first"));
+    }
     let out = if a.rotate {
         let dec = engine::decrypt(
             parsed.as_ref(),
             &DecryptOptions {
                 ignore_mac: a.change.ignore_mac,
                 decryption_order: order,
+                // A field that is there is checked; one being added is not there yet.
+                require_integrity: false,
             },
             ks,
         )?;
         let mut stash = dec.stash.clone();
         let docs = dec.docs.clone();
+        // The MAC (and any integrity field) verified above: the new key may authenticate it.
+        let mut meta = dec.metadata.clone();
+        if adding(&meta) {
+            engine::want_integrity(&mut meta);
+        }
         let (r, _) = engine::rotate(
             &docs,
-            &dec.metadata,
+            &meta,
             &mut stash,
             &plan.groups,
             plan.threshold,
@@ -213,7 +239,16 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
     } else {
         let mut meta = engine::metadata_of(parsed.as_ref())?;
         let key = engine::unwrap_data_key(&meta, ks, &order)?;
+        // Never re-authenticate what did not verify: the old field, or (adding it) the MAC.
+        engine::check_integrity(&meta, parsed.docs(), &key, false)?;
+        let authenticate = meta.integrity.is_some() || adding(&meta);
+        if adding(&meta) {
+            engine::open_leaves(parsed.docs(), &key, &meta, false)?;
+        }
         engine::rewrap(&mut meta, &key, &plan.groups, plan.threshold, ks, &mut ctx)?;
+        if authenticate {
+            engine::reauthenticate(&mut meta, parsed.docs(), &key);
+        }
         let edits = vec![Edit::Keep; engine::leaf_count(parsed.docs())];
         lifecycle::render_checked(
             Some(parsed.as_ref()),

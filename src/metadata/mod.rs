@@ -12,6 +12,10 @@ use crate::keys::{KeyRef, WrappedKey};
 use crate::tree::{Item, Scalar, Value};
 use std::collections::BTreeMap;
 
+pub mod integrity;
+mod load_checks;
+pub use load_checks::{check_loadable, check_version};
+
 /// The version veil writes into `version`: the sops format version it is compatible with.
 pub const SOPS_FORMAT_VERSION: &str = "3.11.0";
 
@@ -57,6 +61,8 @@ pub struct Metadata {
     pub rule: Rule,
     pub mac_only_encrypted: bool,
     pub version: String,
+    /// veil's opt-in integrity tag (`veil_integrity`, see [`integrity`]); sops ignores it.
+    pub integrity: Option<String>,
 }
 
 fn s(v: &str) -> Value {
@@ -216,6 +222,9 @@ impl Metadata {
             ));
         }
         items.push(entry("version", s(&self.version)));
+        if let Some(t) = &self.integrity {
+            items.push(entry(integrity::FIELD, s(t)));
+        }
         Value::Map(items)
     }
 
@@ -228,6 +237,7 @@ impl Metadata {
             lastmodified: text(v.get("lastmodified")).unwrap_or_default(),
             mac: text(v.get("mac")).unwrap_or_default(),
             version: text(v.get("version")).unwrap_or_default(),
+            integrity: text(v.get(integrity::FIELD)),
             ..Metadata::default()
         };
         m.mac_only_encrypted = matches!(
@@ -262,10 +272,14 @@ impl Metadata {
         for (name, mk) in rules {
             if let Some(t) = text(v.get(name)).filter(|t| !t.is_empty()) {
                 if m.rule != Rule::None {
+                    // sops's load error (exit 1), word for word.
                     return Err(Error::new(
-                        Code::ConflictingParameters,
-                        "the file's metadata sets more than one encryption rule",
-                    ));
+                        Code::Generic,
+                        "Cannot use more than one of encrypted_suffix, unencrypted_suffix, \
+                         encrypted_regex, unencrypted_regex, encrypted_comment_regex, or \
+                         unencrypted_comment_regex in the same file",
+                    )
+                    .hint("the file's sops metadata was edited by hand: restore it from git"));
                 }
                 m.rule = mk(t);
             }

@@ -48,8 +48,15 @@ pub struct Parsed {
     pub members: Vec<Member>,
 }
 
-/// Parse `src` as a JSON document whose top level is an object. Content after that object is
-/// ignored, as Go's decoder (and so sops) ignores it.
+/// Parse `src` as a JSON document whose top level is an object.
+///
+/// Content after that object is refused. sops reads a plaintext file with a streaming decoder
+/// that stops after the first value, so it silently drops the rest on encrypt (a second object
+/// holding a password would vanish, or — as veil once did — be kept in plaintext next to an
+/// encrypted file); it reads an encrypted file with `json.Unmarshal`, which refuses it (exit 1).
+/// veil refuses both: exit 1 with sops's prefix for a file with a `sops` member, else exit 2.
+/// A second top-level `sops` member is refused too (sops crashes on it, exit 2): which copy
+/// is the metadata must never be a guess.
 pub fn parse(src: &[u8]) -> Result<Parsed> {
     let mut p = Parser {
         src,
@@ -99,6 +106,11 @@ pub fn parse(src: &[u8]) -> Result<Parsed> {
             p.skip_ws();
             let value_start = p.pos;
             let is_sops = key == "sops";
+            if is_sops && meta.is_some() {
+                return Err(p
+                    .error_at(key_start, "a second top-level \"sops\" member")
+                    .hint("an encrypted file has exactly one `sops` member; the file was edited by hand: restore it from git"));
+            }
             if is_sops {
                 // The metadata is not data: its leaves get no spans and no edits.
                 let mark = p.leaves.len();
@@ -127,6 +139,22 @@ pub fn parse(src: &[u8]) -> Result<Parsed> {
         }
     }
     let close = p.pos - 1;
+    p.skip_ws();
+    if p.pos < src.len() {
+        let (line, col) = p.line_col(p.pos);
+        return Err(if meta.is_some() {
+            Error::new(
+                Code::Generic,
+                format!("Error unmarshalling input json: content after the top-level value at line {line}, column {col}"),
+            )
+            .hint("an encrypted file holds one JSON object; something was appended to it: restore the file from git")
+        } else {
+            read_error(format!(
+                "could not parse JSON: content after the top-level object at line {line}, column {col}"
+            ))
+            .hint("a JSON file holds one object; sops would silently drop the rest, veil refuses so that nothing is lost or left in plaintext: merge it into the object or split the file")
+        });
+    }
     Ok(Parsed {
         doc: Value::Map(items),
         meta,
@@ -629,8 +657,7 @@ mod tests {
         ] {
             match parse(bad.as_bytes()) {
                 Err(e) => assert_eq!(e.code, Code::CouldNotReadInputFile, "{bad:?}"),
-                // Trailing content after the first object is ignored, like sops.
-                Ok(_) => assert!(bad.starts_with("{\"a\": 1}"), "{bad:?} should fail"),
+                Ok(_) => panic!("{bad:?} should fail"),
             }
         }
     }
@@ -677,12 +704,32 @@ mod tests {
     }
 
     #[test]
-    fn trailing_content_is_ignored() {
-        let p = parse(b"{\"a\": 1}\n{\"b\": 2} garbage").unwrap();
-        assert_eq!(
-            p.doc,
-            Value::Map(vec![Item::Entry("a".into(), Value::Scalar(Scalar::Int(1)))])
-        );
+    fn content_after_the_object_is_refused() {
+        // Plaintext (encrypt): exit 2, and never the content itself.
+        let e = parse(b"{\"a\": 1}\n{\"password\": \"hunter2\"}").unwrap_err();
+        assert_eq!(e.code, Code::CouldNotReadInputFile);
+        assert!(e.message.contains("line 2, column 1"), "{}", e.message);
+        assert!(!e.message.contains("hunter2"));
+        assert!(parse(b"{\"a\": 1} garbage").is_err());
+        // An encrypted file: sops's exit 1 and prefix.
+        let e = parse(b"{\"a\": 1, \"sops\": {}}\n{\"b\": 2}").unwrap_err();
+        assert_eq!(e.code, Code::Generic);
+        assert!(e.message.starts_with("Error unmarshalling input json: "));
+        // Whitespace after the object is fine.
+        let p = parse(b"{\"a\": 1}\n \r\n\t").unwrap();
         assert_eq!(p.close, 7);
+    }
+
+    #[test]
+    fn a_second_sops_member_is_refused() {
+        let e = parse(b"{\"a\": 1, \"sops\": {\"x\": 1}, \"sops\": {}}").unwrap_err();
+        assert_eq!(e.code, Code::CouldNotReadInputFile);
+        assert!(
+            e.message.contains("second top-level \"sops\""),
+            "{}",
+            e.message
+        );
+        // A nested `sops` key is data.
+        assert!(parse(b"{\"a\": {\"sops\": 1, \"sops\": 2}, \"sops\": {}}").is_ok());
     }
 }

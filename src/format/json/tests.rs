@@ -220,11 +220,6 @@ fn meta_is_replaced_and_moved_last() {
             "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"sops\": {\n\t\t\"mac\": \"new\"\n\t}\n}\n"
                 .to_string(),
         ),
-        // Duplicates: all removed, one written.
-        (
-            format!("{{{old}, \"a\": 1, {old}, {old}}}"),
-            r#"{"a": 1, "sops": {"mac": "new"}}"#.to_string(),
-        ),
     ] {
         let d = doc(&src);
         assert_eq!(
@@ -249,10 +244,6 @@ fn meta_is_removed_leaving_valid_json() {
         (
             "{\"a\": 1, \"sops\": {\"mac\": \"x\"}, \"b\": 2}",
             "{\"a\": 1, \"b\": 2}",
-        ),
-        (
-            "{\"sops\": 1, \"sops\": 2, \"a\": 1, \"sops\": 3, \"b\": [], \"sops\": 4}",
-            "{\"a\": 1, \"b\": []}",
         ),
         ("{\n\t\"sops\": {\"mac\": \"x\"}\n}\n", "{}\n"),
     ] {
