@@ -89,7 +89,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups check git"
+            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --disable-version-check --check-for-updates --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups check git"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +195,18 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --pgp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -263,7 +275,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__check)
-            opts="-h --staged --no-mac --json --input-type --config --indent --verbose --help"
+            opts="-h --staged --no-mac --json --input-type --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,7 +301,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__completion)
-            opts="-h --config --indent --verbose --help bash elvish fish powershell zsh"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +323,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --config --indent --verbose --help"
+            opts="-i -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,7 +369,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__edit)
-            opts="-a -k -p -s -h --input-type --output-type --filename-override --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --ignore-mac --decryption-order --show-master-keys --config --indent --verbose --help"
+            opts="-a -k -p -s -h --input-type --output-type --filename-override --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --ignore-mac --decryption-order --show-master-keys --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,6 +408,18 @@ _veil() {
                     return 0
                     ;;
                 --encryption-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -463,7 +487,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__encrypt)
-            opts="-i -a -k -p -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --help"
+            opts="-i -a -k -p -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +530,18 @@ _veil() {
                     return 0
                     ;;
                 --encryption-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -573,7 +609,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__env)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --config --indent --verbose --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -611,7 +647,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__file)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --config --indent --verbose --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,7 +689,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__filestatus)
-            opts="-h --input-type --config --indent --verbose --help"
+            opts="-h --input-type --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,7 +715,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git)
-            opts="-h --config --indent --verbose --help textconv setup merge-driver resolve"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help textconv setup merge-driver resolve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,7 +737,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git__subcmd__merge__subcmd__driver)
-            opts="-h --config --indent --verbose --help"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -723,7 +759,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git__subcmd__resolve)
-            opts="-h --config --indent --verbose --help"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -745,7 +781,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git__subcmd__setup)
-            opts="-h --global --check --pattern --config --indent --verbose --help"
+            opts="-h --global --check --pattern --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -771,7 +807,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__git__subcmd__textconv)
-            opts="-h --config --indent --verbose --help"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -793,7 +829,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups)
-            opts="-h --config --indent --verbose --help add delete"
+            opts="-h --config --indent --verbose --disable-version-check --check-for-updates --help add delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -815,7 +851,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups__subcmd__add)
-            opts="-f -i -h --file --age --pgp --kms --aws-profile --gcp-kms --azure-kv --hc-vault-transit --hckms --encryption-context --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --help"
+            opts="-f -i -h --file --age --pgp --kms --aws-profile --gcp-kms --azure-kv --hc-vault-transit --hckms --encryption-context --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,7 +929,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__groups__subcmd__delete)
-            opts="-f -i -h --file --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --help"
+            opts="-f -i -h --file --in-place --shamir-secret-sharing-threshold --ignore-mac --decryption-order --input-type --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,7 +971,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__init)
-            opts="-a -h --age --config --indent --verbose --help"
+            opts="-a -h --age --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -965,7 +1001,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__keygen)
-            opts="-o -h --output --append --config --indent --verbose --help"
+            opts="-o -h --output --append --pq --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -995,7 +1031,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__rotate)
-            opts="-i -h --input-type --output-type --filename-override --in-place --output --ignore-mac --decryption-order --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --config --indent --verbose --help"
+            opts="-i -h --input-type --output-type --filename-override --in-place --output --ignore-mac --decryption-order --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --encryption-context --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1097,7 +1133,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__set)
-            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --value-file --value-stdin --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --help"
+            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --value-file --value-stdin --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1139,7 +1175,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__unset)
-            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --help"
+            opts="-h --input-type --output-type --filename-override --ignore-mac --decryption-order --idempotent --shamir-secret-sharing-threshold --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1181,7 +1217,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__updatekeys)
-            opts="-y -r -j -h --yes --dry-run --rotate --recursive --jobs --input-type --shamir-secret-sharing-threshold --ignore-mac --decryption-order --config --indent --verbose --help"
+            opts="-y -r -j -h --yes --dry-run --rotate --recursive --jobs --input-type --shamir-secret-sharing-threshold --ignore-mac --decryption-order --config --indent --verbose --disable-version-check --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

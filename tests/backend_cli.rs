@@ -84,7 +84,7 @@ fn cli_pgp_flag_env_and_sops_interop() {
     assert_eq!(code, Some(128), "{err}");
     assert!(out.is_empty());
     assert!(
-        err.contains(&format!("pgp {}", home.fpr)) && err.contains("No secret key"),
+        err.contains(&format!("  {}: FAILED", home.fpr)) && err.contains("No secret key"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
@@ -239,7 +239,14 @@ fn cli_kms_role_context_profile_and_sops_interop() {
         .arg(&e));
     assert_eq!(code, Some(128), "{err}");
     assert!(
-        err.contains(&format!("kms {} (role", m.arn)) && err.contains("Connection refused"),
+        // sops's name for the key: ARN+ROLE, then the context and profile after `|`; the
+        // reason is wrapped at 60 columns behind `| `, as sops wraps it.
+        err.contains(&format!(
+            "{}+arn:aws:iam::123456789012:role/veil-cli|",
+            m.arn
+        )) && err
+            .replace("\n      | ", " ")
+            .contains("Connection refused"),
         "{err}"
     );
     assert!(!err.contains("veil-test-fake"), "{err}");

@@ -16,7 +16,7 @@ use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{Format, Parsed};
-use crate::keys::{KeyService, LocalOptions};
+use crate::keys::KeyService;
 use crate::metadata::Metadata;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
@@ -209,7 +209,16 @@ impl TempCopy {
         cmd.args(args).arg(&self.path);
         let mut child = {
             let mut st = lock(&self.pending);
-            let child = cmd.spawn().map_err(|e| could_not(e.to_string()))?;
+            // Go's words for a program that does not start, as sops prints them.
+            let child = cmd.spawn().map_err(|e| {
+                could_not(
+                    if !prog.contains('/') && e.kind() == std::io::ErrorKind::NotFound {
+                        format!("exec: {prog:?}: executable file not found in $PATH")
+                    } else {
+                        format!("fork/exec {prog}: {}", super::gotext::reason(&e))
+                    },
+                )
+            })?;
             st.editor = Some(child.id());
             child
         };
@@ -327,7 +336,7 @@ fn offer_reopen(e: Error) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(e);
     }
-    eprintln!("{e}");
+    eprintln!("{}", super::log::render_error(&e));
     eprint!("Press Enter to reopen the editor, or type q and Enter to give up: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
@@ -533,7 +542,7 @@ fn edit_new(r: &EditRequest<'_>, pending: Arc<Mutex<Pending>>) -> Result<i32> {
         cipher,
     };
     // Vault servers named by the flags or the creation rule may receive the token.
-    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
+    let ks = KeyService::trusting(&opts.key_groups);
     let template = example(inf).as_bytes();
     let copy = TempCopy::create(pending, &basename(r.file), template)?;
     let mut ctx = Context::system();
