@@ -390,6 +390,32 @@ fn cli_vault_allowlist_and_sops_interop() {
         PLAIN
     );
 
+    // groups add --hc-vault-transit names the server too, like encrypt and rotate do: the
+    // same path, no VAULT_ADDR or allowlist needed.
+    let grouped = run_ok(
+        sb.veil()
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["groups", "add", "--hc-vault-transit", &uri, "-f"])
+            .arg(&a),
+        "veil groups add --hc-vault-transit",
+    );
+    let g = json(&grouped);
+    assert_eq!(
+        g["sops"]["key_groups"][1]["hc_vault"][0]["vault_address"],
+        srv.server.addr.as_str(),
+        "{g}"
+    );
+    // An explicit SOPS_HC_VAULT_ALLOWLIST decides alone, as in sops: a named URL it does not
+    // list is refused before any connection.
+    let (code, _, err) = run(sb
+        .veil()
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .env("SOPS_HC_VAULT_ALLOWLIST", "http://10.255.255.1:8200")
+        .args(["groups", "add", "--hc-vault-transit", &uri, "-f"])
+        .arg(&a));
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("does not list it"), "{err}");
+
     // A wrong token: 128, and the token is not in the report.
     let (code, _, err) = run(sb
         .veil()
