@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_veil_global_optspecs
-    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted integrity shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force h/help V/version
+    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= gcp-kms= azure-kv= hckms= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted integrity shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force disable-version-check check-for-updates h/help V/version
 end
 
 function __fish_veil_needs_command
@@ -47,6 +47,9 @@ complete -c veil -n "__fish_veil_needs_command" -s a -l age -d 'age recipients (
 complete -c veil -n "__fish_veil_needs_command" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_needs_command" -l aws-profile -d 'The AWS profile for the --kms keys' -r
 complete -c veil -n "__fish_veil_needs_command" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_needs_command" -l gcp-kms -d 'GCP KMS resource ids (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_needs_command" -l azure-kv -d 'Azure Key Vault key URLs (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_needs_command" -l hckms -d 'HuaweiCloud KMS key ids, region:uuid (sops\'s flag; this veil build cannot encrypt for them yet)' -r
 complete -c veil -n "__fish_veil_needs_command" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_needs_command" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_needs_command" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
@@ -71,6 +74,8 @@ complete -c veil -n "__fish_veil_needs_command" -l integrity -d 'Also write veil
 complete -c veil -n "__fish_veil_needs_command" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_needs_command" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_needs_command" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_needs_command" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_needs_command" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_needs_command" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_needs_command" -s V -l version -d 'Print version'
 complete -c veil -n "__fish_veil_needs_command" -a "encrypt" -d 'Encrypt a file (to stdout, or in place with -i)'
@@ -98,6 +103,9 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -s a -l age -d 'age r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l aws-profile -d 'The AWS profile for the --kms keys' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l gcp-kms -d 'GCP KMS resource ids (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l azure-kv -d 'Azure Key Vault key URLs (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l hckms -d 'HuaweiCloud KMS key ids, region:uuid (sops\'s flag; this veil build cannot encrypt for them yet)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
@@ -116,6 +124,8 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l mac-only-encrypted
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l output-type -d 'The output format (default: the input format)' -r
@@ -129,24 +139,33 @@ complete -c veil -n "__fish_veil_using_subcommand decrypt" -s i -l in-place -d '
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l input-type -d 'The input format (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand filestatus" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand filestatus" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -s o -l output -d 'Write the identity here instead of $XDG_CONFIG_HOME/sops/age/keys.txt' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l append -d 'Add a new identity to an existing key file instead of refusing'
+complete -c veil -n "__fish_veil_using_subcommand keygen" -l pq -d 'Make a hybrid post-quantum identity (age1pq1…; read by sops 3.12+ and age 1.3+ only)'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand keygen" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand keygen" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand completion" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand completion" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand completion" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand completion" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand completion" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand completion" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l user -d 'Run the command as this user (name, UID or UID:GID; needs root)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
@@ -161,6 +180,8 @@ complete -c veil -n "__fish_veil_using_subcommand exec-env" -l same-process -d '
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l no-flatten -d 'Refuse nested values, as sops does, instead of flattening them (DB__HOST)'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l user -d 'Run the command as this user (name, UID or UID:GID; needs root)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
@@ -174,12 +195,16 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l ignore-mac -d 'R
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 regular file instead of a FIFO'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand init" -s a -l age -d 'age recipients (default: the public key of your default age key file)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand init" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand init" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand init" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand init" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l output-type -d 'The output format (default: the input format)' -r
@@ -188,6 +213,9 @@ complete -c veil -n "__fish_veil_using_subcommand edit" -s a -l age -d 'age reci
 complete -c veil -n "__fish_veil_using_subcommand edit" -s k -l kms -d 'AWS KMS key ARNs (ARN or ARN+ROLE_ARN), comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l aws-profile -d 'The AWS profile for the --kms keys' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l encryption-context -d 'KMS encryption context for the --kms keys: key:value pairs, comma-separated' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l gcp-kms -d 'GCP KMS resource ids (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l azure-kv -d 'Azure Key Vault key URLs (sops\'s flag; this veil build cannot encrypt for them yet)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l hckms -d 'HuaweiCloud KMS key ids, region:uuid (sops\'s flag; this veil build cannot encrypt for them yet)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -s p -l pgp -d 'PGP fingerprints, comma-separated or repeated' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l hc-vault-transit -d 'Vault/OpenBao transit keys, e.g. https://vault:8200/v1/transit/keys/name; comma-separated or repeated. Their servers may receive the Vault token' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l unencrypted-suffix -d 'Leave keys ending with this suffix unencrypted (default _unencrypted)' -r
@@ -207,6 +235,8 @@ complete -c veil -n "__fish_veil_using_subcommand edit" -l ignore-mac -d 'Decryp
 complete -c veil -n "__fish_veil_using_subcommand edit" -s s -l show-master-keys -d 'Show the sops metadata (keys, rules) in the editor; key changes made there are applied'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand edit" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand edit" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand set" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand set" -l output-type -d 'The output format (default: the input format)' -r
@@ -221,6 +251,8 @@ complete -c veil -n "__fish_veil_using_subcommand set" -l value-stdin -d 'Read t
 complete -c veil -n "__fish_veil_using_subcommand set" -l idempotent -d 'Do not write the file when the value is already there'
 complete -c veil -n "__fish_veil_using_subcommand set" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand set" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand set" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand set" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand set" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand unset" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand unset" -l output-type -d 'The output format (default: the input format)' -r
@@ -233,6 +265,8 @@ complete -c veil -n "__fish_veil_using_subcommand unset" -l ignore-mac -d 'Decry
 complete -c veil -n "__fish_veil_using_subcommand unset" -l idempotent -d 'Succeed without writing when the path does not exist'
 complete -c veil -n "__fish_veil_using_subcommand unset" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand unset" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand unset" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand unset" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand unset" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l output-type -d 'The output format (default: the input format)' -r
@@ -260,6 +294,8 @@ complete -c veil -n "__fish_veil_using_subcommand rotate" -s i -l in-place -d 'W
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s r -l recursive -d 'Every encrypted file under DIR that a creation rule matches' -r
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s j -l jobs -d 'Files processed at once (default: the number of CPUs, at most 8)' -r
@@ -274,11 +310,15 @@ complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l rotate -d 'Also
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -f -a "add" -d 'Add a key group (the same data key, re-split into Shamir shares)'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
@@ -301,6 +341,8 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s f -l file -d 'The encrypted file' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt' -r
@@ -312,6 +354,8 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand publish" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand publish" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
@@ -321,6 +365,8 @@ complete -c veil -n "__fish_veil_using_subcommand publish" -l omit-extensions -d
 complete -c veil -n "__fish_veil_using_subcommand publish" -l recursive -d 'When FILE is a directory, publish everything under it (names keep their relative path)'
 complete -c veil -n "__fish_veil_using_subcommand publish" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand publish" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand publish" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand publish" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand check" -l input-type -d 'The input format (default: from each file\'s extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
@@ -330,11 +376,15 @@ complete -c veil -n "__fish_veil_using_subcommand check" -l no-mac -d 'Do not ve
 complete -c veil -n "__fish_veil_using_subcommand check" -l json -d 'Machine-readable output'
 complete -c veil -n "__fish_veil_using_subcommand check" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand check" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand check" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand check" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand check" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "textconv" -d 'Diff driver: print FILE decrypted in its own format (ciphertext if it cannot be)'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "setup" -d 'Write .gitattributes lines and the diff/merge driver config (idempotent)'
@@ -344,6 +394,8 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l pattern -d 'Use this .gitattributes pattern instead of the creation rules\' files (repeatable)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
@@ -352,14 +404,20 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l check -d 'Report what is missing, change nothing (exit 1 when something is)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'

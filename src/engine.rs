@@ -14,7 +14,7 @@
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::{mac_aad, Mac};
 use crate::crypto::value::{is_enc, Cipher, EncValue, ValueCipher};
-use crate::error::{Code, Error, KeyAttempt, Outcome, Result};
+use crate::error::{wrap_words, Code, Error, KeyAttempt, Outcome, Result};
 use crate::format::{Edit, Parsed};
 use crate::keys::{KeyRef, KeyService, WrappedKey};
 use crate::metadata::{Metadata, Rule, SOPS_FORMAT_VERSION};
@@ -140,8 +140,19 @@ pub struct Decrypted {
     pub stash: IvStash,
 }
 
-/// sops's message (its first line is what scripts match) for encrypting an encrypted file.
-pub const FILE_ALREADY_ENCRYPTED: &str = "The file you have provided contains a top-level entry called 'sops', or for\nflat file formats top-level entries starting with 'sops_'. This is\ngenerally due to the file already being encrypted.";
+/// sops 3.13's message for encrypting an encrypted file, word for word and wrapped at 75
+/// columns as sops wraps it (scripts match its first line; sops's tests compare all of it).
+pub const FILE_ALREADY_ENCRYPTED: &str =
+    "The file you have provided contains a top-level entry called 'sops', or for
+flat file formats top-level entries starting with 'sops_'. This is
+generally due to the file already being encrypted. SOPS uses a top-level
+entry called 'sops' to store the metadata required to decrypt the file. For
+this reason, SOPS can not encrypt files that already contain such an entry.
+
+If this is an unencrypted file, rename the 'sops' entry.
+
+If this is an encrypted file and you want to edit it, use the editor mode,
+for example: `sops edit my_file.yaml`";
 
 /// Encrypt a parsed plaintext document.
 pub fn encrypt(
@@ -486,7 +497,7 @@ pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> 
                 Ok(secret) => {
                     attempts.push(KeyAttempt {
                         group: gi,
-                        key: k.key.describe(),
+                        key: k.key.sops_name(),
                         outcome: Outcome::Decrypted,
                     });
                     parts.push(secret);
@@ -494,7 +505,7 @@ pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> 
                 }
                 Err(o) => attempts.push(KeyAttempt {
                     group: gi,
-                    key: k.key.describe(),
+                    key: k.key.sops_name(),
                     outcome: o,
                 }),
             }
@@ -508,30 +519,41 @@ pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> 
         let key = shamir_combine(&refs)?;
         return DataKey::from_slice(&key);
     }
-    Err(report_failure(meta, &attempts, parts.len(), needed))
+    Err(report_failure(meta, &attempts, parts.len()))
 }
 
-fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize, needed: usize) -> Error {
-    let mut msg = String::from("Failed to get the data key required to decrypt the SOPS file.\n");
+fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize) -> Error {
+    // sops's layout: a header, one block per group (a failed group lists each key it tried
+    // and why, the reason wrapped at 60 columns behind `| `), then a trailer wrapped at 75.
+    let mut groups = Vec::new();
     for (gi, _) in meta.key_groups.iter().enumerate() {
-        let ok = attempts
-            .iter()
-            .any(|a| a.group == gi && a.outcome == Outcome::Decrypted);
-        msg.push_str(&format!(
-            "\nGroup {gi}: {}\n",
-            if ok { "SUCCESS" } else { "FAILED" }
-        ));
-        for a in attempts.iter().filter(|a| a.group == gi) {
-            msg.push_str(&format!("  {}: {}\n", a.key, a.outcome));
+        let tried: Vec<&KeyAttempt> = attempts.iter().filter(|a| a.group == gi).collect();
+        if tried.iter().any(|a| a.outcome == Outcome::Decrypted) {
+            groups.push(format!("Group {gi}: SUCCESS"));
+            continue;
         }
+        let keys: Vec<String> = tried
+            .iter()
+            .map(|a| {
+                let reason = wrap_words(&a.outcome.to_string(), 60).replace('\n', "\n      | ");
+                format!("  {}: FAILED\n    - | {reason}", a.key)
+            })
+            .collect();
+        groups.push(format!("Group {gi}: FAILED\n{}", keys.join("\n  \n")));
     }
-    if needed > 1 {
-        msg.push_str(&format!(
-            "\nRecovery failed: {got} of the {needed} key groups needed could be decrypted."
-        ));
+    let trailer = if meta.shamir_threshold == 0 {
+        "Recovery failed because no master key was able to decrypt the file. In order for SOPS to recover the file, at least one key has to be successful, but none were.".to_string()
     } else {
-        msg.push_str("\nRecovery failed because no master key was able to decrypt the file.");
-    }
+        let t = meta.shamir_threshold;
+        format!(
+            "Recovery failed because the file was encrypted with a Shamir threshold of {t}, but only {got} part(s) were successfully recovered, one for each successful key group. In order for SOPS to recover the file, at least {t} groups have to be successful. In order for a group to be successful, decryption has to succeed with any of the keys in that key group."
+        )
+    };
+    let msg = format!(
+        "Failed to get the data key required to decrypt the SOPS file.\n\n{}\n\n{}",
+        groups.join("\n\n"),
+        wrap_words(&trailer, 75)
+    );
     let recipients: Vec<String> = meta
         .key_groups
         .iter()
@@ -1292,6 +1314,7 @@ pub fn leaf_count(docs: &[Value]) -> usize {
 }
 
 #[cfg(test)]
+#[allow(deprecated)] // the tests use classic X25519 keys, what sops files hold
 mod tests {
     use super::*;
     use crate::tree::Item;
@@ -1602,6 +1625,12 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.code, Code::CouldNotRetrieveKey);
-        assert!(e.message.contains("1 of the 2 key groups"), "{}", e.message);
+        // sops's trailer, wrapped at 75 columns as sops wraps it.
+        assert!(
+            e.message
+                .contains("Shamir threshold of\n2, but only 1 part(s) were successfully recovered"),
+            "{}",
+            e.message
+        );
     }
 }

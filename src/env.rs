@@ -11,8 +11,12 @@ pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
 pub const SOPS_AGE_KEY_CMD: &str = "SOPS_AGE_KEY_CMD";
 /// Set for the child of `SOPS_AGE_KEY_CMD`.
 pub const SOPS_AGE_RECIPIENT: &str = "SOPS_AGE_RECIPIENT";
-/// Path of an SSH private key used as an age identity (else `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`).
+/// Path of an SSH private key used as an age identity (`~/.ssh/id_ed25519` and `~/.ssh/id_rsa`
+/// are tried too).
 pub const SOPS_AGE_SSH_PRIVATE_KEY_FILE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+/// A command (shell-split, not run through a shell) printing one unencrypted SSH private key
+/// used as an age identity; the child gets `SOPS_AGE_RECIPIENT` (sops 3.12).
+pub const SOPS_AGE_SSH_PRIVATE_KEY_CMD: &str = "SOPS_AGE_SSH_PRIVATE_KEY_CMD";
 /// Default age recipients for encryption (the default of `--age`).
 pub const SOPS_AGE_RECIPIENTS: &str = "SOPS_AGE_RECIPIENTS";
 /// Base of the default key file `$XDG_CONFIG_HOME/sops/age/keys.txt`.

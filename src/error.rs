@@ -99,6 +99,29 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Wrap `text` at `width` columns the way sops wraps its user-facing messages: greedily, at
+/// single spaces, each `\n`-separated paragraph on its own; a word longer than the width stays
+/// whole on its own line.
+pub fn wrap_words(text: &str, width: usize) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split(' ') {
+            if line.is_empty() {
+                line.push_str(word);
+            } else if line.chars().count() + 1 + word.chars().count() <= width {
+                line.push(' ');
+                line.push_str(word);
+            } else {
+                out.push(std::mem::take(&mut line));
+                line.push_str(word);
+            }
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
         Error::generic(e.to_string())
@@ -110,7 +133,8 @@ impl From<std::io::Error> for Error {
 #[derive(Clone, Debug)]
 pub struct KeyAttempt {
     pub group: usize,
-    /// The key's public identity, e.g. `age: age1…` or `pgp: FINGERPRINT`.
+    /// The key's public identity as sops names it (`KeyRef::sops_name`), e.g. the age
+    /// recipient or the PGP fingerprint.
     pub key: String,
     pub outcome: Outcome,
 }

@@ -212,3 +212,103 @@ fn age_keygen_identity_works_with_veil() {
         "sops -> veil with an age-keygen identity",
     );
 }
+
+/// Hybrid post-quantum age keys (sops 3.12): veil encrypts for an `age1pq1…` recipient and
+/// decrypts with an `AGE-SECRET-KEY-PQ-1…` identity, and the real sops reads veil's file and
+/// writes one veil reads.
+#[test]
+fn post_quantum_keys_interoperate_with_sops_both_ways() {
+    if !require_peer("sops") {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let key = testdata("keys/test-age-pq.txt");
+    sb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let recipient = std::fs::read_to_string(testdata("keys/test-age-pq.pub")).expect("pq pub");
+    let recipient = recipient.trim();
+    assert!(recipient.starts_with("age1pq1"), "{recipient}");
+    let plain = "db:\n    password: pq-secret-4f1\n";
+    let p = sb.write("p.yaml", plain);
+    let by_veil = run_ok(
+        sb.veil().args(["encrypt", "--age", recipient]).arg(&p),
+        "veil encrypt",
+    );
+    assert_eq!(age_entries(&by_veil)[0].0, recipient);
+    let v = sb.write("v.yaml", &by_veil);
+    assert_eq!(
+        text(&run_ok(sb.sops().arg("decrypt").arg(&v), "sops decrypt")),
+        plain
+    );
+    let by_sops = run_ok(
+        sb.sops().args(["encrypt", "--age", recipient]).arg(&p),
+        "sops encrypt",
+    );
+    let s = sb.write("s.yaml", &by_sops);
+    assert_eq!(
+        text(&run_ok(sb.veil().arg("decrypt").arg(&s), "veil decrypt")),
+        plain
+    );
+    // The identity can also come as one of several space-separated keys in SOPS_AGE_KEY.
+    let id = std::fs::read_to_string(&key).expect("pq key");
+    let id = id
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-PQ-1"))
+        .expect("pq line");
+    let both = format!(
+        "{} {id}",
+        std::fs::read_to_string(testdata("keys/test-age-2.txt"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .unwrap()
+    );
+    let out = run_ok(
+        sb.veil()
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY", both)
+            .arg("decrypt")
+            .arg(&s),
+        "veil decrypt (SOPS_AGE_KEY)",
+    );
+    assert_eq!(text(&out), plain);
+}
+
+/// `SOPS_AGE_SSH_PRIVATE_KEY_CMD` (sops 3.12): the command prints an SSH private key, which
+/// decrypts a file encrypted for its public key; the command sees `SOPS_AGE_RECIPIENT`.
+#[test]
+fn ssh_private_key_command_supplies_the_identity() {
+    let mut sb = Sandbox::new();
+    let recipient = ssh_recipient();
+    let p = sb.write("p.yaml", "a: ssh-cmd-secret\n");
+    let enc = run_ok(
+        sb.veil().args(["encrypt", "--age", &recipient]).arg(&p),
+        "encrypt",
+    );
+    let e = sb.write("e.yaml", &enc);
+    // Without the command (and no default SSH key in the sandbox's HOME): exit 128.
+    let (code, _, err) = run(sb.veil().arg("decrypt").arg(&e));
+    assert_eq!(code, Some(128), "{err}");
+    let seen = sb.path().join("recipient-seen");
+    let script = sb.write(
+        "print-key.sh",
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$SOPS_AGE_RECIPIENT\" > '{}'\ncat '{}'\n",
+            seen.display(),
+            testdata("keys/test-ssh-ed25519").display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    sb.set_env("SOPS_AGE_SSH_PRIVATE_KEY_CMD", &script);
+    let out = run_ok(
+        sb.veil().arg("decrypt").arg(&e),
+        "decrypt with the SSH key command",
+    );
+    assert_eq!(text(&out), "a: ssh-cmd-secret\n");
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), recipient);
+    // A command that fails is reported by name, and nothing is decrypted.
+    sb.set_env("SOPS_AGE_SSH_PRIVATE_KEY_CMD", "false");
+    let (code, out, err) = run(sb.veil().arg("decrypt").arg(&e));
+    assert_eq!(code, Some(128), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("SOPS_AGE_SSH_PRIVATE_KEY_CMD"), "{err}");
+}

@@ -84,7 +84,7 @@ fn cli_pgp_flag_env_and_sops_interop() {
     assert_eq!(code, Some(128), "{err}");
     assert!(out.is_empty());
     assert!(
-        err.contains(&format!("pgp {}", home.fpr)) && err.contains("No secret key"),
+        err.contains(&format!("  {}: FAILED", home.fpr)) && err.contains("No secret key"),
         "{err}"
     );
     assert!(!err.contains("hunter2"), "{err}");
@@ -239,7 +239,14 @@ fn cli_kms_role_context_profile_and_sops_interop() {
         .arg(&e));
     assert_eq!(code, Some(128), "{err}");
     assert!(
-        err.contains(&format!("kms {} (role", m.arn)) && err.contains("Connection refused"),
+        // sops's name for the key: ARN+ROLE, then the context and profile after `|`; the
+        // reason is wrapped at 60 columns behind `| `, as sops wraps it.
+        err.contains(&format!(
+            "{}+arn:aws:iam::123456789012:role/veil-cli|",
+            m.arn
+        )) && err
+            .replace("\n      | ", " ")
+            .contains("Connection refused"),
         "{err}"
     );
     assert!(!err.contains("veil-test-fake"), "{err}");
@@ -382,6 +389,32 @@ fn cli_vault_allowlist_and_sops_interop() {
         )),
         PLAIN
     );
+
+    // groups add --hc-vault-transit names the server too, like encrypt and rotate do: the
+    // same path, no VAULT_ADDR or allowlist needed.
+    let grouped = run_ok(
+        sb.veil()
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["groups", "add", "--hc-vault-transit", &uri, "-f"])
+            .arg(&a),
+        "veil groups add --hc-vault-transit",
+    );
+    let g = json(&grouped);
+    assert_eq!(
+        g["sops"]["key_groups"][1]["hc_vault"][0]["vault_address"],
+        srv.server.addr.as_str(),
+        "{g}"
+    );
+    // An explicit SOPS_HC_VAULT_ALLOWLIST decides alone, as in sops: a named URL it does not
+    // list is refused before any connection.
+    let (code, _, err) = run(sb
+        .veil()
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .env("SOPS_HC_VAULT_ALLOWLIST", "http://10.255.255.1:8200")
+        .args(["groups", "add", "--hc-vault-transit", &uri, "-f"])
+        .arg(&a));
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("does not list it"), "{err}");
 
     // A wrong token: 128, and the token is not in the report.
     let (code, _, err) = run(sb

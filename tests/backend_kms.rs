@@ -166,9 +166,13 @@ fn kms_wrong_key_missing_profile_and_stopped_server_give_128() {
     let missing = file.replace("\"veil-test\"", "\"veil-missing\"");
     let e = veil_decrypt_json(&missing, &ks).expect_err("missing profile");
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
-    let text = e.to_string();
-    assert!(text.contains(&format!("kms {}", shared.arn)), "{text}");
-    assert!(text.contains("veil-missing"), "{text}");
+    // sops's layout: the key by sops's name for it (ARN|context|profile), the reason
+    // wrapped behind `| ` (unwrapped here).
+    let text = e.to_string().replace("\n      | ", " ");
+    assert!(
+        text.contains(&format!("  {}||veil-missing: FAILED", shared.arn)),
+        "{text}"
+    );
     assert!(!text.contains("profile-testing"), "{text}");
 
     // A profile without credentials: "no identity" (not mine to decrypt), still exit 128.
@@ -188,7 +192,7 @@ fn kms_wrong_key_missing_profile_and_stopped_server_give_128() {
     assert_eq!(e.code, Code::CouldNotRetrieveKey);
     let text = e.to_string();
     assert!(
-        text.contains(&format!("kms {}: failed: kms: ", own.arn)),
+        text.contains(&format!("  {}: FAILED\n    - | failed: kms: ", own.arn)),
         "{text}"
     );
     assert!(

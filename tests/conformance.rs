@@ -46,6 +46,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    #[allow(deprecated)] // classic X25519: what sops files hold
     let id = age::x25519::Identity::generate();
     let mut keys = KeyService::new();
     keys.add(Box::new(MemAge(vec![id.clone()])));

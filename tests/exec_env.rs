@@ -567,6 +567,61 @@ fn user_switch_as_root() {
         "--user",
     );
     assert_eq!(text(&out), "65534 65534 exec-secret-api-7Qx\n");
+    // sops 3.13: the child gets the user's HOME, USER and LOGNAME, and the user's own
+    // supplementary groups (its primary group first), not root's.
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let nobody = passwd
+        .lines()
+        .find(|l| l.starts_with("nobody:"))
+        .expect("a nobody user");
+    let pw: Vec<&str> = nobody.split(':').collect();
+    let out = run_ok(
+        x.sb.veil()
+            .args(["exec-env", "--user", "nobody"])
+            .arg(&f)
+            .args([
+                "--",
+                "/bin/sh",
+                "-c",
+                "echo \"$HOME $USER $LOGNAME\"; grep ^Groups: /proc/self/status",
+            ]),
+        "--user nobody",
+    );
+    let out = text(&out).to_string();
+    assert!(
+        out.starts_with(&format!("{} nobody nobody\n", pw[5])),
+        "{out}"
+    );
+    let groups: Vec<&str> = out
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    assert_eq!(groups.first(), Some(&pw[3]), "{out}");
+    assert!(!groups.contains(&"0"), "root's group kept: {out}");
+    // A user with a supplementary group in /etc/group, when the machine has one.
+    let group = std::fs::read_to_string("/etc/group").unwrap();
+    let member = group.lines().find_map(|l| {
+        let g: Vec<&str> = l.split(':').collect();
+        let m = g.get(3)?.split(',').find(|m| !m.is_empty())?;
+        passwd
+            .lines()
+            .any(|p| p.starts_with(&format!("{m}:")))
+            .then(|| (m.to_string(), g[2].to_string()))
+    });
+    if let Some((user, gid)) = member {
+        let out = run_ok(
+            x.sb.veil()
+                .args(["exec-env", "--user", &user])
+                .arg(&f)
+                .args(["--", "/bin/sh", "-c", "id -G"]),
+            "--user with a supplementary group",
+        );
+        let ids: Vec<String> = text(&out).split_whitespace().map(String::from).collect();
+        assert!(ids.contains(&gid), "{user} lacks group {gid}: {ids:?}");
+    }
     let (code, _, err) = run(x
         .sb
         .veil()

@@ -1,5 +1,5 @@
 //! The command line, defined once with clap: it is the single source of `--help`, the man page
-//! and the shell completions. Names, flags and env-var defaults follow sops 3.11.
+//! and the shell completions. Names, flags and env-var defaults follow sops 3.13.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -39,6 +39,12 @@ pub struct GlobalArgs {
     /// Replace a file that has other hard links (they keep the old content)
     #[arg(long, global = true)]
     pub force: bool,
+    /// Accepted for sops compatibility: veil never checks for updates
+    #[arg(long, global = true, hide = true)]
+    pub disable_version_check: bool,
+    /// Accepted for sops compatibility: veil never checks for updates (no network)
+    #[arg(long, global = true, hide = true)]
+    pub check_for_updates: bool,
 }
 
 // Parsed once per run; boxing the big variants would buy nothing.
@@ -96,6 +102,9 @@ pub struct KeygenArgs {
     /// Add a new identity to an existing key file instead of refusing
     #[arg(long)]
     pub append: bool,
+    /// Make a hybrid post-quantum identity (age1pq1…; read by sops 3.12+ and age 1.3+ only)
+    #[arg(long)]
+    pub pq: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -150,6 +159,19 @@ pub struct KeyArgs {
     /// KMS encryption context for the --kms keys: key:value pairs, comma-separated
     #[arg(long = "encryption-context", value_name = "CONTEXT")]
     pub encryption_context: Option<String>,
+    /// GCP KMS resource ids (sops's flag; this veil build cannot encrypt for them yet)
+    #[arg(long = "gcp-kms", env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs (sops's flag; this veil build cannot encrypt for them yet)
+    #[arg(
+        long = "azure-kv",
+        env = "SOPS_AZURE_KEYVAULT_URLS",
+        value_name = "URLS"
+    )]
+    pub azure_kv: Vec<String>,
+    /// HuaweiCloud KMS key ids, region:uuid (sops's flag; this veil build cannot encrypt for them yet)
+    #[arg(long = "hckms", env = "SOPS_HUAWEICLOUD_KMS_IDS", value_name = "IDS")]
+    pub hckms: Vec<String>,
     /// PGP fingerprints, comma-separated or repeated
     #[arg(
         short = 'p',

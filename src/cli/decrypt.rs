@@ -45,7 +45,7 @@ pub fn run(
         data
     };
     let store = inf.store();
-    let parsed = store.parse_encrypted(&data)?;
+    let parsed = store.parse_encrypted(&data).map_err(super::load_error)?;
     // The parsed document keeps its own copy of the text.
     drop(data);
     super::log::step(format!(

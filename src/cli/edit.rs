@@ -24,7 +24,7 @@ use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::{Format, Parsed};
 use crate::guard::temp::{sweep, Kind, LockedDir};
-use crate::keys::{KeyService, LocalOptions};
+use crate::keys::KeyService;
 use crate::metadata::Metadata;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
@@ -161,8 +161,16 @@ impl TempCopy {
             .ok_or_else(|| could_not("empty editor command".into()))?;
         let mut cmd = std::process::Command::new(prog);
         cmd.args(args).arg(&self.path);
-        let status =
-            crate::guard::signals::run_stoppable(&mut cmd).map_err(|e| could_not(e.to_string()))?;
+        // Go's words for a program that does not start, as sops prints them.
+        let status = crate::guard::signals::run_stoppable(&mut cmd).map_err(|e| {
+            could_not(
+                if !prog.contains('/') && e.kind() == std::io::ErrorKind::NotFound {
+                    format!("exec: {prog:?}: executable file not found in $PATH")
+                } else {
+                    format!("fork/exec {prog}: {}", super::gotext::reason(&e))
+                },
+            )
+        })?;
         if !status.success() {
             let why = match status.code() {
                 Some(c) => format!("exit status {c}"),
@@ -269,7 +277,7 @@ fn offer_reopen(e: Error) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(e);
     }
-    eprintln!("{e}");
+    eprintln!("{}", super::log::render_error(&e));
     eprint!("Press Enter to reopen the editor, or type q and Enter to give up: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
@@ -531,7 +539,7 @@ fn edit_new(r: &EditRequest<'_>) -> Result<i32> {
         integrity: cr.integrity,
     };
     // Vault servers named by the flags or the creation rule may receive the token.
-    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
+    let ks = KeyService::trusting(&opts.key_groups);
     let template = example(inf).as_bytes();
     let copy = TempCopy::create(&basename(r.file), template)?;
     let mut ctx = Context::system();

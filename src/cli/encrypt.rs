@@ -8,7 +8,7 @@ use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::yaml::{FastYaml, Output};
 use crate::format::{Edit, Format};
-use crate::keys::{KeyService, LocalOptions};
+use crate::keys::KeyService;
 use crate::metadata::Rule;
 use crate::tree::Scalar;
 use std::path::Path;
@@ -21,6 +21,9 @@ pub fn cli_keys(k: &KeyArgs) -> CliKeys {
         encryption_context: k.encryption_context.clone(),
         pgp: k.pgp.clone(),
         hc_vault_transit: k.hc_vault_transit.clone(),
+        gcp_kms: k.gcp_kms.clone(),
+        azure_kv: k.azure_kv.clone(),
+        hckms: k.hckms.clone(),
         age: k.age.clone(),
         unencrypted_suffix: k.unencrypted_suffix.clone(),
         encrypted_suffix: k.encrypted_suffix.clone(),
@@ -31,7 +34,6 @@ pub fn cli_keys(k: &KeyArgs) -> CliKeys {
         mac_only_encrypted: k.mac_only_encrypted,
         integrity: k.integrity,
         shamir_threshold: k.shamir_threshold,
-        ..CliKeys::default()
     }
     .with_env_defaults(crate::env::var)
 }
@@ -87,6 +89,12 @@ pub fn run(
         )
         .hint("e.g. `veil encrypt --filename-override secrets.yaml < secrets.yaml`"));
     }
+    // sops checks the file before the config: a missing file is exit 100, not a config error.
+    if let Some(f) = file.filter(|f| *f != "-") {
+        if std::fs::metadata(f).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            return Err(super::io::missing_file(f));
+        }
+    }
     let (inf, outf) = super::formats(input, file);
     let cipher = Cipher::from_flag(&keys.cipher).ok_or_else(|| {
         Error::generic(format!("unknown cipher {:?}", keys.cipher))
@@ -116,7 +124,7 @@ pub fn run(
         integrity: cr.integrity,
     };
     // Vault servers the user named (flags, creation rules) may receive the token.
-    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&opts.key_groups));
+    let ks = KeyService::trusting(&opts.key_groups);
     let mut ctx = Context::system();
     // The integrity field covers the whole tree, which only the lossless path builds.
     let data = if inf == Format::Yaml
@@ -132,7 +140,15 @@ pub fn run(
         data
     };
     let store = inf.store();
-    let parsed = store.parse(&data)?;
+    let parsed = store.parse(&data).map_err(|e| match e.code {
+        // sops's words for a file with nothing to encrypt.
+        Code::NeedAtLeastOneDocument => Error {
+            message: "File cannot be completely empty, it must contain at least one document"
+                .into(),
+            ..e
+        },
+        _ => e,
+    })?;
     // The parsed document keeps its own copy of the text.
     drop(data);
     let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;

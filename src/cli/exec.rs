@@ -10,7 +10,7 @@ use super::args::{ExecCommonArgs, ExecEnvArgs, ExecFileArgs, InputArgs};
 use crate::engine::{self, DecryptOptions, Decrypted};
 use crate::error::{Code, Error, Result};
 use crate::exec::run::{check_filename, exec_replace, spawn_failure_code};
-use crate::exec::user::{resolve_system, UserIds};
+use crate::exec::user::{resolve_run_as_system, RunAs};
 use crate::exec::{
     env_from_doc, exit_code, is_portable_name, substitute_placeholder, EnvOptions, PrivateDir,
     Program, Spawn,
@@ -45,19 +45,20 @@ pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
     drop(dec);
     if matches!(program, Program::Shell(_)) {
         for v in vars.iter().filter(|v| !is_portable_name(&v.name)) {
-            eprintln!(
+            super::log::advise(format!(
                 "warning: {} is not a portable variable name; /bin/sh may drop it before the command sees it\nhint: rename the key, or run the program without a shell: `veil exec-env FILE -- PROGRAM ARGS`",
                 v.name
-            );
+            ));
         }
     }
     let spawn = Spawn {
         program,
         env: &vars,
         pristine: a.pristine,
-        user,
+        // The switch is made by the helper child (`child_command`), not by std.
+        user: None,
     };
-    let mut cmd = spawn.command()?;
+    let mut cmd = child_command(&spawn, user.as_ref())?;
     if a.same_process {
         let e = exec_replace(&mut cmd);
         return Ok(spawn_failed(&spawn.program, &e));
@@ -78,7 +79,10 @@ pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
 pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
     let program = program(a.command.as_deref(), &a.argv)?;
     if let Some(n) = &a.filename {
-        check_filename(n)?;
+        // sops 3.13's words; veil's own reason (it is stricter: no subdirectories) as the hint.
+        check_filename(n).map_err(|e| {
+            Error::generic("The provided filename is not a local path.").hint(e.message)
+        })?;
     }
     if a.common.background {
         eprintln!("warning: exec-file's --background option is deprecated (as in sops) and ignored: veil waits for the command, since the decrypted file is removed when it exits");
@@ -95,15 +99,16 @@ pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
     drop(parsed);
     // The directory is registered with the signal thread as it is made: a fatal signal before
     // or after the child runs removes it; while the child runs, signals go to the child.
-    let dir = PrivateDir::create(a.filename.as_deref(), !a.no_fifo, user, plaintext)?;
+    let owner = user.as_ref().map(|u| u.ids);
+    let dir = PrivateDir::create(a.filename.as_deref(), !a.no_fifo, owner, plaintext)?;
     let program = substitute_placeholder(&program, dir.path());
     let spawn = Spawn {
         program,
         env: &[],
         pristine: false,
-        user,
+        user: None,
     };
-    let mut cmd = spawn.command()?;
+    let mut cmd = child_command(&spawn, user.as_ref())?;
     let code = run_child(&mut cmd, &spawn.program);
     dir.remove()?;
     Ok(code)
@@ -111,7 +116,16 @@ pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
 
 fn run_child(cmd: &mut Command, program: &Program) -> i32 {
     match crate::guard::signals::run_forwarding(cmd) {
-        Ok(status) => exit_code(status),
+        Ok(status) => {
+            // sops reports a child's failure as Go does (`exit status N`) before exiting
+            // with its code; under the `sops` name veil prints the same line.
+            if let Some(c) = status.code().filter(|c| *c != 0) {
+                if super::invoked_name() == "sops" {
+                    eprintln!("exit status {c}");
+                }
+            }
+            exit_code(status)
+        }
         Err(e) => spawn_failed(program, &e),
     }
 }
@@ -126,7 +140,8 @@ fn spawn_failed(program: &Program, e: &std::io::Error) -> i32 {
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    eprintln!("could not run {name}: {e}\nhint: check the program name and that it is executable (the argv form does not use a shell)");
+    eprintln!("could not run {name}: {e}");
+    super::log::advise("hint: check the program name and that it is executable (the argv form does not use a shell)");
     spawn_failure_code(e)
 }
 
@@ -145,8 +160,31 @@ fn program(command: Option<&str>, argv: &[OsString]) -> Result<Program> {
     }
 }
 
-fn user(common: &ExecCommonArgs) -> Result<Option<UserIds>> {
-    common.user.as_deref().map(resolve_system).transpose()
+fn user(common: &ExecCommonArgs) -> Result<Option<RunAs>> {
+    common
+        .user
+        .as_deref()
+        .map(resolve_run_as_system)
+        .transpose()
+}
+
+/// The child's command: `spawn`'s, switched to `user` when there is one (sops 3.13: the
+/// user's groups, ids, and `HOME`/`USER`/`LOGNAME` unless a decrypted value sets them).
+fn child_command(spawn: &Spawn, user: Option<&RunAs>) -> Result<Command> {
+    let mut cmd = spawn.command()?;
+    let Some(u) = user else {
+        return Ok(cmd);
+    };
+    for (k, v) in u.login_env() {
+        if spawn.env.iter().any(|e| e.name == k) {
+            continue;
+        }
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    u.command(&cmd, spawn.pristine)
 }
 
 /// Read, parse and decrypt `file`. The third item is the output format when it differs from
@@ -163,14 +201,11 @@ fn open(
     };
     let (inf, outf) = super::formats(&input, Some(file));
     let order = engine::parse_decryption_order(common.decryption_order.as_deref())?;
-    let data = std::fs::read(file).map_err(|e| {
-        Error::new(
-            Code::CouldNotReadInputFile,
-            format!("could not read {file}: {e}"),
-        )
-        .hint("check the path of the encrypted file")
-    })?;
-    let parsed = inf.store().parse_encrypted(&data)?;
+    let data = super::io::read_existing(file, false)?;
+    let parsed = inf
+        .store()
+        .parse_encrypted(&data)
+        .map_err(super::load_error)?;
     let dec = engine::decrypt(
         parsed.as_ref(),
         &DecryptOptions {

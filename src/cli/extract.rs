@@ -12,11 +12,9 @@ pub enum PathComp {
 /// Parse `["a"][0]['b']`. Bad syntax is exit 91.
 pub fn parse_path(s: &str) -> Result<Vec<PathComp>> {
     let bad = || {
-        Error::new(
-            Code::InvalidTreePathFormat,
-            format!("invalid tree path format: {s}"),
-        )
-        .hint(r#"use components like ["key"], ['key'] or [0], e.g. '["data"]["password"]'"#)
+        let why = sops_reason(s).unwrap_or_else(|| format!("invalid tree path format: {s}"));
+        Error::new(Code::InvalidTreePathFormat, why)
+            .hint(r#"use components like ["key"], ['key'] or [0], e.g. '["data"]["password"]'"#)
     };
     let mut out = Vec::new();
     let mut rest = s.trim();
@@ -38,6 +36,31 @@ pub fn parse_path(s: &str) -> Result<Vec<PathComp>> {
         return Err(bad());
     }
     Ok(out)
+}
+
+/// Why sops refuses a path, in its words, when it refuses it too: sops cuts the path at every
+/// `[`, and each piece must end with `]` and be quoted or a number. Paths sops accepts but
+/// veil does not (a `[` inside a quoted key) get veil's own reason.
+fn sops_reason(s: &str) -> Option<String> {
+    for piece in s.split('[').filter(|p| !p.is_empty()) {
+        let Some(body) = piece.strip_suffix(']') else {
+            return Some(format!("component {piece} doesn't end with ]"));
+        };
+        if !body.starts_with(['"', '\'']) && body.parse::<i64>().is_err() {
+            let why = if !body.is_empty()
+                && body
+                    .trim_start_matches(['+', '-'])
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            {
+                "value out of range"
+            } else {
+                "invalid syntax"
+            };
+            return Some(format!("strconv.Atoi: parsing {body:?}: {why}"));
+        }
+    }
+    None
 }
 
 /// Follow a path into a document. A missing component is exit 1, as in sops.
@@ -88,5 +111,16 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn bad_paths_get_sops_reasons() {
+        let why = |p: &str| parse_path(p).unwrap_err().message;
+        assert_eq!(why("zz"), "component zz doesn't end with ]");
+        assert_eq!(why(r#"["a"]x"#), "component \"a\"]x doesn't end with ]");
+        assert_eq!(why("[x]"), r#"strconv.Atoi: parsing "x": invalid syntax"#);
+        assert_eq!(why("[]"), r#"strconv.Atoi: parsing "": invalid syntax"#);
+        // sops takes mismatched quotes as a key; veil refuses in its own words.
+        assert_eq!(why(r#"['a"]"#), r#"invalid tree path format: ['a"]"#);
     }
 }

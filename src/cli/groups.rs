@@ -15,11 +15,14 @@ use crate::keys::{KeyRef, KeyService};
 use crate::metadata::Metadata;
 
 /// Unwrap the data key of `file` and write it back with `groups` and `threshold`.
+/// `named`: the keys the user gave on the command line (the new group); their Vault servers
+/// may receive the token, the file's may not.
 fn regroup(
     input_type: Option<&str>,
     file: &str,
     decryption_order: Option<&str>,
     in_place: bool,
+    named: &[Vec<KeyRef>],
     change: impl FnOnce(&Metadata) -> Result<(Vec<Vec<KeyRef>>, usize)>,
 ) -> Result<i32> {
     let input = InputArgs {
@@ -29,7 +32,7 @@ fn regroup(
     let (inf, outf, parsed) = lifecycle::parse_only(&input, file)?;
     let mut meta = engine::metadata_of(parsed.as_ref())?;
     let (groups, threshold) = change(&meta)?;
-    let ks = KeyService::local();
+    let ks = KeyService::trusting(named);
     let order = engine::parse_decryption_order(decryption_order)?;
     let key = engine::unwrap_data_key(&meta, &ks, &order)?;
     // An integrity field is checked before the new groups are authenticated in its place.
@@ -71,11 +74,13 @@ pub fn run_add(a: &GroupsAddArgs) -> Result<i32> {
         return Err(Error::generic("the new key group has no keys")
             .hint("name its keys, e.g. `veil groups add -f FILE --age age1… --age age1…`"));
     }
+    let named = [group.clone()];
     regroup(
         a.input_type.as_deref(),
         &a.file,
         a.change.decryption_order.as_deref(),
         a.in_place,
+        &named,
         |meta| {
             let mut groups = engine::key_refs(meta);
             groups.push(group);
@@ -95,6 +100,7 @@ pub fn run_delete(a: &GroupsDeleteArgs) -> Result<i32> {
         &a.file,
         a.change.decryption_order.as_deref(),
         a.in_place,
+        &[],
         |meta| {
             let mut groups = engine::key_refs(meta);
             let n = groups.len();

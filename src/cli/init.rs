@@ -14,13 +14,17 @@ pub const STARTER_PATH_REGEX: &str =
 fn default_recipient() -> Option<String> {
     let path = crate::keys::age::default_key_file()?;
     let data = zeroize::Zeroizing::new(std::fs::read_to_string(path).ok()?);
-    data.lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .and_then(|l| {
+    data.lines().map(str::trim).find_map(|l| {
+        if l.starts_with("AGE-SECRET-KEY-PQ-1") {
+            let id: age::pq::Identity = l.parse().ok()?;
+            Some(id.to_public().to_string())
+        } else if l.starts_with("AGE-SECRET-KEY-1") {
             let id: age::x25519::Identity = l.parse().ok()?;
             Some(id.to_public().to_string())
-        })
+        } else {
+            None
+        }
+    })
 }
 
 pub fn run(recipients: &[String]) -> Result<i32> {

@@ -34,24 +34,56 @@ pub fn read_input(file: Option<&str>) -> Result<Vec<u8>> {
             Ok(buf)
         }
         Some(p) => std::fs::read(p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                // sops's exact line, with the absolute path.
-                let abs = std::path::absolute(p).unwrap_or_else(|_| p.into());
-                Error::new(
-                    Code::NoFileSpecified,
-                    format!(
-                        "Error: cannot operate on non-existent file \"{}\"",
-                        abs.display()
-                    ),
-                )
-                .hint("check the path; to read stdin, pass - or no file")
-            }
+            std::io::ErrorKind::NotFound => missing_file(p),
             _ => Error::new(
                 Code::CouldNotReadInputFile,
                 format!("could not read {p}: {e}"),
             ),
         }),
     }
+}
+
+/// sops's error for a file to decrypt or encrypt that does not exist (exit 100), with the
+/// absolute path as sops prints it.
+pub fn missing_file(p: &str) -> Error {
+    let abs = go_abs(p);
+    Error::new(
+        Code::NoFileSpecified,
+        format!(
+            "Error: cannot operate on non-existent file \"{}\"",
+            abs.display()
+        ),
+    )
+    .hint("check the path; to read stdin, pass - or no file")
+}
+
+/// The absolute, lexically cleaned path, as Go's `filepath.Abs` gives it to sops's messages.
+pub fn go_abs(p: &str) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) => crate::config::absolute_clean(Path::new(p), &cwd),
+        Err(_) => PathBuf::from(p),
+    }
+}
+
+/// Read a file that must already exist for a command that changes or inspects it (rotate,
+/// set, unset, groups, updatekeys, exec-*). Any failure is sops's `Error reading file: open
+/// PATH: reason`, exit 2 (sops answers 100 only in decrypt, encrypt and the legacy form);
+/// `absolute` names the path the way the sops command does.
+pub fn read_existing(p: &str, absolute: bool) -> Result<Vec<u8>> {
+    std::fs::read(p).map_err(|e| {
+        let shown = match absolute {
+            true => go_abs(p).display().to_string(),
+            false => p.to_string(),
+        };
+        Error::new(
+            Code::CouldNotReadInputFile,
+            format!(
+                "Error reading file: {}",
+                super::gotext::path_error("open", &shown, &e)
+            ),
+        )
+        .hint("check the path of the encrypted file")
+    })
 }
 
 /// Resolve symlinks so the write replaces the link's target, not the link.

@@ -1,12 +1,16 @@
 //! `veil keygen`: create an age identity at sops's default key file path, the first step of a
 //! new setup. It never overwrites a key: with `--append` it adds a new identity to the file.
+//!
+//! The default is a classic X25519 identity, which every sops and age reads. `--pq` makes a
+//! hybrid post-quantum one (`AGE-SECRET-KEY-PQ-1…`, recipient `age1pq1…`), which sops 3.12+
+//! and age 1.3+ read, but older ones do not.
 
 use crate::error::{Code, Error, Result};
 use age::secrecy::ExposeSecret;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub fn run(output: Option<&str>, append: bool) -> Result<i32> {
+pub fn run(output: Option<&str>, append: bool, pq: bool) -> Result<i32> {
     let path = match output {
         Some(p) => PathBuf::from(p),
         None => crate::keys::age::default_key_file().ok_or_else(|| {
@@ -34,10 +38,15 @@ pub fn run(output: Option<&str>, append: bool) -> Result<i32> {
             )
         })?;
     }
-    let id = age::x25519::Identity::generate();
-    let public = id.to_public().to_string();
+    let (public, secret) = if pq {
+        let id = age::pq::Identity::generate();
+        (id.to_public().to_string(), id.to_string())
+    } else {
+        #[allow(deprecated)] // X25519 is what every sops reads
+        let id = age::x25519::Identity::generate();
+        (id.to_public().to_string(), id.to_string())
+    };
     let now = crate::engine::Context::system().timestamp();
-    let secret = id.to_string();
     let text = zeroize::Zeroizing::new(format!(
         "# created: {now}\n# public key: {public}\n{}\n",
         secret.expose_secret()

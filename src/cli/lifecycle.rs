@@ -40,8 +40,11 @@ pub fn open(
 ) -> Result<Opened> {
     let (inf, outf) = super::formats(input, Some(file));
     let order = engine::parse_decryption_order(decryption_order)?;
-    let src = super::io::read_input(Some(file))?;
-    let parsed = inf.store().parse_encrypted(&src)?;
+    let src = super::io::read_existing(file, true)?;
+    let parsed = inf
+        .store()
+        .parse_encrypted(&src)
+        .map_err(super::load_error)?;
     let dec = engine::decrypt(
         parsed.as_ref(),
         &DecryptOptions {
@@ -63,8 +66,11 @@ pub fn open(
 /// Read and parse an encrypted file without decrypting it (updatekeys, groups).
 pub fn parse_only(input: &InputArgs, file: &str) -> Result<(Format, Format, Box<dyn Parsed>)> {
     let (inf, outf) = super::formats(input, Some(file));
-    let data = super::io::read_input(Some(file))?;
-    let parsed = inf.store().parse_encrypted(&data)?;
+    let data = super::io::read_existing(file, false)?;
+    let parsed = inf
+        .store()
+        .parse_encrypted(&data)
+        .map_err(super::load_error)?;
     Ok((inf, outf, parsed))
 }
 

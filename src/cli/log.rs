@@ -40,6 +40,31 @@ pub fn enabled() -> bool {
     VERBOSE.load(Ordering::Relaxed)
 }
 
+/// Whether stderr must carry exactly what sops prints: veil was invoked as `sops` and
+/// `--verbose` is off. Scripts, and sops's own functional tests, compare sops's stderr byte for
+/// byte, so veil's own advice (`hint:` lines, notes) is left out then; `--verbose` or the
+/// `veil` name bring it back.
+pub fn sops_quiet() -> bool {
+    super::invoked_name() == "sops" && !enabled()
+}
+
+/// An error as it is printed: the cause, then the `hint:` line unless [`sops_quiet`].
+pub fn render_error(e: &crate::error::Error) -> String {
+    if sops_quiet() {
+        e.message.clone()
+    } else {
+        e.to_string()
+    }
+}
+
+/// Print veil's own advice on stderr (a note or warning sops does not print); silent when
+/// [`sops_quiet`].
+pub fn advise(msg: impl AsRef<str>) {
+    if !sops_quiet() {
+        eprintln!("{}", msg.as_ref());
+    }
+}
+
 /// Log one step to stderr when `--verbose` is on. Callers pass names and public identifiers
 /// only, never values.
 pub fn step(msg: impl AsRef<str>) {

@@ -13,6 +13,7 @@ pub mod exec;
 pub mod extract;
 pub mod filestatus;
 pub mod git;
+pub mod gotext;
 pub mod groups;
 pub mod init;
 pub mod io;
@@ -28,6 +29,14 @@ use crate::error::{Code, Error, Result};
 use crate::format::Format;
 use args::{Cli, Command, InputArgs};
 use std::ffi::OsString;
+
+/// The sops release whose command line and behaviour veil follows (`sops --version`).
+macro_rules! sops_version {
+    () => {
+        "3.13.2"
+    };
+}
+pub const SOPS_VERSION: &str = sops_version!();
 
 /// The name the program was invoked as: `sops` when run through a symlink of that name (the
 /// behaviour is identical; only usage and help text say `sops`), else `veil`.
@@ -51,8 +60,15 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
     let mut cmd = Cli::command().name(name).bin_name(name);
     if name == "sops" {
         // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
-        // sops's version and pick flags by it: report the sops version whose files veil writes.
-        cmd = cmd.version(concat!("3.11.0 (veil ", env!("CARGO_PKG_VERSION"), ")"));
+        // sops's version and pick flags and behaviour by it: report the sops whose command line
+        // and behaviour veil follows. (What veil lacks — `keyservice`, the GCP/Azure/Huawei
+        // backends — every sops version has, so no lower number would be truer about it.)
+        cmd = cmd.version(concat!(
+            sops_version!(),
+            " (veil ",
+            env!("CARGO_PKG_VERSION"),
+            ")"
+        ));
     }
     let argv = hoist_globals(&cmd, std::env::args_os().collect());
     let matches = cmd.try_get_matches_from_mut(argv)?;
@@ -66,11 +82,14 @@ pub fn hoist_globals(cmd: &clap::Command, argv: Vec<OsString>) -> Vec<OsString> 
     let mut globals = Vec::new();
     let mut i = 1;
     while let Some(a) = argv.get(i).and_then(|a| a.to_str()) {
-        if a == "--verbose"
-            || a == "--force"
-            || a.starts_with("--config=")
-            || a.starts_with("--indent=")
-        {
+        let flag = [
+            "--verbose",
+            "--force",
+            "--disable-version-check",
+            "--check-for-updates",
+        ]
+        .contains(&a);
+        if flag || a.starts_with("--config=") || a.starts_with("--indent=") {
             globals.push(i);
             i += 1;
         } else if (a == "--config" || a == "--indent") && i + 1 < argv.len() {
@@ -121,6 +140,14 @@ pub fn stores_emit_options(
 
 /// Entry point used by `src/main.rs`; returns the process exit code.
 pub fn main() -> i32 {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv
+        .get(1)
+        .is_some_and(|a| a == crate::exec::user::HELPER_ARG)
+    {
+        // veil started as exec-*'s user-switching helper (see `exec::user`), not by a user.
+        return crate::exec::user::helper_main(&argv[2..]);
+    }
     // Before anything that may hold a secret (argv included): no core dumps, and the signal
     // thread that removes temporary plaintext on a fatal signal.
     if let Err(e) = crate::guard::start() {
@@ -141,7 +168,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", log::render_error(&e));
             e.code.exit_code()
         }
     }
@@ -194,7 +221,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
         Some(Command::ExecEnv(a)) => exec::run_env(&a),
         Some(Command::ExecFile(a)) => exec::run_file(&a),
-        Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append),
+        Some(Command::Keygen(a)) => keygen::run(a.output.as_deref(), a.append, a.pq),
         Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Git(g)) => git::run(&g),
@@ -278,6 +305,15 @@ fn in_place_target(cli: &Cli) -> Option<&str> {
         _ => None,
     };
     file.filter(|f| *f != "-")
+}
+
+/// An encrypted file that cannot be parsed is exit 1 in sops (decrypt, rotate, set, unset,
+/// groups, exec-*); only `encrypt` reports an unparsable input as "could not read" (2).
+pub fn load_error(mut e: Error) -> Error {
+    if e.code == Code::CouldNotReadInputFile {
+        e.code = Code::Generic;
+    }
+    e
 }
 
 /// The input and output formats, by sops's rules: the flags, else the extension of the

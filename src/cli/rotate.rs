@@ -11,7 +11,7 @@ use super::lifecycle;
 use crate::config::CliKeys;
 use crate::engine::{self, Context};
 use crate::error::{Code, Error, Result};
-use crate::keys::{KeyRef, KeyService, LocalOptions};
+use crate::keys::{KeyRef, KeyService};
 
 impl KeyChangeArgs {
     /// Whether any `--add-*` or `--rm-*` flag names a key.
@@ -117,16 +117,18 @@ pub fn rotate_file(
     file: &str,
 ) -> Result<i32> {
     if kc.any() && !std::path::Path::new(file).exists() {
+        let abs = super::io::go_abs(file);
         return Err(Error::new(
             Code::CannotChangeKeysFromNonExistentFile,
-            format!("cannot add or remove keys on non-existent file {file}"),
+            format!(
+                "Error: cannot add or remove keys on non-existent file \"{}\", use the `edit` subcommand instead.",
+                abs.display()
+            ),
         )
         .hint("check the path; to create a file, use `veil encrypt` or `veil edit`"));
     }
     // Vault servers named by --add-hc-vault-transit may receive the token; the file's may not.
-    let ks = KeyService::local_with(&LocalOptions::trusting_groups(&[kc
-        .added()
-        .unwrap_or_default()]));
+    let ks = KeyService::trusting(&[kc.added().unwrap_or_default()]);
     let o = lifecycle::open(
         input,
         file,

@@ -282,10 +282,10 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
             &emit,
         )?;
         if layout == Layout::Fresh && o.outf == o.inf {
-            eprintln!(
+            super::log::advise(format!(
                 "note: {file}: keys were added or removed, so the file was written in veil's standard {} layout, with the file's indentation (comments are kept)",
                 o.outf.name()
-            );
+            ));
         }
         out
     };
@@ -379,10 +379,14 @@ pub fn parse_legacy_set(s: &str) -> Result<(Vec<PathComp>, Value)> {
     let split = s
         .char_indices()
         .find(|&(i, c)| c == ' ' && s[..i].ends_with(']'))
-        .map(|(i, _)| i)
-        .ok_or_else(|| set_format_error("set"))?;
-    let (p, v) = s.split_at(split);
-    let path = parse_change_path(p, "set")?;
+        .map(|(i, _)| i);
+    // sops's words for the legacy flag differ from `set`'s ("Invalid set index format").
+    let legacy_error = || Error {
+        message: "Invalid --set format".into(),
+        ..set_format_error("set")
+    };
+    let (p, v) = s.split_at(split.ok_or_else(legacy_error)?);
+    let path = parse_path(p).map_err(|_| legacy_error())?;
     let value = parse_json_value(v.trim_start())?;
     Ok((path, value))
 }

@@ -114,7 +114,7 @@ fn file_format(input_type: Option<&str>, file: &str) -> (Format, Format) {
 
 /// Read a file and compare its groups with its creation rule.
 fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Result<Plan> {
-    let data = super::io::read_input(Some(file))?;
+    let data = super::io::read_existing(file, false)?;
     let (inf, outf) = file_format(a.input_type.as_deref(), file);
     let parsed = inf.store().parse_encrypted(&data)?;
     let meta = engine::metadata_of(parsed.as_ref())?;
@@ -345,10 +345,18 @@ pub fn run(a: &UpdatekeysArgs) -> Result<i32> {
     if let Some(w) = warning {
         eprintln!("{w}");
     }
-    let conf = conf.filter(Config::has_creation_rules).ok_or_else(|| {
-        Error::generic("config file not found, or has no creation rules")
-            .hint("updatekeys takes each file's keys from the .sops.yaml creation rules; run it where .sops.yaml is found (or pass --config)")
-    })?;
+    let hint = "updatekeys takes each file's keys from the .sops.yaml creation rules; run it where .sops.yaml is found (or pass --config)";
+    // sops's two messages: no config at all, or one without rules.
+    let conf = conf
+        .ok_or_else(|| Error::generic("config file not found").hint(hint))
+        .and_then(|c| match c.has_creation_rules() {
+            true => Ok(c),
+            false => Err(Error::generic(format!(
+                "The config file {} does not contain any creation rule",
+                c.path.display()
+            ))
+            .hint(hint)),
+        })?;
     let mut files = a.files.clone();
     for d in &a.recursive {
         files.extend(discover(a, &conf, d, &cwd)?);
@@ -437,10 +445,12 @@ pub fn run(a: &UpdatekeysArgs) -> Result<i32> {
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..total).map(|_| None).collect());
     let progress = std::io::stderr().is_terminal() && total > 1;
+    // The target groups come from the creation rules: the user named them.
+    let named: Vec<Vec<KeyRef>> = plans.iter().flat_map(|p| p.groups.clone()).collect();
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| {
-                let ks = KeyService::local();
+                let ks = KeyService::trusting(&named);
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(plan) = plans.get(i) else { break };
@@ -495,7 +505,7 @@ fn finish(mut failed: Vec<(String, Error)>, single: bool) -> Result<i32> {
         }
     }
     for (f, e) in &failed {
-        eprintln!("error: {f}: {e}");
+        eprintln!("error: {f}: {}", super::log::render_error(e));
     }
     Err(Error::generic(format!(
         "{} file(s) failed; the others were updated, the failed ones left untouched",

@@ -1,11 +1,17 @@
-//! age master keys: X25519 recipients, SSH keys (as age does them) and age plugins.
+//! age master keys: X25519 recipients, hybrid post-quantum recipients (`age1pq1…`, sops 3.12),
+//! SSH keys (as age does them) and age plugins.
 //!
-//! Identities are gathered the way sops gathers them (spec 4.2), all combined: the SSH key
-//! (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, else `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`),
-//! `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and the default
-//! `$XDG_CONFIG_HOME/sops/age/keys.txt` (else `~/.config/sops/age/keys.txt`). Passphrase-
-//! protected identity files prompt on the terminal. The sources are read once, on first use,
-//! and every place looked at is remembered for the failure report.
+//! Identities are gathered the way sops 3.13 gathers them, all combined: SSH keys
+//! (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, the output of `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, and
+//! `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`), `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`,
+//! `SOPS_AGE_KEY_CMD` and the default `$XDG_CONFIG_HOME/sops/age/keys.txt` (else
+//! `~/.config/sops/age/keys.txt`); key files may hold `AGE-SECRET-KEY-PQ-1…` identities.
+//! Passphrase-protected identity files prompt on the terminal. The files are read once, on
+//! first use; the two commands run once per recipient (they get `SOPS_AGE_RECIPIENT`); every
+//! place looked at is remembered for the failure report.
+//!
+//! X25519 and SSH recipients stay first-class: they are what sops files hold today, even if the
+//! age crate now marks them as not safe against a future quantum computer.
 //!
 //! This module never prints or logs identity material; `Debug` shows only where identities
 //! came from.
@@ -50,18 +56,24 @@ pub struct AgeSources {
     pub key_env_set: bool,
     pub key_file: Option<PathBuf>,
     pub key_cmd: Option<String>,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_CMD`: prints one unencrypted SSH private key (sops 3.12).
+    pub ssh_key_cmd: Option<String>,
     pub default_key_file: Option<PathBuf>,
 }
 
 /// Identities and notes on where each source was looked for.
 type Loaded = (Vec<Box<dyn age::Identity>>, Vec<String>);
 
+/// The identities the two commands printed for one recipient, and notes on each command.
+type FromCommands = (Vec<Box<dyn age::Identity>>, Vec<String>);
+
 /// The age backend.
 pub struct AgeBackend {
     sources: AgeSources,
     key_env: Option<Zeroizing<String>>,
     identities: OnceCell<Loaded>,
-    cmd_identities: std::cell::RefCell<HashMap<String, Vec<Box<dyn age::Identity>>>>,
+    /// Per recipient: what `SOPS_AGE_SSH_PRIVATE_KEY_CMD` and `SOPS_AGE_KEY_CMD` gave.
+    cmd_identities: std::cell::RefCell<HashMap<String, FromCommands>>,
 }
 
 impl std::fmt::Debug for AgeBackend {
@@ -92,9 +104,10 @@ impl AgeBackend {
     pub fn from_env() -> AgeBackend {
         let home = env::var(env::HOME).map(PathBuf::from);
         let ssh_key_file = env::var(env::SOPS_AGE_SSH_PRIVATE_KEY_FILE).map(PathBuf::from);
-        let default_ssh_files = match (&ssh_key_file, &home) {
-            (None, Some(h)) => vec![h.join(".ssh/id_ed25519"), h.join(".ssh/id_rsa")],
-            _ => vec![],
+        // sops 3.13 reads the default SSH keys too when a key file or command is named.
+        let default_ssh_files = match &home {
+            Some(h) => vec![h.join(".ssh/id_ed25519"), h.join(".ssh/id_rsa")],
+            None => vec![],
         };
         let key_env = env::var(env::SOPS_AGE_KEY).map(Zeroizing::new);
         AgeBackend {
@@ -104,6 +117,7 @@ impl AgeBackend {
                 key_env_set: key_env.is_some(),
                 key_file: env::var(env::SOPS_AGE_KEY_FILE).map(PathBuf::from),
                 key_cmd: env::var(env::SOPS_AGE_KEY_CMD),
+                ssh_key_cmd: env::var(env::SOPS_AGE_SSH_PRIVATE_KEY_CMD),
                 default_key_file: default_key_file(),
             },
             key_env,
@@ -145,39 +159,90 @@ impl AgeBackend {
         })
     }
 
-    fn cmd_identities(&self, recipient: &str) -> std::result::Result<(), String> {
-        let Some(cmd) = &self.sources.key_cmd else {
-            return Ok(());
-        };
+    /// Run the identity commands for `recipient` (once per recipient): the SSH key command
+    /// first, then `SOPS_AGE_KEY_CMD`, in sops's order.
+    fn cmd_identities(&self, recipient: &str) {
         if self.cmd_identities.borrow().contains_key(recipient) {
-            return Ok(());
+            return;
         }
-        let argv = shlex::split(cmd)
-            .ok_or_else(|| format!("{}: cannot split the command", env::SOPS_AGE_KEY_CMD))?;
-        let (prog, args) = argv
-            .split_first()
-            .ok_or_else(|| format!("{}: empty command", env::SOPS_AGE_KEY_CMD))?;
-        let out = std::process::Command::new(prog)
-            .args(args)
-            .env(env::SOPS_AGE_RECIPIENT, recipient)
-            .stdin(std::process::Stdio::inherit())
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(|e| format!("{}: could not run {prog}: {e}", env::SOPS_AGE_KEY_CMD))?;
-        let stdout = Zeroizing::new(out.stdout);
-        if !out.status.success() {
-            return Err(format!(
-                "{}: {prog} exited with {}",
-                env::SOPS_AGE_KEY_CMD,
-                out.status
-            ));
+        let mut ids: Vec<Box<dyn age::Identity>> = Vec::new();
+        let mut notes = Vec::new();
+        let var = env::SOPS_AGE_SSH_PRIVATE_KEY_CMD;
+        match &self.sources.ssh_key_cmd {
+            None => notes.push(format!("{var}: not set")),
+            Some(cmd) => {
+                match run_key_cmd(var, cmd, recipient).and_then(|out| ssh_from_cmd(&out)) {
+                    Ok(id) => {
+                        notes.push(format!("{var}: 1 identity"));
+                        ids.push(id);
+                    }
+                    Err(e) => notes.push(e),
+                }
+            }
         }
-        let ids = parse_identities(&stdout, None)
-            .map_err(|e| format!("{}: {e}", env::SOPS_AGE_KEY_CMD))?;
+        let var = env::SOPS_AGE_KEY_CMD;
+        match &self.sources.key_cmd {
+            None => notes.push(format!("{var}: not set")),
+            Some(cmd) => {
+                match run_key_cmd(var, cmd, recipient)
+                    .and_then(|out| parse_identities(&out, None).map_err(|e| format!("{var}: {e}")))
+                {
+                    Ok(mut v) => {
+                        notes.push(format!("{var}: {} identities", v.len()));
+                        ids.append(&mut v);
+                    }
+                    Err(e) => notes.push(e),
+                }
+            }
+        }
         self.cmd_identities
             .borrow_mut()
-            .insert(recipient.to_string(), ids);
-        Ok(())
+            .insert(recipient.to_string(), (ids, notes));
+    }
+}
+
+/// Run an identity command the way sops does: split like a shell line (no shell), with
+/// `SOPS_AGE_RECIPIENT` set; its stdout is secret. `var` names it in the notes.
+fn run_key_cmd(
+    var: &str,
+    cmd: &str,
+    recipient: &str,
+) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    let argv = shlex::split(cmd).ok_or_else(|| format!("{var}: cannot split the command"))?;
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| format!("{var}: empty command"))?;
+    let out = std::process::Command::new(prog)
+        .args(args)
+        .env(env::SOPS_AGE_RECIPIENT, recipient)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{var}: could not run {prog}: {e}"))?;
+    let stdout = Zeroizing::new(out.stdout);
+    if !out.status.success() {
+        return Err(format!("{var}: {prog} exited with {}", out.status));
+    }
+    Ok(stdout)
+}
+
+/// The SSH private key printed by `SOPS_AGE_SSH_PRIVATE_KEY_CMD`. A passphrase-protected key
+/// is refused, as sops refuses it (there is no file to name in a prompt).
+fn ssh_from_cmd(out: &[u8]) -> std::result::Result<Box<dyn age::Identity>, String> {
+    let var = env::SOPS_AGE_SSH_PRIVATE_KEY_CMD;
+    match age::ssh::Identity::from_buffer(out, None) {
+        Ok(age::ssh::Identity::Unencrypted(id)) => {
+            Ok(Box::new(age::ssh::Identity::Unencrypted(id)))
+        }
+        Ok(age::ssh::Identity::Encrypted(_)) => Err(format!(
+            "the SSH key returned by running {var} is password protected, which is unsupported"
+        )),
+        Ok(age::ssh::Identity::Unsupported(_)) => Err(format!(
+            "malformed SSH identity returned by running {var}: unsupported key type"
+        )),
+        Err(e) => Err(format!(
+            "malformed SSH identity returned by running {var}: {e}"
+        )),
     }
 }
 
@@ -279,9 +344,14 @@ pub fn parse_identities(
         .map_err(|e| e.to_string())?;
     let text = Zeroizing::new(text);
     drop(text);
-    file.with_callbacks(TermCallbacks)
+    let ids = file
+        .with_callbacks(TermCallbacks)
         .into_identities()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(ids
+        .into_iter()
+        .map(|id| id as Box<dyn age::Identity>)
+        .collect())
 }
 
 trait ZeroizeReplace {
@@ -309,38 +379,119 @@ fn valid_plugin_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
-/// Parse a recipient string as sops accepts it.
+/// The kinds of age recipient sops tells apart, by their prefix (sops's order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RecipientKind {
+    /// `age1pq1…`: hybrid post-quantum (ML-KEM-768 + X25519).
+    PostQuantum,
+    /// `age1NAME1…`: handled by `age-plugin-NAME`.
+    Plugin,
+    /// `age1…`: classic X25519.
+    X25519,
+    /// `ssh-ed25519 …` / `ssh-rsa …`.
+    Ssh,
+}
+
+fn recipient_kind(r: &str) -> Option<RecipientKind> {
+    let lower = r.to_ascii_lowercase();
+    if lower.starts_with("age1pq1") {
+        Some(RecipientKind::PostQuantum)
+    } else if let Some(rest) = lower.strip_prefix("age1") {
+        Some(match rest.contains('1') {
+            true => RecipientKind::Plugin,
+            false => RecipientKind::X25519,
+        })
+    } else if r.starts_with("ssh-") {
+        Some(RecipientKind::Ssh)
+    } else {
+        None
+    }
+}
+
+/// Check a recipient as sops accepts it (syntax only: no plugin is started). The messages are
+/// sops's, with the age crate's reason.
+pub fn validate_recipient(r: &str) -> Result<()> {
+    let r = r.trim();
+    let bad = |what: &str, why: String| {
+        Error::new(
+            Code::Generic,
+            format!("failed to parse input {what}: {why}"),
+        )
+        .hint("age recipients look like age1…, age1pq1…, or an ssh-ed25519/ssh-rsa public key line")
+    };
+    let bech32 = "as Bech32-encoded age public key";
+    match recipient_kind(r) {
+        Some(RecipientKind::PostQuantum) => {
+            age::pq::Recipient::from_str(r).map_err(|e| bad(bech32, e.to_string()))?;
+        }
+        Some(RecipientKind::Plugin) => {
+            let rec = age::plugin::Recipient::from_str(r)
+                .map_err(|e| bad("as age key from age plugin", e.to_string()))?;
+            if !valid_plugin_name(rec.plugin()) {
+                return Err(bad(
+                    "as age key from age plugin",
+                    "invalid plugin name".into(),
+                ));
+            }
+        }
+        Some(RecipientKind::X25519) => {
+            #[allow(deprecated)] // still what sops files hold
+            age::x25519::Recipient::from_str(r).map_err(|e| bad(bech32, e.to_string()))?;
+        }
+        Some(RecipientKind::Ssh) => {
+            #[allow(deprecated)] // still what sops files hold
+            age::ssh::Recipient::from_str(r)
+                .map_err(|e| bad("as age-ssh public key", format!("{e:?}")))?;
+        }
+        None => return Err(Error::new(
+            Code::Generic,
+            format!("failed to parse input, unknown recipient type: {r:?}"),
+        )
+        .hint(
+            "age recipients look like age1…, age1pq1…, or an ssh-ed25519/ssh-rsa public key line",
+        )),
+    }
+    Ok(())
+}
+
+/// Parse a recipient string as sops accepts it (a plugin recipient starts its plugin).
 pub fn parse_recipient(r: &str) -> Result<Box<dyn age::Recipient + Send>> {
     let r = r.trim();
-    let bad = |why: String| {
-        Error::new(Code::Generic, format!("invalid age recipient {r:?}: {why}"))
-            .hint("age recipients look like age1…, or an ssh-ed25519/ssh-rsa public key line")
-    };
-    if r.starts_with("ssh-") {
-        return age::ssh::Recipient::from_str(r)
-            .map(|x| Box::new(x) as _)
-            .map_err(|e| bad(format!("{e:?}")));
-    }
-    let lower = r.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("age1") {
-        if rest.contains('1') {
-            let rec = age::plugin::Recipient::from_str(r).map_err(|e| bad(e.to_string()))?;
-            let name = rec.plugin().to_string();
-            if !valid_plugin_name(&name) {
-                return Err(bad("invalid plugin name".into()));
+    validate_recipient(r)?;
+    let parsed: Option<Box<dyn age::Recipient + Send>> = match recipient_kind(r) {
+        Some(RecipientKind::PostQuantum) => age::pq::Recipient::from_str(r)
+            .ok()
+            .map(|x| Box::new(x) as _),
+        #[allow(deprecated)] // still what sops files hold
+        Some(RecipientKind::X25519) => age::x25519::Recipient::from_str(r)
+            .ok()
+            .map(|x| Box::new(x) as _),
+        #[allow(deprecated)] // still what sops files hold
+        Some(RecipientKind::Ssh) => age::ssh::Recipient::from_str(r)
+            .ok()
+            .map(|x| Box::new(x) as _),
+        Some(RecipientKind::Plugin) => {
+            let rec = age::plugin::Recipient::from_str(r).ok();
+            match rec {
+                Some(rec) => {
+                    let name = rec.plugin().to_string();
+                    let plugin =
+                        age::plugin::RecipientPluginV1::new(&name, &[rec], &[], TermCallbacks)
+                            .map_err(|e| {
+                                Error::new(
+                                    Code::Generic,
+                                    format!("age plugin age-plugin-{name}: {e}"),
+                                )
+                                .hint(format!("install age-plugin-{name} and put it on PATH"))
+                            })?;
+                    Some(Box::new(plugin) as _)
+                }
+                None => None,
             }
-            let plugin = age::plugin::RecipientPluginV1::new(&name, &[rec], &[], TermCallbacks)
-                .map_err(|e| {
-                    Error::new(Code::Generic, format!("age plugin age-plugin-{name}: {e}"))
-                        .hint(format!("install age-plugin-{name} and put it on PATH"))
-                })?;
-            return Ok(Box::new(plugin));
         }
-        return age::x25519::Recipient::from_str(r)
-            .map(|x| Box::new(x) as _)
-            .map_err(|e| bad(e.to_string()));
-    }
-    Err(bad("unknown recipient type".into()))
+        None => None,
+    };
+    parsed.ok_or_else(|| Error::generic(format!("invalid age recipient {r:?}")))
 }
 
 /// Encrypt `secret` to one recipient, armored (ends with a newline, as sops writes it).
@@ -389,25 +540,15 @@ impl Backend for AgeBackend {
             return Err(Outcome::Unsupported);
         };
         let (ids, notes) = self.load();
-        let mut cmd_note = None;
-        if let Err(e) = self.cmd_identities(recipient) {
-            cmd_note = Some(e);
-        }
+        self.cmd_identities(recipient);
         let cmd = self.cmd_identities.borrow();
-        let cmd_ids = cmd
-            .get(recipient.as_str())
-            .map(|v| v.as_slice())
-            .unwrap_or(&[]);
+        let (cmd_ids, cmd_notes) = match cmd.get(recipient.as_str()) {
+            Some((i, n)) => (i.as_slice(), n.as_slice()),
+            None => (&[][..], &[][..]),
+        };
         let total = ids.len() + cmd_ids.len();
         let mut looked = notes.clone();
-        if let Some(c) = &self.sources.key_cmd {
-            let _ = c;
-            looked.push(cmd_note.unwrap_or_else(|| {
-                format!("{}: {} identities", env::SOPS_AGE_KEY_CMD, cmd_ids.len())
-            }));
-        } else {
-            looked.push(format!("{}: not set", env::SOPS_AGE_KEY_CMD));
-        }
+        looked.extend(cmd_notes.iter().cloned());
         if total == 0 {
             return Err(Outcome::NoIdentity(format!(
                 "no age identity found (looked at: {})",
@@ -432,6 +573,7 @@ mod tests {
     use age::secrecy::ExposeSecret;
 
     #[test]
+    #[allow(deprecated)] // X25519 is what sops files hold
     fn wrap_unwrap_x25519() {
         let id = age::x25519::Identity::generate();
         let rec = id.to_public().to_string();
@@ -465,5 +607,23 @@ mod tests {
     fn bad_recipient_is_an_error() {
         assert!(parse_recipient("nope").is_err());
         assert!(parse_recipient("age1zzz").is_err());
+        assert!(parse_recipient("age1pq1zzz").is_err());
+        assert_eq!(
+            validate_recipient("nope").unwrap_err().message,
+            r#"failed to parse input, unknown recipient type: "nope""#
+        );
+    }
+
+    #[test]
+    fn post_quantum_recipients_are_not_plugins() {
+        // `age1pq1…` has a second `1`: without its own rule it would look like a plugin.
+        let id = age::pq::Identity::generate();
+        let rec = id.to_public().to_string();
+        assert!(rec.starts_with("age1pq1"), "{rec}");
+        assert_eq!(recipient_kind(&rec), Some(RecipientKind::PostQuantum));
+        let enc = encrypt_to(&rec, &[9u8; 32]).unwrap();
+        let ids = parse_identities(id.to_string().expose_secret().as_bytes(), None).unwrap();
+        let out = decrypt_with(&enc, ids.iter().map(|b| b.as_ref())).unwrap();
+        assert_eq!(&out[..], &[9u8; 32]);
     }
 }

@@ -65,6 +65,46 @@ impl KeyRef {
         }
     }
 
+    /// The key's name as sops prints it in a decryption failure report: the recipient,
+    /// fingerprint, `ARN[+ROLE][|k:v,…][|PROFILE]`, resource id, or key URL.
+    pub fn sops_name(&self) -> String {
+        match self {
+            KeyRef::Age { recipient } => recipient.clone(),
+            KeyRef::Pgp { fingerprint } => fingerprint.clone(),
+            KeyRef::Kms {
+                arn,
+                role,
+                context,
+                aws_profile,
+            } => {
+                let mut s = arn.clone();
+                if !role.is_empty() {
+                    s = format!("{s}+{role}");
+                }
+                let ctx: Vec<String> = context.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                if !aws_profile.is_empty() {
+                    format!("{s}|{}|{aws_profile}", ctx.join(","))
+                } else if !ctx.is_empty() {
+                    format!("{s}|{}", ctx.join(","))
+                } else {
+                    s
+                }
+            }
+            KeyRef::GcpKms { resource_id } => resource_id.clone(),
+            KeyRef::AzureKv {
+                vault_url,
+                name,
+                version,
+            } => format!("{vault_url}/keys/{name}/{version}"),
+            KeyRef::HcVault {
+                address,
+                engine_path,
+                key_name,
+            } => format!("{address}/v1/{engine_path}/keys/{key_name}"),
+            KeyRef::Hckms { key_id } => key_id.clone(),
+        }
+    }
+
     /// A one-line public description for reports, e.g. `age age1…`.
     pub fn describe(&self) -> String {
         match self {
@@ -155,6 +195,16 @@ impl KeyService {
     /// environment once, now.
     pub fn local() -> KeyService {
         KeyService::local_with(&LocalOptions::default())
+    }
+
+    /// The local key service for a command that wraps the data key for `named`: the key groups
+    /// the user gave this run (key flags, `.sops.yaml` rules), never keys read from a file.
+    /// Vault servers among them may receive the token. Every command that takes keys from the
+    /// user (`encrypt`, `edit` of a new file, `rotate --add-*`, `groups add`, `updatekeys`)
+    /// builds its service here, so a URL named on the command line is allowed the same way in
+    /// each of them.
+    pub fn trusting(named: &[Vec<KeyRef>]) -> KeyService {
+        KeyService::local_with(&LocalOptions::trusting_groups(named))
     }
 
     /// [`KeyService::local`] with options the caller knows from the user (not from a file).

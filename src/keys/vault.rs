@@ -8,11 +8,12 @@
 //! file on first use), never per call.
 //!
 //! **A file's metadata is untrusted**: its `vault_address` could name an attacker's server. This
-//! module sends the token only to an address the user allowed — the `VAULT_ADDR` origin, the
-//! addresses in `SOPS_HC_VAULT_ALLOWLIST` (sops 3.13's variable; `all` turns the check off), or
-//! addresses the caller names because the user gave them (`--hc-vault-transit`, creation rules).
-//! Anything else fails before any connection is made. This is stricter than sops 3.11, which
-//! sends the token wherever the file says. This module must never put the token in a message.
+//! module sends the token only to an address the user allowed. By default that is the
+//! `VAULT_ADDR` origin and the addresses the caller names because the user gave them
+//! (`--hc-vault-transit`, creation rules) — stricter than sops, whose default is `all`.
+//! `SOPS_HC_VAULT_ALLOWLIST`, when set, is sops 3.13's allowlist and decides alone: `all`,
+//! `none`, or the list of allowed addresses. Anything not allowed fails before any connection
+//! is made. This module must never put the token in a message.
 
 use super::{Backend, KeyRef, Secret};
 use crate::env;
@@ -182,7 +183,12 @@ impl Allowed {
             return None;
         }
         if e.contains("://") {
-            return split_origin(e).ok().map(|(o, _)| Allowed::Origin(o));
+            // sops matches entries as URL prefixes; a vault address is scheme://host[:port],
+            // so an entry with a path below the origin matches none.
+            return match split_origin(e) {
+                Ok((o, tail)) if tail.trim_matches('/').is_empty() => Some(Allowed::Origin(o)),
+                _ => None,
+            };
         }
         // No scheme: reuse the parser with a placeholder scheme to validate host and port.
         let with_scheme = format!("http://{e}");
@@ -212,42 +218,86 @@ impl Allowed {
 }
 
 /// Where the token may go.
+///
+/// Unset (or empty) `SOPS_HC_VAULT_ALLOWLIST`: veil's default, stricter than sops's `all` —
+/// the `VAULT_ADDR` origin and the addresses the user named this run ([`Allowlist::allow`]).
+/// Set, it is sops 3.13's allowlist and says it all: `all` (no check), `none` (no Vault
+/// server at all), or a comma-separated list of addresses, which are then the only ones
+/// allowed (`VAULT_ADDR` and named addresses are not added). sops refuses a list with an empty
+/// entry; so does veil, before any connection.
 #[derive(Clone, Debug, Default)]
 pub struct Allowlist {
     all: bool,
+    /// `SOPS_HC_VAULT_ALLOWLIST` was given: only its entries count.
+    explicit: bool,
     entries: Vec<Allowed>,
+    /// Why the variable is unusable (an empty entry), as sops words it.
+    invalid: Option<String>,
+    /// The `VAULT_ADDR` origin, for the advice in refusals.
+    vault_addr: Option<Origin>,
 }
 
 impl Allowlist {
     /// From `VAULT_ADDR` and `SOPS_HC_VAULT_ALLOWLIST` (either may be absent).
     pub fn new(vault_addr: Option<&str>, allowlist: Option<&str>) -> Allowlist {
-        let mut a = Allowlist::default();
-        if let Some(addr) = vault_addr {
-            if let Ok((o, _)) = split_origin(addr.trim()) {
-                a.entries.push(Allowed::Origin(o));
-            }
-        }
-        if let Some(list) = allowlist {
-            for e in list.split(',') {
-                if e.trim().eq_ignore_ascii_case("all") {
-                    a.all = true;
-                } else if let Some(x) = Allowed::parse(e) {
-                    a.entries.push(x);
+        let mut a = Allowlist {
+            vault_addr: vault_addr.and_then(|v| split_origin(v.trim()).ok().map(|(o, _)| o)),
+            ..Allowlist::default()
+        };
+        let list = allowlist.map(str::trim).filter(|l| !l.is_empty());
+        match list {
+            None => a.entries.extend(a.vault_addr.clone().map(Allowed::Origin)),
+            Some(l) if l.eq_ignore_ascii_case("all") => a.all = true,
+            Some(l) if l.eq_ignore_ascii_case("none") => a.explicit = true,
+            Some(l) => {
+                a.explicit = true;
+                for (i, e) in l.split(',').enumerate() {
+                    if e.trim().is_empty() {
+                        a.invalid = Some(format!(
+                            "{SOPS_HC_VAULT_ALLOWLIST}'s entry {} is empty",
+                            i + 1
+                        ));
+                    } else if let Some(x) = Allowed::parse(e) {
+                        a.entries.push(x);
+                    }
                 }
             }
         }
         a
     }
 
-    /// Allow an address the user named (a `--hc-vault-transit` URI, a creation rule).
+    /// Allow an address the user named (a `--hc-vault-transit` URI, a creation rule). An
+    /// explicit `SOPS_HC_VAULT_ALLOWLIST` has the last word, as in sops.
     pub fn allow(&mut self, address: &str) {
+        if self.explicit {
+            return;
+        }
         if let Ok((o, _)) = split_origin(address.trim()) {
             self.entries.push(Allowed::Origin(o));
         }
     }
 
     pub fn permits(&self, o: &Origin) -> bool {
-        self.all || self.entries.iter().any(|e| e.permits(o))
+        self.invalid.is_none() && (self.all || self.entries.iter().any(|e| e.permits(o)))
+    }
+
+    /// Why `o` is refused, and what to do if the server is trusted.
+    fn refusal(&self, o: &Origin) -> String {
+        if let Some(why) = &self.invalid {
+            return format!("refusing to send the vault token anywhere: {why}");
+        }
+        if self.explicit {
+            return format!(
+                "refusing to send the vault token to {o}: {SOPS_HC_VAULT_ALLOWLIST} does not list it; if you trust this server, add {o} to it"
+            );
+        }
+        let suggestion = match &self.vault_addr {
+            Some(v) => format!("{v},{o}"),
+            None => o.to_string(),
+        };
+        format!(
+            "refusing to send the vault token to {o}: it is not {VAULT_ADDR}, not named on the command line or in .sops.yaml, and {SOPS_HC_VAULT_ALLOWLIST} is not set; if you trust this server, run with {SOPS_HC_VAULT_ALLOWLIST}={suggestion} (or `all`)"
+        )
     }
 }
 
@@ -414,9 +464,7 @@ impl VaultBackend {
             ));
         }
         if !self.allow.permits(&origin) {
-            return Err(format!(
-                "refusing to send the vault token to {origin}: it is not {VAULT_ADDR} and not in {SOPS_HC_VAULT_ALLOWLIST}; if you trust this server, run with {SOPS_HC_VAULT_ALLOWLIST}={origin} (comma-separate several, or `all`)"
-            ));
+            return Err(self.allow.refusal(&origin));
         }
         Ok(origin)
     }
@@ -744,6 +792,9 @@ mod tests {
         assert!(!a.permits(&o("https://d.example.com")));
         let a = Allowlist::new(None, Some("ALL"));
         assert!(a.permits(&o("http://anything:1")));
+        // An entry with a path below the origin names no vault address.
+        let a = Allowlist::new(None, Some("https://a.example.com/some/path"));
+        assert!(!a.permits(&o("https://a.example.com")));
         let mut a = Allowlist::new(None, None);
         assert!(!a.permits(&o("http://127.0.0.1:8200")));
         a.allow("http://127.0.0.1:8200");
@@ -753,6 +804,36 @@ mod tests {
         let a = Allowlist::new(Some("http://[::1]:8200"), None);
         assert!(a.permits(&o("http://[::1]:8200")));
         assert!(!a.permits(&o("http://[::2]:8200")));
+    }
+
+    #[test]
+    fn an_explicit_allowlist_is_the_whole_list_as_in_sops() {
+        let o = |s: &str| split_origin(s).unwrap().0;
+        // A list: VAULT_ADDR and named addresses are not added.
+        let mut a = Allowlist::new(Some("http://127.0.0.1:8200"), Some("http://10.0.0.1:8200"));
+        a.allow("http://127.0.0.2:8200");
+        assert!(a.permits(&o("http://10.0.0.1:8200")));
+        assert!(!a.permits(&o("http://127.0.0.1:8200")));
+        assert!(!a.permits(&o("http://127.0.0.2:8200")));
+        // `none`: no server at all.
+        let mut a = Allowlist::new(Some("http://127.0.0.1:8200"), Some("none"));
+        a.allow("http://127.0.0.1:8200");
+        assert!(!a.permits(&o("http://127.0.0.1:8200")));
+        // An empty entry makes the list unusable, with sops's words.
+        let a = Allowlist::new(None, Some("http://10.0.0.1:8200,,http://10.0.0.2:8200"));
+        assert!(!a.permits(&o("http://10.0.0.1:8200")));
+        assert!(a
+            .refusal(&o("http://10.0.0.1:8200"))
+            .contains("SOPS_HC_VAULT_ALLOWLIST's entry 2 is empty"));
+        // Empty or blank is unset: veil's default.
+        let mut a = Allowlist::new(Some("http://127.0.0.1:8200"), Some("  "));
+        a.allow("http://127.0.0.2:8200");
+        assert!(a.permits(&o("http://127.0.0.1:8200")));
+        assert!(a.permits(&o("http://127.0.0.2:8200")));
+        assert!(!a.permits(&o("http://127.0.0.3:8200")));
+        assert!(a
+            .refusal(&o("http://127.0.0.3:8200"))
+            .contains("SOPS_HC_VAULT_ALLOWLIST=http://127.0.0.1:8200,http://127.0.0.3:8200"));
     }
 
     #[test]
