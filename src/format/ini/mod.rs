@@ -30,6 +30,7 @@
 //! them. This module must never put a value into an error.
 
 mod emit;
+pub(crate) mod fast;
 mod parse;
 mod quote;
 mod render;

@@ -379,10 +379,7 @@ impl<'a> Parser<'a> {
                         _ => None,
                     })
                     .collect();
-                Some(unflatten(&pairs).map_err(|e| {
-                    input_error(format!("invalid sops metadata: {e}"))
-                        .hint("the [sops] section of this file is damaged")
-                })?)
+                Some(meta_tree(&pairs)?)
             }
         };
         Ok(IniDoc {
@@ -533,6 +530,14 @@ impl<'a> Parser<'a> {
             li,
         ))
     }
+}
+
+/// The metadata tree from the `[sops]` section's pairs (newlines decoded).
+pub(super) fn meta_tree(pairs: &[(String, String)]) -> Result<Value> {
+    unflatten(pairs).map_err(|e| {
+        input_error(format!("invalid sops metadata: {e}"))
+            .hint("the [sops] section of this file is damaged")
+    })
 }
 
 /// A value as go-ini reads it, with where it sits in the source.
