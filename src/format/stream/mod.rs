@@ -199,6 +199,7 @@ pub struct FastFlat {
 enum Doc {
     Dotenv(super::dotenv::fast::Scan),
     Ini(super::ini::fast::Scan),
+    Toml(super::toml::fast::Scan),
 }
 
 /// Run `$body` with `$d` bound to the scanned document, whatever its format.
@@ -207,6 +208,7 @@ macro_rules! each {
         match $doc {
             Doc::Dotenv($d) => $body,
             Doc::Ini($d) => $body,
+            Doc::Toml($d) => $body,
         }
     };
 }
@@ -229,6 +231,7 @@ impl FastFlat {
         let doc = match format {
             Format::Dotenv => super::dotenv::fast::Scan::run(src, encrypted).map(Doc::Dotenv),
             Format::Ini => super::ini::fast::Scan::run(src, encrypted).map(Doc::Ini),
+            Format::Toml => super::toml::fast::Scan::run(src, encrypted).map(Doc::Toml),
             _ => Err(src),
         };
         match doc {

@@ -205,7 +205,7 @@ fn open_as_other(s: &Scalar) -> Edit {
         return Edit::Open(Scalar::Comment(" two\nlines".into()));
     }
     let n = orig.plaintext().len();
-    Edit::Open(match n % 8 {
+    Edit::Open(match n % 11 {
         0 => Scalar::Int(n as i64 - 3),
         1 => Scalar::Bool(true),
         2 => Scalar::Float("1.50".into()),
@@ -213,6 +213,9 @@ fn open_as_other(s: &Scalar) -> Edit {
         4 => Scalar::Str("  padded  ".into()),
         5 => Scalar::Str("line\nbreak".into()),
         6 => Scalar::Str("literal \\n escape".into()),
+        7 => Scalar::Str("tab\there".into()),
+        8 => Scalar::Str("it's \"quoted\"".into()),
+        9 => Scalar::Float("1".into()),
         _ => Scalar::Str("ünïcödé ✓".into()),
     })
 }
@@ -256,6 +259,48 @@ const INI: &[&str] = &[
     "[sops]\nversion = 1\n",
 ];
 
+const TOML: &[&str] = &[
+    "",
+    "a = 1\n",
+    "a = \"x\"",
+    "# top\ntitle = \"example\"   # trailing\nport = 8080\nratio = 1.50\nenabled = true\nlit = 'C:\\path'\nempty = \"\"\n\n# db\n[database]\npassword = \"hunter2\"\n",
+    "[a]\nx = 1\n[a.b]\ny = 2\n[a.c] # c\nz = 3\n  [d]\n\tw = 4#c\n#\n",
+    "x_unencrypted = \"plain\"\ny = -0\nz = +5\nf = 1e6\ng = -2.5E-3\n[s_unencrypted]\n# kept\nk = 'v'\n",
+    "u = \"ünïcödé ✓\" # ✓\n",
+    "[a.b]\nx = 1\n[a]\ny = 2\n",
+    "[a]\nx = 1\n[b]\ny = 2\n[a.c]\nz = 3\n",
+    "key = \"esc\\n\"\n",
+    "list = [1, 2]\n",
+    "d = 1979-05-27\n",
+    "a.b = 1\n",
+    "[[x]]\nn = 1\n",
+    "a = 1\na = 2\n",
+    "[a]\n[a]\n",
+    "a = 1\n[a]\n",
+    "s = \"\"\"ml\"\"\"\n",
+    "bad = \n",
+    "c = 'it''s'\n",
+    "i = 01\n",
+    "big = 99999999999999999999\n",
+    "f = 1_000\n",
+    "n = nan\n",
+    "[ a ]\nk = 1\n",
+    "k = \"a\"\r\n",
+    "sops = 1\n",
+    "[sops]\nversion = \"1\"\n",
+];
+
+#[test]
+fn toml_agrees_with_the_lossless_path() {
+    let mut taken = Vec::new();
+    for src in TOML {
+        if agree(Format::Toml, src) {
+            taken.push(*src);
+        }
+    }
+    assert_eq!(taken.len(), 7, "{taken:#?}");
+}
+
 #[test]
 fn dotenv_agrees_with_the_lossless_path() {
     let mut taken = 0;
@@ -284,7 +329,11 @@ fn ini_agrees_with_the_lossless_path() {
 
 #[test]
 fn opened_values_of_every_shape_agree_or_go_back() {
-    for (format, srcs) in [(Format::Dotenv, DOTENV), (Format::Ini, INI)] {
+    for (format, srcs) in [
+        (Format::Dotenv, DOTENV),
+        (Format::Ini, INI),
+        (Format::Toml, TOML),
+    ] {
         for src in srcs {
             let Ok(d) = format.store().parse(src.as_bytes()) else {
                 continue;
@@ -335,6 +384,25 @@ fn ini_line() -> impl Strategy<Value = String> {
     ]
 }
 
+fn toml_line() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("1".to_string()),
+        Just("-20".to_string()),
+        Just("1.5".to_string()),
+        Just("true".to_string()),
+        "\"[a-z #]{0,6}\"",
+        "'[a-z #]{0,6}'",
+        Just("[1]".to_string()),
+        Just("\"e\\t\"".to_string()),
+    ];
+    prop_oneof![
+        5 => ("[a-z]{1,4}", " ?= ?", value, "( #[a-z ]{0,4})?").prop_map(|(k, e, v, c)| format!("{k}{e}{v}{c}\n")),
+        1 => ("[a-c](\\.[a-z]{1,2}){0,2}", "( # c)?").prop_map(|(h, c)| format!("[{h}]{c}\n")),
+        1 => "#[ a-z#]{0,8}\n",
+        1 => Just("\n".to_string()),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(600))]
 
@@ -348,11 +416,47 @@ proptest! {
     }
 
     #[test]
+    fn generated_toml_files_agree(lines in prop::collection::vec(toml_line(), 0..24), cut in any::<bool>()) {
+        let mut src: String = lines.concat();
+        if cut {
+            src.pop();
+        }
+        agree(Format::Toml, &src);
+    }
+
+    #[test]
     fn generated_ini_files_agree(lines in prop::collection::vec(ini_line(), 0..30), cut in any::<bool>()) {
         let mut src: String = lines.concat();
         if cut {
             src.pop();
         }
         agree(Format::Ini, &src);
+    }
+}
+
+/// The generated files above must exercise the streaming path, not only its refusals.
+#[test]
+fn generated_files_mostly_take_the_streaming_path() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config::default());
+    let gens: [(Format, BoxedStrategy<String>); 3] = [
+        (Format::Dotenv, dotenv_line().boxed()),
+        (Format::Ini, ini_line().boxed()),
+        (Format::Toml, toml_line().boxed()),
+    ];
+    for (format, line) in gens {
+        let doc = prop::collection::vec(line, 0..24);
+        let mut taken = 0;
+        for _ in 0..200 {
+            let src = doc.new_tree(&mut runner).unwrap().current().concat();
+            if agree(format, &src) {
+                taken += 1;
+            }
+        }
+        assert!(
+            taken >= 40,
+            "{format:?}: only {taken} of 200 generated files taken"
+        );
     }
 }

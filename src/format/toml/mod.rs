@@ -17,6 +17,7 @@
 //! tables). This module must never put a value into an error, and never panic on any input.
 
 mod emit;
+pub(crate) mod fast;
 mod parse;
 mod render;
 mod syntax;
