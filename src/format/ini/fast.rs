@@ -99,7 +99,7 @@ fn simple_value(text: &str, vstart: usize, end: usize) -> Option<((u32, u32), u8
         return None;
     }
     let t = lt.trim();
-    if t.ends_with('\\') || t.contains(is_marker) {
+    if t.ends_with('\\') || memchr::memchr2(b';', b'#', t.as_bytes()).is_some() {
         return None;
     }
     let vs = vstart + (input.len() - lt.len());
@@ -117,7 +117,7 @@ fn simple_key(text: &str, base: usize, end: usize) -> Option<((u32, u32), usize)
     if lt.starts_with(['"', '`']) {
         return None;
     }
-    let d = lt.find(['=', ':'])?;
+    let d = memchr::memchr2(b'=', b':', lt.as_bytes())?;
     if base + d >= end {
         return None;
     }

@@ -375,12 +375,16 @@ impl Scan {
 /// Whether `t` can be written between `q` quotes as it is: what the lossless path's quoting
 /// leaves alone (no quote, no escape, no control character; a literal string keeps tabs).
 fn plain(t: &str, q: u8) -> bool {
-    !t.bytes().any(|c| {
-        c == q
-            || c == 0x7f
-            || (c < 0x20 && !(c == b'\t' && q == b'\''))
-            || (c == b'\\' && q == b'"')
-    })
+    let b = t.as_bytes();
+    let special = if q == b'"' {
+        memchr::memchr2(b'"', b'\\', b)
+    } else {
+        memchr::memchr(b'\'', b)
+    };
+    special.is_none()
+        && !b
+            .iter()
+            .any(|&c| c == 0x7f || (c < 0x20 && !(c == b'\t' && q == b'\'')))
 }
 
 /// Write a sealed token or opened value into a value slot written with `what`, as the
@@ -395,7 +399,7 @@ fn write_value(out: &mut String, e: &Edit, what: u8) -> Option<u8> {
     match e {
         Edit::Keep => None,
         Edit::Seal(t) => {
-            if !plain(t, b'"') || !plain(t, b'\'') {
+            if !plain(t, b'"') || memchr::memchr(b'\'', t.as_bytes()).is_some() {
                 return None;
             }
             let (q, tag) = if what == LITERAL {
