@@ -20,6 +20,9 @@ use crate::tree::{walk_leaves, walk_leaves_mut, Item, Scalar, Value};
 
 pub(crate) mod fast;
 
+/// What to say when a value cannot be written as dotenv.
+const UNWRITABLE_HINT: &str = "dotenv cannot hold keys with '=' or line breaks, keys starting with '#' or 'sops_', or values with a literal \\n; use another output type";
+
 /// Every key with this prefix is sops metadata, wherever it appears in the file.
 const META_PREFIX: &str = "sops_";
 
@@ -315,7 +318,7 @@ fn mismatch(got: &[Value], want: &[Value]) -> Error {
         Code::ErrorDumpingTree,
         format!("could not write dotenv: {what} would not read back the same"),
     )
-    .hint("dotenv cannot hold keys with '=' or line breaks, keys starting with '#' or 'sops_', or values with a literal \\n; use another output type")
+    .hint(UNWRITABLE_HINT)
 }
 
 fn emit(docs: &[Value], meta: Option<&Value>) -> Result<Vec<u8>> {

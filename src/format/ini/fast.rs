@@ -479,8 +479,8 @@ fn block_text_of(text: &str, lines: &[Line], buf: &mut String) {
 impl Flat for Scan {
     const NAME: &'static str = "ini";
 
-    fn src(&self) -> &str {
-        &self.src
+    fn len(&self) -> usize {
+        self.src.len()
     }
 
     fn units(&self) -> usize {

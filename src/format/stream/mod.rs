@@ -28,8 +28,8 @@ const PARALLEL_FROM: usize = 256 * 1024;
 pub(crate) trait Flat: Sync {
     /// The format's name, for messages.
     const NAME: &'static str;
-    /// The source text.
-    fn src(&self) -> &str;
+    /// The source's length in bytes.
+    fn len(&self) -> usize;
     /// How many units the data has (the metadata is not part of any unit).
     fn units(&self) -> usize;
     /// Where unit `u` (`u < units()`) starts in the source: its first line.
@@ -39,7 +39,7 @@ pub(crate) trait Flat: Sync {
     fn stretch(&self, from: usize, to: usize) -> (usize, usize) {
         let a = if from == 0 { 0 } else { self.unit_start(from) };
         let z = if to >= self.units() {
-            self.src().len()
+            self.len()
         } else {
             self.unit_start(to)
         };
@@ -99,6 +99,22 @@ pub struct Rendering {
     pieces: Vec<Piece>,
 }
 
+impl Rendering {
+    /// Checked output text, in order.
+    pub(crate) fn of(parts: Vec<String>) -> Rendering {
+        let pieces = parts
+            .into_iter()
+            .map(|out| Piece {
+                out,
+                from: 0,
+                to: 0,
+                expect: Vec::new(),
+            })
+            .collect();
+        Rendering { pieces }
+    }
+}
+
 /// The checked output: its parts, to be written one after another.
 pub struct Output {
     parts: Vec<String>,
@@ -123,6 +139,30 @@ pub(crate) fn fits(src: &str) -> bool {
 
 /// Write and check the whole file on this thread, or in two halves on two threads for a big
 /// file (`first` sees the leaves before the cut, `second` the rest, each in order).
+/// Where to cut a file in two for two threads: the unit nearest its middle, for files of at
+/// least `min` bytes (default [`PARALLEL_FROM`]).
+pub(crate) fn cut<F: Flat>(doc: &F, min: Option<usize>) -> Option<usize> {
+    let n = doc.units();
+    let len = doc.len();
+    if len < min.unwrap_or(PARALLEL_FROM) || n < 2 {
+        return None;
+    }
+    let half = len / 2;
+    // Unit starts grow with the unit index: find the first one past the middle.
+    let (mut lo, mut hi) = (1usize, n - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if doc.unit_start(mid) < half {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo > 0 && lo < n).then_some(lo)
+}
+
+/// Write and check the whole file on this thread, or in two halves on two threads for a big
+/// file (`first` sees the leaves before the cut, `second` the rest, each in order).
 pub(crate) fn render_split<F: Flat>(
     doc: &F,
     min: Option<usize>,
@@ -130,23 +170,6 @@ pub(crate) fn render_split<F: Flat>(
     second: &mut LeafEditSend<'_>,
 ) -> Result<Option<Rendering>> {
     let n = doc.units();
-    let len = doc.src().len();
-    let cut = (len >= min.unwrap_or(PARALLEL_FROM) && n >= 2)
-        .then(|| {
-            let half = len / 2;
-            // Unit starts grow with the unit index: find the one nearest the middle.
-            let (mut lo, mut hi) = (1usize, n - 1);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if doc.unit_start(mid) < half {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            lo
-        })
-        .filter(|&c| c > 0 && c < n);
     let one = |from: usize, to: usize, edit: &mut LeafEdit<'_>| -> Result<Option<Piece>> {
         let Some(p) = doc.render(from, to, edit)? else {
             return Ok(None);
@@ -154,7 +177,7 @@ pub(crate) fn render_split<F: Flat>(
         doc.check(&p)?;
         Ok(Some(p))
     };
-    let Some(cut) = cut else {
+    let Some(cut) = cut(doc, min) else {
         return Ok(one(0, n, first)?.map(|p| Rendering { pieces: vec![p] }));
     };
     let (ra, rb) = std::thread::scope(|sc| {
@@ -276,7 +299,10 @@ impl FastFlat {
         first: &mut LeafEditSend<'_>,
         second: &mut LeafEditSend<'_>,
     ) -> Result<Option<Rendering>> {
-        each!(&self.doc, d => render_split(d, min, first, second))
+        match &self.doc {
+            Doc::Dotenv(d) if d.in_place() => d.render_in_place(min, first, second).map(Some),
+            doc => each!(doc, d => render_split(d, min, first, second)),
+        }
     }
 
     /// Append the metadata block (`meta`, encrypting), read back and compared.

@@ -465,8 +465,8 @@ fn decoded(form: &str, what: u8) -> Option<String> {
 impl Flat for Scan {
     const NAME: &'static str = "toml";
 
-    fn src(&self) -> &str {
-        &self.src
+    fn len(&self) -> usize {
+        self.src.len()
     }
 
     fn units(&self) -> usize {
