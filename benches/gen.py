@@ -192,26 +192,24 @@ def to_env(obj):
     return "".join(out)
 
 
-def to_ini(obj):
+def to_sections(obj, value):
+    """`[section]` headers over `key = value` lines (INI and TOML), a blank line between."""
     out = []
     for section, body in obj.items():
         if out:
             out.append("\n")
         out.append("[%s]\n" % section)
         for k, v in body.items():
-            out.append("%s = %s\n" % (k, plain(v)))
+            out.append("%s = %s\n" % (k, value(v)))
     return "".join(out)
+
+
+def to_ini(obj):
+    return to_sections(obj, plain)
 
 
 def to_toml(obj):
-    out = []
-    for section, body in obj.items():
-        if out:
-            out.append("\n")
-        out.append("[%s]\n" % section)
-        for k, v in body.items():
-            out.append("%s = %s\n" % (k, '"%s"' % v if isinstance(v, str) else plain(v)))
-    return "".join(out)
+    return to_sections(obj, lambda v: '"%s"' % v if isinstance(v, str) else plain(v))
 
 
 def main():

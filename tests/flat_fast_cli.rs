@@ -67,6 +67,24 @@ fn streaming(stderr: &str) -> bool {
     stderr.contains("streaming path")
 }
 
+/// Run veil on the streaming path (`fast`) or the lossless one, with the test key; its output,
+/// after checking that it succeeded on the path asked for.
+#[track_caller]
+fn veil_on(sb: &Sandbox, args: &[&str], file: &std::path::Path, fast: bool) -> Vec<u8> {
+    let mut c = sb.veil();
+    c.args(args)
+        .arg("--verbose")
+        .arg(file)
+        .env("SOPS_AGE_KEY_FILE", sb.age_key_file(TestKey::Age1));
+    if !fast {
+        c.env("VEIL_FLAT_FAST", "0");
+    }
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(streaming(&err), fast, "{}: {err}", file.display());
+    out
+}
+
 const FORMATS: [&str; 3] = ["env", "ini", "toml"];
 
 #[test]
@@ -78,17 +96,7 @@ fn big_files_take_the_streaming_path_and_match_the_lossless_one() {
         let plain = big(ext);
         assert!(plain.len() > 300_000);
         let f = sb.write(&format!("big.{ext}"), &plain);
-        let encrypt = |fast: bool| {
-            let mut c = sb.veil();
-            c.args(["encrypt", "--verbose", "--age", &r]).arg(&f);
-            if !fast {
-                c.env("VEIL_FLAT_FAST", "0");
-            }
-            let (code, out, err) = run(&mut c);
-            assert_eq!(code, Some(0), "{err}");
-            assert_eq!(streaming(&err), fast, "{ext}: {err}");
-            out
-        };
+        let encrypt = |fast: bool| veil_on(&sb, &["encrypt", "--age", &r], &f, fast);
         let (fast, slow) = (encrypt(true), encrypt(false));
         // The same layout: the same lines, values and comments sealed in the same places.
         let shape = |b: &[u8]| -> Vec<String> {
@@ -116,16 +124,7 @@ fn big_files_take_the_streaming_path_and_match_the_lossless_one() {
         let enc_slow = sb.write(&format!("slow.enc.{ext}"), &slow);
         for enc in [&enc_fast, &enc_slow] {
             for fast in [true, false] {
-                let mut c = sb.veil();
-                c.args(["decrypt", "--verbose"])
-                    .arg(enc)
-                    .env("SOPS_AGE_KEY_FILE", &key);
-                if !fast {
-                    c.env("VEIL_FLAT_FAST", "0");
-                }
-                let (code, out, err) = run(&mut c);
-                assert_eq!(code, Some(0), "{err}");
-                assert_eq!(streaming(&err), fast, "{ext}: {err}");
+                let out = veil_on(&sb, &["decrypt"], enc, fast);
                 same(
                     &out,
                     plain.as_bytes(),
@@ -173,21 +172,8 @@ fn sops_reads_the_streaming_output_and_veil_reads_sops() {
             "sops encrypt",
         );
         let sops_enc = sb.write(&format!("sops.enc.{ext}"), &sops_enc);
-        let dec = |fast: bool| {
-            let mut c = sb.veil();
-            c.args(["decrypt", "--verbose"])
-                .arg(&sops_enc)
-                .env("SOPS_AGE_KEY_FILE", &key);
-            if !fast {
-                c.env("VEIL_FLAT_FAST", "0");
-            }
-            let (code, out, err) = run(&mut c);
-            assert_eq!(code, Some(0), "{err}");
-            assert_eq!(streaming(&err), fast, "{ext}: {err}");
-            out
-        };
-        let by_veil = dec(true);
-        same(&by_veil, &dec(false), ext);
+        let by_veil = veil_on(&sb, &["decrypt"], &sops_enc, true);
+        same(&by_veil, &veil_on(&sb, &["decrypt"], &sops_enc, false), ext);
         // sops writes dotenv as it read it, and INI in its own layout; either way both tools
         // read the same data from each other's files.
         let sops_plain = run_ok(

@@ -13,7 +13,7 @@ use std::sync::RwLock;
 use super::{append_meta, check_meta, meta_tree, value_text, DotenvDoc, META_PREFIX};
 use crate::error::Result;
 use crate::format::flatten::encode_newlines;
-use crate::format::stream::{bug, Expect, Flat, Piece, Rendering};
+use crate::format::stream::{bug, meta_after, Expect, Flat, Piece, Rendering};
 use crate::format::yaml::{LeafEdit, LeafEditSend};
 use crate::format::Edit;
 use crate::tree::{Scalar, Value};
@@ -553,17 +553,13 @@ impl Flat for Scan {
     }
 
     fn meta_block(&self, meta: &Value, before: &str) -> Result<String> {
-        let mut out = String::new();
-        if !before.is_empty() && !before.ends_with('\n') {
-            out.push('\n');
-        }
-        let at = out.len();
-        append_meta(&mut out, meta);
-        let back = DotenvDoc::parse(&out.as_bytes()[at..])?;
+        let mut block = String::new();
+        append_meta(&mut block, meta);
+        let back = DotenvDoc::parse(block.as_bytes())?;
         check_meta(Some(meta), back.meta.as_ref())?;
         if !back.leaves.is_empty() {
             return Err(bug(Self::NAME, "the metadata"));
         }
-        Ok(out)
+        Ok(meta_after(before, false, &block))
     }
 }

@@ -25,7 +25,7 @@ use super::render::norm_comment;
 use super::{DEFAULT_SECTION, META_SECTION};
 use crate::error::Result;
 use crate::format::flatten::decode_newlines;
-use crate::format::stream::{bug, Flat, Piece};
+use crate::format::stream::{bug, meta_after, Expect, Flat, Piece};
 use crate::format::yaml::LeafEdit;
 use crate::format::Edit;
 use crate::tree::{Scalar, Value};
@@ -464,6 +464,33 @@ impl Scan {
     }
 }
 
+impl Scan {
+    /// A header or key line read back: the next expectation has tag `what` and the span `at`,
+    /// the next unit is of the same sort (`want` gives its name's span), its name reads the
+    /// same at `name`, and the line has comments above it exactly when the unit does.
+    #[allow(clippy::too_many_arguments)]
+    fn line_ok(
+        &self,
+        out: &str,
+        exp: &mut std::slice::Iter<'_, Expect>,
+        units: &mut std::slice::Iter<'_, Unit>,
+        had_block: bool,
+        what: u8,
+        at: (u32, u32),
+        name: (u32, u32),
+        want: impl Fn(&Unit) -> Option<(u32, u32)>,
+    ) -> bool {
+        let (Some(x), Some(u)) = (exp.next(), units.next()) else {
+            return false;
+        };
+        let Some(w) = want(u) else { return false };
+        x.what == what
+            && (x.start, x.end) == at
+            && &out[name.0 as usize..name.1 as usize] == self.text(w)
+            && had_block == (u.block.0 != u.block.1)
+    }
+}
+
 /// A comment block's text: go-ini's joined comment, trimmed, its first marker run removed.
 fn block_text_of(text: &str, lines: &[Line], buf: &mut String) {
     let mut joined = String::new();
@@ -595,7 +622,7 @@ impl Flat for Scan {
             block_text_of(out, block, &mut buf);
             block.clear();
             match exp.next() {
-                Some(&crate::format::stream::Expect { start, end, what }) => {
+                Some(&Expect { start, end, what }) => {
                     what == BLOCK
                         && norm_comment(&buf) == norm_comment(&out[start as usize..end as usize])
                 }
@@ -617,17 +644,14 @@ impl Flat for Scan {
                     if !flush(&mut block, &mut exp) {
                         return fail("a comment");
                     }
-                    let (Some(name), Some(x), Some(u)) = (name, exp.next(), units.next()) else {
-                        return fail("a section header");
+                    let want = |u: &Unit| match u.kind {
+                        Kind::Header { name, .. } => Some(name),
+                        _ => None,
                     };
-                    let Kind::Header { name: want, .. } = u.kind else {
-                        return fail("a section header");
-                    };
-                    if x.what != HEADER
-                        || (x.start, x.end) != name
-                        || &out[name.0 as usize..name.1 as usize] != self.text(want)
-                        || had_block != (u.block.0 != u.block.1)
-                    {
+                    let ok = name.is_some_and(|n| {
+                        self.line_ok(out, &mut exp, &mut units, had_block, HEADER, n, n, want)
+                    });
+                    if !ok {
                         return fail("a section header");
                     }
                 }
@@ -638,18 +662,14 @@ impl Flat for Scan {
                     }
                     let read = simple_key(out, base, end)
                         .and_then(|(k, vs)| simple_value(out, vs, end).map(|(v, _)| (k, v)));
-                    let (Some((key, value)), Some(x), Some(u)) = (read, exp.next(), units.next())
-                    else {
-                        return fail("a key");
+                    let want = |u: &Unit| match u.kind {
+                        Kind::Key { key, .. } => Some(key),
+                        _ => None,
                     };
-                    let Kind::Key { key: want, .. } = u.kind else {
-                        return fail("a key");
-                    };
-                    if x.what != VALUE
-                        || (x.start, x.end) != value
-                        || &out[key.0 as usize..key.1 as usize] != self.text(want)
-                        || had_block != (u.block.0 != u.block.1)
-                    {
+                    let ok = read.is_some_and(|(k, v)| {
+                        self.line_ok(out, &mut exp, &mut units, had_block, VALUE, v, k, want)
+                    });
+                    if !ok {
                         return fail("a key or its value");
                     }
                 }
@@ -670,19 +690,11 @@ impl Flat for Scan {
     }
 
     fn meta_block(&self, meta: &Value, before: &str) -> Result<String> {
-        let mut out = String::new();
-        if !before.is_empty() {
-            if !before.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        let at = out.len();
-        out.push_str(&meta_section(meta)?);
-        let back = IniDoc::parse(&out.as_bytes()[at..])?;
+        let block = meta_section(meta)?;
+        let back = IniDoc::parse(block.as_bytes())?;
         if !meta_matches(Some(meta), back.meta.as_ref()) || !back.slots.is_empty() {
             return Err(bug(Self::NAME, "the metadata"));
         }
-        Ok(out)
+        Ok(meta_after(before, true, &block))
     }
 }

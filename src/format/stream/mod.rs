@@ -205,6 +205,22 @@ pub(crate) fn finish<F: Flat>(doc: &F, r: Rendering, meta: Option<&Value>) -> Re
     Ok(Output { parts })
 }
 
+/// The metadata block's text after `before` (the last non-empty part written, or ""): a line
+/// break if that part lacks one, then a blank line if `blank`, then `block`.
+pub(crate) fn meta_after(before: &str, blank: bool, block: &str) -> String {
+    let mut out = String::with_capacity(block.len() + 2);
+    if !before.is_empty() {
+        if !before.ends_with('\n') {
+            out.push('\n');
+        }
+        if blank {
+            out.push('\n');
+        }
+    }
+    out.push_str(block);
+    out
+}
+
 /// The error for output that does not read back as intended: a bug, never written.
 pub(crate) fn bug(format: &str, place: &str) -> Error {
     Error::new(

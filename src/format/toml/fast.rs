@@ -29,7 +29,7 @@ use super::render::meta_matches;
 use super::syntax::{basic, is_bad_control, literal};
 use super::META_KEY;
 use crate::error::Result;
-use crate::format::stream::{bug, Expect, Flat, Piece};
+use crate::format::stream::{bug, meta_after, Expect, Flat, Piece};
 use crate::format::yaml::LeafEdit;
 use crate::format::Edit;
 use crate::tree::{parse_go_float, Scalar, Value};
@@ -638,20 +638,12 @@ impl Flat for Scan {
     }
 
     fn meta_block(&self, meta: &Value, before: &str) -> Result<String> {
-        let mut out = String::new();
-        if !before.is_empty() {
-            if !before.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        let at = out.len();
-        out.push_str(&meta_toml(meta)?);
-        let back = TomlDoc::parse(&out.as_bytes()[at..])?;
+        let block = meta_toml(meta)?;
+        let back = TomlDoc::parse(block.as_bytes())?;
         if !meta_matches(Some(meta), back.meta.as_ref()) || !back.slots.is_empty() {
             return Err(bug(Self::NAME, "the metadata"));
         }
-        Ok(out)
+        Ok(meta_after(before, true, &block))
     }
 }
 
