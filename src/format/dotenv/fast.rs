@@ -3,10 +3,15 @@
 //! dotenv is simple enough that this path reads every file the lossless path reads, by the same
 //! rules (key before the first `=`, `#` comment lines, `\n` escapes, `sops_` metadata lines
 //! anywhere); a line without `=`, or metadata where none is expected (or none where it is), gives
-//! the text back so that the lossless path reports it. Each leaf line is one unit. An opened
-//! value that would not read back (a literal `\n` in it, a line break in a comment) also gives
-//! the text back, and the lossless path refuses it with its own message. The check reads the
-//! output line by line with the same rules and compares every key and the span of every value.
+//! the text back so that the lossless path reports it. Each leaf line is one unit. A sealed or
+//! opened value that would not read back (a literal `\n` in it, a line break in a comment) is
+//! refused as the lossless path refuses it (encrypting, by giving the text back to it). The
+//! check reads the output line by line with the same rules and compares every key and the span
+//! of every value.
+//!
+//! Decrypting writes the output over the input buffer, from its start: an opened value is
+//! shorter than its token, so the output never catches up with the text still to be read (when
+//! one is not, the rest goes to a new buffer). The file is then held once, not twice.
 
 use std::sync::RwLock;
 

@@ -6,7 +6,7 @@
 //! `[sops]` section of such keys at the end of the file. Each key or header line, with the
 //! comment lines above it, is one unit. It gives the text back for anything else: a quoted
 //! key, a `-` key, a `` ` `` or `"""` value, a continued value, a comment after a value or a
-//! header, comments around `[sops]`, data after it, duplicate keys (an error the lossless path
+//! header, comments after `[sops]` or data after it, duplicate keys (an error the lossless path
 //! reports), carriage returns, a byte order mark. Those files take the lossless path, which
 //! reads all of go-ini's syntax; both read the files this path accepts the same way and write
 //! the same bytes (the tests compare them). An opened value that would need quotes it does not

@@ -5,9 +5,10 @@
 //! 25 bytes of RAM per byte of input and most of the run time. On this path a format's scanner
 //! records the file as units (a key line with the comment lines that go with it) whose leaves
 //! are spans into the source, the engine's sealer or opener is called leaf by leaf while the
-//! output is written, and each written part is read again by the format's own reader and
-//! compared, leaf by leaf, with where each value was written before anything is returned.
-//! Nothing else is held. A big file is cut between two units near its middle, and both halves
+//! output is written, and each written part is read again (dotenv and INI by their scanner's
+//! rules, TOML by toml_parser) and compared, leaf by leaf, with where each value was written
+//! before anything is returned. Nothing else is held; decrypting dotenv even writes its output
+//! over the input buffer. A big file is cut between two units near its middle, and both halves
 //! are written and checked on two threads; the caller combines what its two editors saw (the
 //! MAC) in order.
 //!
