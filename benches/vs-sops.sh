@@ -3,39 +3,38 @@
 #
 #   benches/vs-sops.sh                 # default cases (see CASES below)
 #   benches/vs-sops.sh --quick         # flat10 + flat1k only (a smoke run of the script)
+#   benches/vs-sops.sh --flat          # dotenv, INI and TOML at 100,000 and 1,000,000 leaves
 #   benches/vs-sops.sh --cases "flat10.yaml big10m.yaml"
-#   benches/vs-sops.sh --shared DIR    # where bench/gen.py lives (default: ../shared next to the repo)
 #   benches/vs-sops.sh --python-timer  # do not use hyperfine
 #
-# Inputs come from shared/bench/gen.py (deterministic), generated once into target/bench-inputs.
-# Each case is timed for encrypt and decrypt with hyperfine (apt package; installed if missing
-# and apt works) or, failing that, a Python timer; medians are reported. Peak RSS comes from the
-# warm-up run, which runs under `/usr/bin/time -v` (apt package `time`). Decrypt times use the
-# file sops encrypted for both tools, so both read the very same bytes. While veil cannot yet encrypt or
+# Inputs come from benches/gen.py (deterministic, standard library only), generated once into
+# target/bench-inputs. Each case is timed for encrypt and decrypt with hyperfine (apt package;
+# installed if missing and apt works) or, failing that, a Python timer; medians are reported.
+# Peak RSS comes from the warm-up run, which runs under `/usr/bin/time -v` (apt package `time`).
+# Decrypt times use the file sops encrypted for both tools, so both read the very same bytes.
+# sops has no TOML store: a `.toml` case gives sops the same data as YAML (the `.yaml` file of
+# the same name), and veil decrypts the file it encrypted. While veil cannot yet encrypt or
 # decrypt (the check below runs it on flat10 and asks sops to read the result), its cells print
 # "n/a". The machine is shared and noisy: quote the ratios, not the absolute times.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${VEIL_SHARED_DIR:-$REPO/../shared}"
-CASES="flat10.yaml flat1k.yaml flat10k.json nest100k.yaml big10m.yaml"
+FLAT="sect100k.env sect100k.ini sect100k.toml sect1m.env sect1m.ini sect1m.toml"
+CASES="flat10.yaml flat1k.yaml flat10k.json nest100k.yaml big10m.yaml sect100k.env sect100k.ini sect100k.toml"
 USE_HYPERFINE=1
 BUILD=1
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) CASES="flat10.yaml flat1k.yaml" ;;
+	--flat) CASES="$FLAT" ;;
 	--cases)
 		CASES="$2"
-		shift
-		;;
-	--shared)
-		SHARED="$2"
 		shift
 		;;
 	--python-timer) USE_HYPERFINE=0 ;;
 	--no-build) BUILD=0 ;;
 	-h | --help)
-		sed -n '2,17p' "${BASH_SOURCE[0]}"
+		sed -n '2,19p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
@@ -46,11 +45,7 @@ while [[ $# -gt 0 ]]; do
 	shift
 done
 
-GEN="${VEIL_BENCH_GEN:-$SHARED/bench/gen.py}"
-[[ -f "$GEN" ]] || {
-	echo "gen.py not found at $GEN (use --shared DIR or VEIL_BENCH_GEN=path)" >&2
-	exit 1
-}
+GEN="$REPO/benches/gen.py"
 
 "$REPO/scripts/peers.sh" install
 PEERS_DIR="${VEIL_PEERS_DIR:-$REPO/.peers}"
@@ -188,20 +183,30 @@ measure("(process start)", "--version", [SOPS, "--version", "--disable-version-c
 
 for name in cases:
     path = os.path.join(INPUTS, name)
-    if not os.path.exists(path):
+    stem, ext = name.rsplit(".", 1)
+    # sops has no TOML store: it gets the same data as YAML.
+    sops_name = stem + ".yaml" if ext == "toml" else name
+    sops_path = os.path.join(INPUTS, sops_name)
+    if not os.path.exists(path) or not os.path.exists(sops_path):
         log(f"skipping {name}: not generated")
         continue
     meta = manifest.get(name, {})
-    ext = name.rsplit(".", 1)[-1]
-    enc = os.path.join(WORK, f"{name}.sops.{ext}")
+    label = name if sops_name == name else f"{name} (sops: {sops_name})"
+    sops_ext = sops_name.rsplit(".", 1)[-1]
+    enc = os.path.join(WORK, f"{stem}.sops.{sops_ext}")
     log(f"{name}: preparing the sops-encrypted copy")
     with open(enc, "wb") as f:
-        subprocess.run([SOPS, "encrypt", "--age", R, path], stdout=f, check=True)
-    measure(name, "encrypt", [SOPS, "encrypt", "--age", R, path],
+        subprocess.run([SOPS, "encrypt", "--age", R, sops_path], stdout=f, check=True)
+    veil_enc = enc
+    if sops_name != name and veil_ok["encrypt"]:
+        veil_enc = os.path.join(WORK, f"{stem}.veil.{ext}")
+        with open(veil_enc, "wb") as f:
+            subprocess.run([VEIL, "encrypt", "--age", R, path], stdout=f, check=True)
+    measure(label, "encrypt", [SOPS, "encrypt", "--age", R, sops_path],
             [VEIL, "encrypt", "--age", R, path] if veil_ok["encrypt"] else None,
             meta.get("bytes"), meta.get("leaves"))
-    measure(name, "decrypt", [SOPS, "decrypt", enc],
-            [VEIL, "decrypt", enc] if veil_ok["decrypt"] else None,
+    measure(label, "decrypt", [SOPS, "decrypt", enc],
+            [VEIL, "decrypt", veil_enc] if veil_ok["decrypt"] else None,
             meta.get("bytes"), meta.get("leaves"))
 
 def fmt_t(t):

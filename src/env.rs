@@ -51,6 +51,20 @@ pub fn yaml_fast() -> bool {
     var(VEIL_YAML_FAST).as_deref() != Some("0")
 }
 
+/// veil's own: `0` turns off the streaming path of dotenv, INI and TOML files
+/// (`format::stream`), like `VEIL_YAML_FAST` for YAML.
+pub const VEIL_FLAT_FAST: &str = "VEIL_FLAT_FAST";
+
+/// Whether a file of `format` may take its format's streaming path.
+pub fn streaming(format: crate::format::Format) -> bool {
+    use crate::format::Format;
+    match format {
+        Format::Yaml => yaml_fast(),
+        Format::Dotenv | Format::Ini | Format::Toml => var(VEIL_FLAT_FAST).as_deref() != Some("0"),
+        Format::Json | Format::Binary => false,
+    }
+}
+
 /// Read a variable, treating an empty value as unset.
 pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

@@ -3,7 +3,8 @@
 use super::args::{InputArgs, OutputArgs};
 use crate::engine::{self, DecryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::yaml::{FastYaml, Output};
+use crate::format::stream::{FastFlat, Streaming};
+use crate::format::yaml::FastYaml;
 use crate::format::{Edit, Format};
 use crate::keys::KeyService;
 use crate::metadata::{Metadata, Rule};
@@ -33,11 +34,22 @@ pub fn run(
     let data = super::io::read_input(file)?;
     let require_integrity = super::integrity_required(input, file);
     // The integrity field covers the whole tree, which only the lossless path builds.
-    let fast = inf == Format::Yaml && outf == Format::Yaml && path.is_none() && !require_integrity;
-    let data = if fast && crate::env::yaml_fast() {
-        match super::try_streaming(data, file, output, |d| {
-            fast_yaml(d, ignore_mac, &order, file)
-        })? {
+    let fast = inf == outf && path.is_none() && !require_integrity;
+    let data = if fast && crate::env::streaming(inf) {
+        let left = if inf == Format::Yaml {
+            super::try_streaming(data, file, output, |d| {
+                match FastYaml::scan_bytes(d, true) {
+                    Ok(doc) => streaming(doc, inf, ignore_mac, &order, file),
+                    Err(d) => Ok(Err(d)),
+                }
+            })?
+        } else {
+            super::try_streaming(data, file, output, |d| match FastFlat::scan(inf, d, true) {
+                Ok(doc) => streaming(doc, inf, ignore_mac, &order, file),
+                Err(d) => Ok(Err(d)),
+            })?
+        };
+        match left {
             Some(d) => d,
             None => return Ok(0),
         }
@@ -95,25 +107,22 @@ pub fn run(
     Ok(0)
 }
 
-/// Decrypt a YAML file on the streaming path (`format::yaml::fast`). `Ok(Err(data))` gives
-/// the input back when the file (or one of its opened values) is outside what that path
-/// handles; the lossless path then does the whole job.
-fn fast_yaml(
-    data: Vec<u8>,
+/// Decrypt a file on its format's streaming path (`format::yaml::fast`, `format::stream`).
+/// `Ok(Err(data))` gives the input back when the file (or one of its opened values) is outside
+/// what that path handles; the lossless path then does the whole job.
+fn streaming<D: Streaming>(
+    doc: D,
+    format: Format,
     ignore_mac: bool,
     order: &[String],
     file: Option<&str>,
-) -> Result<std::result::Result<Output, Vec<u8>>> {
-    let doc = match FastYaml::scan_bytes(data, true) {
-        Ok(d) => d,
-        Err(data) => return Ok(Err(data)),
-    };
+) -> Result<std::result::Result<D::Output, Vec<u8>>> {
     let tree = match doc.metadata() {
         Ok(Some(t)) => t,
-        _ => return Ok(Err(doc.into_src().into_bytes())),
+        _ => return Ok(Err(doc.into_bytes())),
     };
     super::log::step(format!(
-        "decrypt {} as Yaml, output Yaml (streaming path)",
+        "decrypt {} as {format:?}, output {format:?} (streaming path)",
         file.unwrap_or("stdin")
     ));
     super::log::key_sources();
@@ -128,7 +137,7 @@ fn fast_yaml(
                 Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
             )
     {
-        return Ok(Err(doc.into_src().into_bytes()));
+        return Ok(Err(doc.into_bytes()));
     }
     crate::metadata::check_loadable(&metadata)?;
     // An empty `--decryption-order` means the default, as on the lossless path.
@@ -158,7 +167,7 @@ fn fast_yaml(
         &mut |path, aad, s| open(&mut second, path, aad, s),
     )?;
     let Some(rendered) = rendered else {
-        return Ok(Err(doc.into_src().into_bytes()));
+        return Ok(Err(doc.into_bytes()));
     };
     opener.append(second);
     opener.finish(&metadata)?;

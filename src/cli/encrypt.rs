@@ -6,7 +6,8 @@ use crate::crypto::data_key::DataKey;
 use crate::crypto::value::Cipher;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::yaml::{FastYaml, Output};
+use crate::format::stream::{FastFlat, Streaming};
+use crate::format::yaml::FastYaml;
 use crate::format::{Edit, Format};
 use crate::keys::KeyService;
 use crate::metadata::Rule;
@@ -127,12 +128,23 @@ pub fn run(
     let ks = KeyService::trusting(&opts.key_groups);
     let mut ctx = Context::system();
     // The integrity field covers the whole tree, which only the lossless path builds.
-    let data = if inf == Format::Yaml
-        && outf == Format::Yaml
-        && crate::env::yaml_fast()
-        && !opts.integrity
-    {
-        match super::try_streaming(data, file, output, |d| fast_yaml(d, &opts, &ks, &mut ctx))? {
+    let data = if inf == outf && !opts.integrity && crate::env::streaming(inf) {
+        let left = if inf == Format::Yaml {
+            super::try_streaming(data, file, output, |d| {
+                match FastYaml::scan_bytes(d, false) {
+                    Ok(doc) => streaming(doc, inf, &opts, &ks, &mut ctx),
+                    Err(d) => Ok(Err(d)),
+                }
+            })?
+        } else {
+            super::try_streaming(data, file, output, |d| {
+                match FastFlat::scan(inf, d, false) {
+                    Ok(doc) => streaming(doc, inf, &opts, &ks, &mut ctx),
+                    Err(d) => Ok(Err(d)),
+                }
+            })?
+        };
+        match left {
             Some(d) => d,
             None => return Ok(0),
         }
@@ -193,19 +205,16 @@ pub fn run(
     Ok(0)
 }
 
-/// Encrypt a YAML file on the streaming path (`format::yaml::fast`): no tree, the output
-/// checked by re-parsing it. `Ok(Err(data))` gives the input back when the file is outside
-/// what that path handles; the lossless path then does the whole job.
-fn fast_yaml(
-    data: Vec<u8>,
+/// Encrypt a file on its format's streaming path (`format::yaml::fast`, `format::stream`): no
+/// tree, the output checked by re-parsing it. `Ok(Err(data))` gives the input back when the
+/// file is outside what that path handles; the lossless path then does the whole job.
+fn streaming<D: Streaming>(
+    doc: D,
+    format: Format,
     opts: &EncryptOptions,
     keys: &KeyService,
     ctx: &mut Context,
-) -> Result<std::result::Result<Output, Vec<u8>>> {
-    let doc = match FastYaml::scan_bytes(data, false) {
-        Ok(d) => d,
-        Err(data) => return Ok(Err(data)),
-    };
+) -> Result<std::result::Result<D::Output, Vec<u8>>> {
     // Comment-regex rules depend on sops's comment stack, which only the tree path keeps.
     if doc.has_comments()
         && matches!(
@@ -213,7 +222,7 @@ fn fast_yaml(
             Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
         )
     {
-        return Ok(Err(doc.into_src().into_bytes()));
+        return Ok(Err(doc.into_bytes()));
     }
     engine::check_key_groups(opts)?;
     let data_key = DataKey::generate(&mut ctx.rng);
@@ -239,10 +248,10 @@ fn fast_yaml(
         &mut |path, aad, s| seal(&mut second, path, aad, s),
     )?;
     let Some(rendered) = rendered else {
-        return Ok(Err(doc.into_src().into_bytes()));
+        return Ok(Err(doc.into_bytes()));
     };
     sealer.append(second);
-    super::log::step("yaml: streaming path");
+    super::log::step(format!("{}: streaming path", format.name()));
     let (lastmodified, mac) = sealer.finish(ctx)?;
     let metadata = engine::new_metadata(&data_key, opts, keys, ctx, lastmodified, mac)?;
     let meta = metadata.to_tree(false);

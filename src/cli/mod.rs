@@ -320,11 +320,11 @@ pub fn load_error(mut e: Error) -> Error {
 /// `--filename-override` or file name; stdin without a name is binary.
 /// Run a streaming-path attempt (`attempt` gives the input back when the file is outside that
 /// path): `Ok(None)` when it wrote the output, `Ok(Some(data))` to go on with the lossless path.
-pub fn try_streaming(
+pub fn try_streaming<O: crate::format::stream::Slices>(
     data: Vec<u8>,
     file: Option<&str>,
     output: &args::OutputArgs,
-    attempt: impl FnOnce(Vec<u8>) -> Result<std::result::Result<crate::format::yaml::Output, Vec<u8>>>,
+    attempt: impl FnOnce(Vec<u8>) -> Result<std::result::Result<O, Vec<u8>>>,
 ) -> Result<Option<Vec<u8>>> {
     match attempt(data)? {
         Ok(out) => {

@@ -16,6 +16,7 @@ pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
+pub mod stream;
 pub mod toml;
 pub mod yaml;
 

@@ -18,6 +18,11 @@ use crate::format::flatten::{decode_newlines, encode_newlines, flatten, unflatte
 use crate::format::{input_error, Edit, EmitOptions, Format, Parsed, Store};
 use crate::tree::{walk_leaves, walk_leaves_mut, Item, Scalar, Value};
 
+pub(crate) mod fast;
+
+/// What to say when a value cannot be written as dotenv.
+const UNWRITABLE_HINT: &str = "dotenv cannot hold keys with '=' or line breaks, keys starting with '#' or 'sops_', or values with a literal \\n; use another output type";
+
 /// Every key with this prefix is sops metadata, wherever it appears in the file.
 const META_PREFIX: &str = "sops_";
 
@@ -148,14 +153,7 @@ impl DotenvDoc {
             }
             start = end + 1;
         }
-        let meta = if meta_pairs.is_empty() {
-            None
-        } else {
-            Some(unflatten(&meta_pairs).map_err(|e| {
-                input_error(format!("invalid sops metadata: {e}"))
-                    .hint("the sops_… lines of this file are damaged")
-            })?)
-        };
+        let meta = meta_tree(&meta_pairs)?;
         Ok(DotenvDoc {
             src: text.to_string(),
             lines,
@@ -164,6 +162,17 @@ impl DotenvDoc {
             leaves,
         })
     }
+}
+
+/// The metadata tree from the `sops_` pairs (prefix removed, newlines decoded), if any.
+fn meta_tree(pairs: &[(String, String)]) -> Result<Option<Value>> {
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    unflatten(pairs).map(Some).map_err(|e| {
+        input_error(format!("invalid sops metadata: {e}"))
+            .hint("the sops_… lines of this file are damaged")
+    })
 }
 
 /// The text a scalar is written as in a dotenv value (sops's `ValToString`).
@@ -266,7 +275,12 @@ fn verify(out: &str, expected: &[Value], meta: Option<&Value>) -> Result<()> {
     if back.docs != expected {
         return Err(mismatch(&back.docs, expected));
     }
-    let meta_ok = match (meta, &back.meta) {
+    check_meta(meta, back.meta.as_ref())
+}
+
+/// Refuse metadata that would not read back as `meta`.
+fn check_meta(meta: Option<&Value>, back: Option<&Value>) -> Result<()> {
+    let meta_ok = match (meta, back) {
         (None, None) => true,
         (Some(m), Some(b)) => flatten(m, "") == flatten(b, ""),
         (Some(m), None) => flatten(m, "").is_empty(),
@@ -304,7 +318,7 @@ fn mismatch(got: &[Value], want: &[Value]) -> Error {
         Code::ErrorDumpingTree,
         format!("could not write dotenv: {what} would not read back the same"),
     )
-    .hint("dotenv cannot hold keys with '=' or line breaks, keys starting with '#' or 'sops_', or values with a literal \\n; use another output type")
+    .hint(UNWRITABLE_HINT)
 }
 
 fn emit(docs: &[Value], meta: Option<&Value>) -> Result<Vec<u8>> {
