@@ -9,6 +9,10 @@
 //!
 //! Run one area or test with a filter: `cargo test --release --test integration -- interop::`.
 //!
+//! Property tests keep the cases that once failed in `tests/proptest-regressions/AREA/FILE.txt`
+//! (proptest's place for a source file under a test crate rooted here), and replay them first;
+//! commit a new one with the fix it led to. `scripts/test.sh` fixes the random seed.
+//!
 //! Tests in this binary share one process: anything process-wide (environment variables read by
 //! in-process key backends) is set once, in [`support::process_env`], never per test.
 

@@ -1,15 +1,10 @@
 //! `select` against the real sops: for each plaintext in testdata/config/select, sops 3.11
 //! encrypted it under one rule (make.sh there). Every leaf of those files sits on its own line,
 //! so the lines that carry `ENC[` say which leaves sops sealed, in walk order. The MAC sops
-//! stored is opened with the (test-only) data key and must equal the SHA-512 over the leaves
-//! veil's `mac_leaves` picks.
+//! stored is opened with the (test-only) data key and must equal the MAC the independent oracle
+//! ([`crate::support::oracle`]) computes over the leaves veil's `mac_leaves` picks.
 
-use aes_gcm::aead::consts::U32;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::aes::Aes256;
-use aes_gcm::AesGcm;
-use base64::Engine;
-use sha2::{Digest, Sha256, Sha512};
+use crate::support::oracle;
 use veil::metadata::Rule;
 use veil::select::Selector;
 use veil::tree::{walk_leaves, Item, Scalar, Value};
@@ -123,14 +118,6 @@ fn sealed_by_sops(case: &str) -> Vec<bool> {
         .collect()
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 /// Open the MAC sops stored for `case` (AAD = lastmodified as stored).
 fn sops_mac(case: &str) -> String {
     let text = read(&format!("{case}.sops.yaml"));
@@ -144,42 +131,21 @@ fn sops_mac(case: &str) -> String {
             .to_string()
     };
     let (lastmodified, enc) = (field("lastmodified"), field("mac"));
-    let part = |name: &str| {
-        let start = enc.find(&format!("{name}:")).unwrap() + name.len() + 1;
-        let end = start + enc[start..].find([',', ']']).unwrap();
-        base64::engine::general_purpose::STANDARD
-            .decode(&enc[start..end])
-            .unwrap()
-    };
-    let (mut data, iv, tag) = (part("data"), part("iv"), part("tag"));
-    data.extend_from_slice(&tag);
-    let key = hex(&read(&format!("{case}.datakey.hex")));
-    let cipher = AesGcm::<Aes256, U32>::new_from_slice(&key).unwrap();
-    let plain = cipher
-        .decrypt(
-            aes_gcm::Nonce::<U32>::from_slice(&iv),
-            Payload {
-                msg: &data,
-                aad: lastmodified.as_bytes(),
-            },
-        )
-        .expect("MAC opens with the data key");
+    let key = oracle::hex_bytes(&read(&format!("{case}.datakey.hex")));
+    let (_, plain) = oracle::open(&enc, &key, &lastmodified).expect("MAC opens with the data key");
     String::from_utf8(plain).unwrap()
 }
 
 fn veil_mac(doc: &Value, sel: &Selector) -> String {
     let docs = std::slice::from_ref(doc);
     let in_mac = sel.mac_leaves(docs);
-    let mut h = Sha512::new();
-    if sel.mac_only_encrypted() {
-        h.update(Sha256::digest(b"sops"));
-    }
+    let mut leaves = Vec::new();
     walk_leaves(docs, |n, _, leaf| {
         if in_mac[n] {
-            h.update(leaf.mac_bytes());
+            leaves.push(leaf.mac_bytes());
         }
     });
-    h.finalize().iter().map(|b| format!("{b:02X}")).collect()
+    oracle::mac(leaves, sel.mac_only_encrypted())
 }
 
 fn check(case: &str, doc: Value, rule: Rule, mac_only: bool) {

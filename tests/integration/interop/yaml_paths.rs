@@ -1,19 +1,12 @@
 //! Interop with the real sops binary (installed by `scripts/peers.sh`; a missing sops fails
 //! under `CI=true`): the YAML store must give every leaf, comments included, the same key path
-//! (AAD) as sops does, in both directions. The value crypto here is a minimal test-only copy of
-//! sops's scheme.
+//! (AAD) as sops does, in both directions. Values are sealed and opened with the independent
+//! oracle ([`crate::support::oracle`]), so the check does not depend on veil's engine.
 
 use crate::support;
 use std::process::Command;
 
-use aes_gcm::aead::consts::U32;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::aes::Aes256;
-use aes_gcm::{AesGcm, Nonce};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use rand::RngCore;
-use sha2::{Digest, Sha512};
+use crate::support::oracle;
 use veil::format::yaml::YamlStore;
 use veil::format::{Edit, Store};
 use veil::tree::{aad, walk_leaves, Item, Scalar, Value};
@@ -132,62 +125,6 @@ fn available() -> bool {
     support::require_peer("sops")
 }
 
-type Gcm = AesGcm<Aes256, U32>;
-
-fn open_token(tok: &str, key: &[u8], aad: &str) -> Option<(String, Vec<u8>)> {
-    let body = tok.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
-    let mut data = None;
-    let mut iv = None;
-    let mut tag = None;
-    let mut ty = None;
-    for part in body.split(',') {
-        let (k, v) = part.split_once(':')?;
-        match k {
-            "data" => data = Some(B64.decode(v).ok()?),
-            "iv" => iv = Some(B64.decode(v).ok()?),
-            "tag" => tag = Some(B64.decode(v).ok()?),
-            "type" => ty = Some(v.to_string()),
-            _ => {}
-        }
-    }
-    let mut msg = data?;
-    msg.extend(tag?);
-    let iv = iv?;
-    let gcm = Gcm::new_from_slice(key).ok()?;
-    let pt = gcm
-        .decrypt(
-            Nonce::<U32>::from_slice(&iv),
-            Payload {
-                msg: &msg,
-                aad: aad.as_bytes(),
-            },
-        )
-        .ok()?;
-    Some((ty?, pt))
-}
-
-fn seal(pt: &[u8], key: &[u8], aad: &str, ty: &str) -> String {
-    let mut iv = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut iv);
-    let gcm = Gcm::new_from_slice(key).unwrap();
-    let ct = gcm
-        .encrypt(
-            Nonce::<U32>::from_slice(&iv),
-            Payload {
-                msg: pt,
-                aad: aad.as_bytes(),
-            },
-        )
-        .unwrap();
-    let (data, tag) = ct.split_at(ct.len() - 16);
-    format!(
-        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{ty}]",
-        B64.encode(data),
-        B64.encode(iv),
-        B64.encode(tag)
-    )
-}
-
 fn identity() -> age::x25519::Identity {
     let text = std::fs::read_to_string(keys_file()).unwrap();
     let line = text
@@ -273,7 +210,7 @@ fn sops_encrypts(src: &str) {
         let tok = s
             .as_text()
             .unwrap_or_else(|| panic!("non-text leaf at {path}"));
-        let (ty, pt) = open_token(tok, &key, &path).unwrap_or_else(|| {
+        let (ty, pt) = oracle::open(tok, &key, &path).unwrap_or_else(|| {
             panic!(
                 "leaf at {path} does not open with our path\n{}",
                 String::from_utf8_lossy(&out.stdout)
@@ -300,25 +237,24 @@ fn sops_decrypts_what_we_render() {
 fn sops_decrypts(src: &str) {
     let store = YamlStore::default();
     let plain = store.parse(src.as_bytes()).unwrap();
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
+    let key = oracle::data_key();
     let l = leaves(plain.docs());
-    let mut mac = Sha512::new();
+    let mut in_mac = Vec::new();
     let edits: Vec<Edit> = l
         .iter()
         .map(|(path, s)| {
             if !s.is_comment() {
-                mac.update(s.mac_bytes());
+                in_mac.push(s.mac_bytes());
             }
             if s.is_empty_text() {
                 Edit::Keep
             } else {
-                Edit::Seal(seal(&s.plaintext(), &key, path, s.type_name()))
+                Edit::Seal(oracle::seal(&key, &s.plaintext(), path, s.type_name()))
             }
         })
         .collect();
     let lastmodified = "2026-11-29T00:00:00Z";
-    let mac_hex: String = mac.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    let mac_hex = oracle::mac(in_mac, false);
     #[allow(deprecated)] // classic X25519: what sops files hold
     let recipient: age::x25519::Recipient = std::fs::read_to_string(recipient_file())
         .unwrap()
@@ -337,7 +273,7 @@ fn sops_decrypts(src: &str) {
         Item::Entry("lastmodified".into(), Value::str(lastmodified)),
         Item::Entry(
             "mac".into(),
-            Value::str(seal(mac_hex.as_bytes(), &key, lastmodified, "str")),
+            Value::str(oracle::seal(&key, mac_hex.as_bytes(), lastmodified, "str")),
         ),
         Item::Entry("unencrypted_suffix".into(), Value::str("_unencrypted")),
         Item::Entry("version".into(), Value::str("3.11.0")),

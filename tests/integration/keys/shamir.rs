@@ -1,51 +1,13 @@
 //! Shamir interop: shares that the real sops 3.11 wrote (testdata/config/shamir, made by its
 //! make.sh) recombine with veil's `combine` into the data key that opens sops's ciphertext.
 
-use aes_gcm::aead::consts::U32;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::aes::Aes256;
-use aes_gcm::AesGcm;
-use base64::Engine;
+use crate::support::oracle;
 use veil::crypto::shamir::{combine, split};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/config/shamir");
 
-fn hex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
 fn read_hex(name: &str) -> Vec<u8> {
-    hex(&std::fs::read_to_string(format!("{DIR}/{name}")).expect(name))
-}
-
-/// Open `ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]` with `key` and the AAD.
-fn open(enc: &str, key: &[u8], aad: &str) -> Vec<u8> {
-    let field = |name: &str| {
-        let start = enc.find(&format!("{name}:")).expect(name) + name.len() + 1;
-        let end = enc[start..]
-            .find([',', ']'])
-            .map(|e| start + e)
-            .expect("end");
-        base64::engine::general_purpose::STANDARD
-            .decode(&enc[start..end])
-            .expect("base64")
-    };
-    let (mut data, iv, tag) = (field("data"), field("iv"), field("tag"));
-    data.extend_from_slice(&tag);
-    let cipher = AesGcm::<Aes256, U32>::new_from_slice(key).expect("key length");
-    cipher
-        .decrypt(
-            aes_gcm::Nonce::<U32>::from_slice(&iv),
-            Payload {
-                msg: &data,
-                aad: aad.as_bytes(),
-            },
-        )
-        .expect("GCM open")
+    oracle::hex_bytes(&std::fs::read_to_string(format!("{DIR}/{name}")).expect(name))
 }
 
 #[test]
@@ -81,7 +43,8 @@ fn recombined_key_opens_the_value_sops_sealed() {
         .map(|i| read_hex(&format!("share{i}.hex")))
         .collect();
     let key = combine(&[&shares[0], &shares[1]]).unwrap();
-    assert_eq!(open(enc, &key, "secret:"), b"hunter2");
+    let (_, plain) = oracle::open(enc, &key, "secret:").expect("opens with the recombined key");
+    assert_eq!(plain, b"hunter2");
 }
 
 #[test]
