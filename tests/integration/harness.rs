@@ -1,5 +1,5 @@
-//! Self-tests of the shared harness in `tests/common` (its comparators decide whether veil
-//! agrees with sops, so they must be able to fail). Runs once, here, not in every test binary.
+//! Self-tests of the support module (its comparators decide whether veil agrees with sops, so
+//! they must be able to fail; its sandbox must really be private).
 
 use crate::support::*;
 
@@ -188,7 +188,7 @@ fn gpg_test_key_has_an_encryption_subkey() {
 #[test]
 fn peer_servers_serve_sops_vault_transit_and_kms() {
     // The servers `scripts/peers.sh start` runs are reachable through the harness's env, and the
-    // real sops can use them (issue 9 builds on this).
+    // real sops can use them: the key-backend and publish tests rely on both.
     if !require_peer("sops") {
         return;
     }

@@ -29,7 +29,8 @@ mod exec;
 /// The format stores (YAML, JSON, TOML, dotenv, INI, binary): lossless round trips, property
 /// tests, the streaming paths.
 mod formats;
-/// veil in a real git repository: diffs, merges, the textconv driver.
+/// veil in real git repositories: the textconv diff driver, the key-level merge driver,
+/// `veil check --staged`.
 mod git;
 /// Self-tests of the support module: its comparators decide whether veil agrees with sops, so
 /// they must be able to fail.

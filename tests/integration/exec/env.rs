@@ -35,9 +35,7 @@ const CERT: &str = "-----BEGIN TEST-----\nexec-secret-cert-line\n-----END TEST--
 fn yaml_values_use_val_to_string_and_skip_comments() {
     let x = ExecSandbox::new();
     let f = x.fixture("flat.enc.yaml");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     assert_eq!(
         veil_env(&x, &f, &[]),
         m(&[
@@ -56,9 +54,7 @@ fn yaml_values_use_val_to_string_and_skip_comments() {
 fn json_values_are_floats_as_in_sops() {
     let x = ExecSandbox::new();
     let f = x.fixture("flat.enc.json");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     assert_eq!(
         veil_env(&x, &f, &[]),
         m(&[
@@ -75,9 +71,7 @@ fn json_values_are_floats_as_in_sops() {
 fn dotenv_values_pass_unchanged_multiline_included() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     assert_eq!(
         veil_env(&x, &f, &[]),
         m(&[
@@ -93,9 +87,7 @@ fn dotenv_values_pass_unchanged_multiline_included() {
 fn ini_sections_are_flattened() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.ini");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let env = veil_env(&x, &f, &[]);
     assert_eq!(
         env.get("database__host").map(String::as_str),
@@ -167,9 +159,7 @@ fn nested_expected(sep: &str) -> BTreeMap<String, String> {
 fn nested_values_are_flattened_with_double_underscore_or_the_separator() {
     let x = ExecSandbox::new();
     let f = x.fixture("nested.enc.yaml");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     assert_eq!(veil_env(&x, &f, &[]), nested_expected("__"));
     assert_eq!(
         veil_env(&x, &f, &["--separator", "_"]),
@@ -181,9 +171,7 @@ fn nested_values_are_flattened_with_double_underscore_or_the_separator() {
 fn nested_json_is_flattened() {
     let x = ExecSandbox::new();
     let f = x.fixture("nested.enc.json");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let env = veil_env(&x, &f, &[]);
     assert_eq!(
         env.get("DB__PASSWORD").map(String::as_str),
@@ -201,9 +189,7 @@ fn nested_json_is_flattened() {
 fn no_flatten_restores_sops_error_without_any_value() {
     let x = ExecSandbox::new();
     let f = x.fixture("nested.enc.json");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let (code, out, err) = run(x
         .sb
         .veil()
@@ -223,9 +209,7 @@ fn no_flatten_restores_sops_error_without_any_value() {
 fn pristine_drops_veils_environment_and_secrets_override_it() {
     let x = ExecSandbox::new();
     let f = x.fixture("flat.enc.json");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let out = run_ok(
         x.sb.veil()
             .env("OUTER", "kept")
@@ -264,9 +248,7 @@ fn pristine_drops_veils_environment_and_secrets_override_it() {
 fn exit_statuses_pass_through_and_signal_deaths_are_128_plus_n() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     for (cmd, want) in [
         ("true", 0),
         ("exit 1", 1),
@@ -299,9 +281,7 @@ fn exit_statuses_pass_through_and_signal_deaths_are_128_plus_n() {
 fn sops_form_runs_through_sh_and_argv_form_does_not() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let out = run_ok(
         x.sb.veil()
             .arg("exec-env")
@@ -334,9 +314,7 @@ fn sops_form_runs_through_sh_and_argv_form_does_not() {
 fn forwarded_signals_reach_the_child() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     for (sig, name) in [
         (Signal::TERM, "TERM"),
         (Signal::INT, "INT"),
@@ -363,9 +341,7 @@ fn forwarded_signals_reach_the_child() {
 fn a_signal_that_kills_the_child_is_veils_exit_status() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let ready = x.path("ready");
     let script = format!("echo $$ > {}; exec sleep 1000", ready.display());
     let mut child = spawn(x.veil_std().arg("exec-env").arg(&f).arg(&script));
@@ -380,9 +356,7 @@ fn a_signal_that_kills_the_child_is_veils_exit_status() {
 fn same_process_keeps_the_pid() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let child = spawn(
         x.veil_std()
             .args(["exec-env", "--same-process"])
@@ -422,9 +396,7 @@ fn same_process_keeps_the_pid() {
 fn background_is_deprecated_but_starts_the_command() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let marker = x.path("bg-ran");
     let mut c = x.veil_std();
     c.args(["exec-env", "--background"])
@@ -450,9 +422,7 @@ fn background_is_deprecated_but_starts_the_command() {
 fn secrets_never_reach_any_argv() {
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     // While the child runs, dump the argv of every process on the machine, veil's included.
     let dump = x.path("cmdlines");
     let script = format!(
@@ -484,9 +454,7 @@ fn secrets_never_reach_any_argv() {
 fn names_that_cannot_be_variables_are_reported() {
     let x = ExecSandbox::new();
     let probe = x.fixture("app.enc.env");
-    if !x.format_ready(&probe) {
-        return;
-    }
+    x.assert_decrypts(&probe);
     let src =
         x.sb.write("odd.json", r#"{"B=C": "exec-secret-api-7Qx", "ok": "1"}"#);
     let enc = run_ok(
@@ -554,9 +522,7 @@ fn user_switch_as_root() {
     }
     let x = ExecSandbox::new();
     let f = x.fixture("app.enc.env");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     let out = run_ok(
         x.sb.veil()
             .args(["exec-env", "--user", "65534:65534"])
@@ -652,9 +618,7 @@ fn same_environment_as_sops_for_flat_files() {
     let x = ExecSandbox::new();
     for name in ["flat.enc.yaml", "flat.enc.json", "app.enc.env"] {
         let f = x.fixture(name);
-        if !x.format_ready(&f) {
-            continue;
-        }
+        x.assert_decrypts(&f);
         // sops's own example form: the command through /bin/sh -c.
         let veil = parse_env0(&run_ok(
             x.sb.veil()
@@ -674,9 +638,7 @@ fn same_exit_codes_and_nested_error_as_sops() {
     }
     let x = ExecSandbox::new();
     let f = x.fixture("flat.enc.json");
-    if !x.format_ready(&f) {
-        return;
-    }
+    x.assert_decrypts(&f);
     for cmd in ["true", "exit 1", "exit 42", "test ${#API_KEY} -eq 19"] {
         let (vc, vout, _) = run(x.sb.veil().arg("exec-env").arg(&f).arg(cmd));
         let (sc, sout, _) = run(x.sb.sops().arg("exec-env").arg(&f).arg(cmd));

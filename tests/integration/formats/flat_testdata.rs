@@ -137,7 +137,7 @@ fn toml_fixture_opens_to_the_exact_plaintext() {
     assert_eq!(decrypt_document(&TomlStore, &enc), read("toml/vector.toml"));
 }
 
-/// Writes `testdata/toml/vector.enc.toml`: `cargo test --test fmt3_testdata -- --ignored`.
+/// Writes `testdata/toml/vector.enc.toml`: `cargo test --release --test integration -- --ignored formats::flat_testdata`.
 #[test]
 #[ignore]
 fn regenerate_toml_fixture() {

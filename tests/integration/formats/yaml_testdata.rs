@@ -47,7 +47,8 @@ fn opening_a_sops_file_restores_the_plaintext_layout() {
     let src = read("sops_3.11_age.yaml");
     let store = YamlStore::default();
     let d = store.parse(&src).unwrap();
-    // Stand-in plaintexts, in leaf order (what the engine would open).
+    // The plaintexts, in leaf order, given as opened values: this checks the store's render,
+    // not the crypto.
     let plain: Vec<Scalar> = vec![
         Scalar::Comment(" Example plaintext for veil YAML tests".into()),
         Scalar::Comment(" trailing".into()),

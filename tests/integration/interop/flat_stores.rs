@@ -20,7 +20,7 @@ fn tmp(name: &str, data: &[u8]) -> PathBuf {
     // One directory per call: tests in this binary run in parallel and reuse file names.
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("veil-fmt3-{}-{n}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("veil-flat-stores-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, data).unwrap();

@@ -11,7 +11,7 @@ use veil::format::yaml::YamlStore;
 use veil::format::{Edit, Store};
 use veil::tree::{aad, walk_leaves, Item, Scalar, Value};
 
-/// The real sops (see `tests/common`).
+/// The real sops (found by the support module; `available()` checks it is there).
 fn sops_bin() -> std::path::PathBuf {
     support::peer_path("sops").expect("checked by available()")
 }

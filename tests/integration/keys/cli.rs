@@ -1,7 +1,7 @@
 //! The key backends through the `veil` binary, as users call it with sops's flags and variables:
 //! `veil encrypt --pgp/--kms/--hc-vault-transit FILE`, `veil decrypt FILE`, against real gpg,
 //! moto and OpenBao, with the real sops reading what veil wrote and the other way round. Uses
-//! JSON files (a YAML case runs once the YAML store has landed).
+//! JSON files, plus one YAML case for PGP (the stores are covered under `formats`).
 #![cfg(all(feature = "pgp", feature = "aws-kms", feature = "vault"))]
 
 use crate::support::require_peer_path;

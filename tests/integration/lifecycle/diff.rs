@@ -1,4 +1,4 @@
-//! The git-diff measure of issue 5: in a 1,000-key encrypted file committed to a real git
+//! Small git diffs, the reason veil keeps a file's layout: in a 1,000-key encrypted file committed to a real git
 //! repository, `veil set` of one value, `veil edit` of one value and `veil encrypt --reuse-from`
 //! of a working copy with one change each change at most 3 lines (`git diff --numstat`): the
 //! value, `mac` and `lastmodified` (one-second resolution, so it may not change).

@@ -419,9 +419,9 @@ pub fn json_doc(src: &str) -> Result<Data, String> {
     Ok(conv(&v))
 }
 
-/// dotenv as sops reads it (spec 7.3): `KEY=value` lines in order, blank lines dropped,
-/// `#` lines are comments (returned with key `#`), `\n` in values is a newline. No quote
-/// processing.
+/// dotenv as sops reads it (`docs/sops-format.md` §7.3): `KEY=value` lines in order, blank
+/// lines dropped, `#` lines are comments (returned with key `#`), `\n` in values is a newline.
+/// No quote processing.
 pub fn dotenv_pairs(src: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (n, line) in src.split('\n').enumerate() {

@@ -1,6 +1,7 @@
-//! Helpers shared by `tests/exec_env.rs` and `tests/exec_file.rs`: running veil as a real
-//! child process (to signal it and read its PID), parsing `env -0` output, waiting for a file a
-//! child writes, and skipping a format whose store has not landed yet.
+//! Helpers of the `exec-env` and `exec-file` tests: a sandbox with the test age key and a
+//! private `TMPDIR`, running veil as a real child process (to signal it and read its PID),
+//! parsing `env -0` output, waiting for a file a child writes, and checking that no secret
+//! reaches an argv or a message.
 #![allow(dead_code)]
 
 use super::{run, testdata, Sandbox, TestKey};
@@ -69,14 +70,16 @@ impl ExecSandbox {
             .unwrap_or_default()
     }
 
-    /// True when veil can open `file`; any failure panics (every format store is on main, so
-    /// there is nothing left to skip).
-    pub fn format_ready(&self, file: &Path) -> bool {
+    /// Panics unless veil decrypts `file`: a fixture that does not open would make the
+    /// exec checks after it meaningless.
+    pub fn assert_decrypts(&self, file: &Path) {
         let (code, _, err) = run(self.sb.veil().arg("decrypt").arg(file));
-        if code == Some(0) {
-            return true;
-        }
-        panic!("veil cannot decrypt {}: {err}", file.display());
+        assert_eq!(
+            code,
+            Some(0),
+            "veil cannot decrypt {}: {err}",
+            file.display()
+        );
     }
 }
 

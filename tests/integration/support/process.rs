@@ -1,4 +1,5 @@
-//! Helpers shared by `tests/proc_signals.rs` and `tests/proc_writers.rs`: a sandbox whose every
+//! Helpers of the signal and concurrent-writer tests (`security::signals`, `security::writers`):
+//! a sandbox whose every
 //! temporary place (`XDG_RUNTIME_DIR`, `TMPDIR`) is inside it, veil as a plain child process
 //! (to signal it), bounded waits for marker files, and searches for leftovers and plaintext.
 #![allow(dead_code)]

@@ -291,7 +291,7 @@ impl Sandbox {
 
 impl Sandbox {
     /// Creates a fresh GnuPG key in the sandbox's GNUPGHOME (ed25519 certify/sign key plus a
-    /// cv25519 encryption subkey, no passphrase; the recipe of `shared/peers/README.md`) and
+    /// cv25519 encryption subkey, no passphrase so gpg never prompts) and
     /// returns its fingerprint. Call [`require_peer`]`("gpg")` first. The agent it starts is
     /// stopped when the sandbox is dropped.
     pub fn gpg_test_key(&self) -> String {
