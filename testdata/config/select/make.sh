@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates what the real sops encrypted for each plaintext here, under one rule each.
-# tests/config_select.rs reads, line by line, which leaves sops sealed and compares veil's
+# tests/integration/config/select.rs reads, line by line, which leaves sops sealed and compares veil's
 # select module. Usage: sh make.sh (needs /work/peers/bin/sops = sops 3.11.0 build 09cf07a5).
 # The recipient is the shared TEST-ONLY age key /work/peers/age/recipient.txt.
 set -eu
