@@ -1,6 +1,10 @@
 //! Criterion benches for the value cipher: sealing and opening one leaf, both ciphers, and the
-//! MAC update. The floor (shared/bench/README.md): ~280 ns to seal and ~380 ns to open a sops
-//! leaf on this machine.
+//! MAC update. What to expect on a 2-core x86-64 machine with AES-NI (measured when the cipher
+//! was written): about 280 ns to seal one sops leaf (random 32-byte IV, AES-256-GCM, three
+//! base64 encodings, the `ENC[…]` text) and about 380 ns to open one, with the cipher built once
+//! per file and IVs drawn from a user-space CSPRNG; XChaCha20-Poly1305 is several times slower
+//! without `target-cpu=native`. Much slower than that means per-value key setup or a syscall per
+//! IV has crept back in.
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

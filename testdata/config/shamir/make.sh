@@ -1,10 +1,10 @@
 #!/bin/sh
 # Regenerates the Shamir interop vector in this directory from the real sops binary.
 # TEST-ONLY keys: the age identities written here protect nothing but this fixture.
-# Usage: sh make.sh   (needs /work/peers/bin/sops = sops 3.11.0 build 09cf07a5, age, age-keygen)
+# Usage: sh make.sh   (needs sops 3.11.0 from `scripts/peers.sh install`, or SOPS=; age, age-keygen)
 set -eu
-SOPS=${SOPS:-/work/peers/bin/sops}
 cd "$(dirname "$0")"
+SOPS=${SOPS:-${VEIL_PEERS_DIR:-$(cd ../../.. && pwd)/.peers}/bin/sops}
 rm -f key1.txt key2.txt key3.txt plain.yaml secret.enc.yaml share1.hex share2.hex share3.hex
 for i in 1 2 3; do age-keygen -o key$i.txt 2>/dev/null; done
 r() { age-keygen -y key$1.txt; }
