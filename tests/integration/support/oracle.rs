@@ -1,8 +1,8 @@
 //! An independent implementation of the sops value format and MAC, to check veil against.
 //!
-//! This is a deliberate second implementation, the only one in the tests. It is written from the
-//! format (see `docs/sops-format.md`) with the `aes-gcm` and `sha2` crates directly, and must not
-//! call `veil::crypto` or `veil::engine`: a test that opens veil's output with it, or hands veil
+//! This is a deliberate second implementation, the only one in the tests. It is written from
+//! the format (`docs/sops-format.md` §1 and §2) with the `aes-gcm` and `sha2` crates directly,
+//! and must not call `veil::crypto` or `veil::engine`: a test that opens veil's output with it, or hands veil
 //! a value it sealed, then checks veil's crypto against something other than itself. It covers
 //! only what the tests need: AES-256-GCM with a 32-byte IV, the key path (or `lastmodified`) as
 //! additional data, the `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` token, and the MAC (SHA-512
