@@ -2,11 +2,11 @@
 //!
 //! This is a deliberate second implementation, the only one in the tests. It is written from
 //! the format (`docs/sops-format.md` §1 and §2) with the `aes-gcm` and `sha2` crates directly,
-//! and must not call `veil::crypto` or `veil::engine`: a test that opens veil's output with it, or hands veil
-//! a value it sealed, then checks veil's crypto against something other than itself. It covers
-//! only what the tests need: AES-256-GCM with a 32-byte IV, the key path (or `lastmodified`) as
-//! additional data, the `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` token, and the MAC (SHA-512
-//! over the leaves' values, upper-case hex).
+//! and must not call `veil::crypto` or `veil::engine`: a test that opens veil's output with it,
+//! or hands veil a value it sealed, then checks veil's crypto against something other than
+//! itself. It covers only what the tests need: AES-256-GCM with a 32-byte IV, the key path (or
+//! `lastmodified`) as additional data, the `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` token, and
+//! the MAC (SHA-512 over the leaves' values, upper-case hex).
 //!
 //! [`encrypt_document`] and [`decrypt_document`] seal and open a whole document with it: they use
 //! veil's stores to parse and render (the stores are what those tests check against the real
