@@ -147,7 +147,7 @@ cmd_install() {
 	apt_ensure age age
 	apt_ensure age age-keygen
 	apt_ensure gnupg gpg
-	apt_ensure zsh zsh # tests/sops_compat_completions.rs loads completions/_veil
+	apt_ensure zsh zsh # tests/integration/cli/completions.rs loads completions/_veil
 
 	if venv_is_current; then
 		log "pip peers already installed ($STAMP_TEXT)"

@@ -3,8 +3,12 @@
 # CI=true). It installs the pinned peers (real sops 3.11, OpenBao, moto, age, gpg) into
 # .peers/, starts the servers, runs every test in release mode, and stops the servers it started.
 #
-#   scripts/test.sh                 # everything
-#   scripts/test.sh --test interop_sops   # extra arguments go to `cargo test`
+#   scripts/test.sh                                   # everything
+#   scripts/test.sh --test integration -- interop::   # extra arguments go to `cargo test`
+#
+# The integration tests are one binary, `tests/integration/main.rs`, with a module per area
+# (cli, formats, keys, interop, lifecycle, exec, git, security, publish, clients, config); a
+# filter such as `keys::` or `security::tamper_corpus` runs one area or one file.
 #
 # With CI=true a test whose peer is missing fails instead of skipping.
 set -euo pipefail

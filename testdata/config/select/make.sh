@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates what the real sops encrypted for each plaintext here, under one rule each.
-# tests/config_select.rs reads, line by line, which leaves sops sealed and compares veil's
-# select module. Usage: sh make.sh (needs sops 3.11.0, which `scripts/peers.sh install` puts in
+# tests/integration/config/select.rs reads, line by line, which leaves sops sealed and
+# compares veil's select module. Usage: sh make.sh (needs sops 3.11.0, which `scripts/peers.sh install` puts in
 # $VEIL_PEERS_DIR/bin, default .peers/bin; or set SOPS=). The recipient is the TEST-ONLY age key
 # testdata/keys/test-age-1.
 set -eu

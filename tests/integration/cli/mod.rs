@@ -1,0 +1,5 @@
+mod age;
+mod commands;
+mod completions;
+mod edit;
+mod sops_compat;

@@ -1,0 +1,2 @@
+mod env;
+mod file;

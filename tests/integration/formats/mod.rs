@@ -1,0 +1,10 @@
+mod flat_props;
+mod flat_streaming;
+mod flat_testdata;
+mod json_fixtures;
+mod json_props;
+mod yaml_emit_roundtrip;
+mod yaml_readers;
+mod yaml_render_props;
+mod yaml_streaming;
+mod yaml_testdata;

@@ -1,0 +1,215 @@
+//! The streaming YAML path (`format::yaml::fast`) through the commands, on a file big enough to
+//! be cut in two and checked on two threads: it is the path taken (the log says so), it writes
+//! what the lossless path writes (`VEIL_YAML_FAST=0`), the real sops reads its output and veil
+//! reads sops's, and damage, a wrong key and `--ignore-mac` behave as on the lossless path.
+//!
+//! Needs the real sops (`scripts/peers.sh install`); under `CI=true` its absence fails.
+
+use crate::support::*;
+
+/// About 400 KB of nested maps and lists of the kinds of scalars config files hold.
+fn big_yaml() -> String {
+    let mut s = String::from("version: 3\n");
+    for i in 0..60 {
+        // Head comments in their key's column and comments after values are taken by the
+        // streaming path.
+        s.push_str(&format!("# service number {i}\n"));
+        s.push_str(&format!(
+            "service_{i}:\n  name: svc-{i}\n  replicas: {} # how many {i}\n",
+            i % 5
+        ));
+        s.push_str("  env:\n");
+        for j in 0..80 {
+            if j % 20 == 0 {
+                s.push_str(&format!("    # variables from {j}\n"));
+            }
+            s.push_str(&format!(
+                "    VAR_{j}: \"value {i}-{j} with spaces\"\n    token_{j}: tk_{i}_{j}_abcdefghijklmnop\n"
+            ));
+        }
+        s.push_str("  ports:\n");
+        for j in 0..20 {
+            s.push_str(&format!(
+                "    - port: {}\n      public: {}\n      ratio: 0.{j}5\n",
+                8000 + j,
+                j % 2 == 0
+            ));
+        }
+        s.push_str(&format!(
+            "  nothing:\n  note_unencrypted: plain {i}\n  empty: ''\n"
+        ));
+    }
+    s
+}
+
+fn streaming(stderr: &str) -> bool {
+    stderr.contains("streaming path")
+}
+
+#[test]
+fn big_files_take_the_streaming_path_and_match_the_lossless_one() {
+    let sb = Sandbox::new();
+    let plain = big_yaml();
+    assert!(plain.len() > 300_000);
+    let f = sb.write("big.yaml", &plain);
+    let r = TestKey::Age1.recipient();
+    let key = sb.age_key_file(TestKey::Age1);
+
+    let (code, fast, err) = run(sb
+        .veil()
+        .args(["encrypt", "--verbose", "--age", &r])
+        .arg(&f));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(streaming(&err), "the streaming path was not taken: {err}");
+    let (code, slow, err) = run(sb
+        .veil()
+        .args(["encrypt", "--verbose", "--age", &r])
+        .arg(&f)
+        .env("VEIL_YAML_FAST", "0"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!streaming(&err));
+    // The same layout: the same lines outside the sealed values and the sops block.
+    let shape = |b: &[u8]| -> Vec<String> {
+        text(b)
+            .lines()
+            .take_while(|l| !l.starts_with("sops:"))
+            .map(|l| match l.find("ENC[") {
+                Some(i) => format!("{}<enc {}>", &l[..i], l.contains("type:int")),
+                None => l.to_string(),
+            })
+            .collect()
+    };
+    assert_eq!(shape(&fast), shape(&slow));
+
+    let enc_fast = sb.write("fast.enc.yaml", &fast);
+    let enc_slow = sb.write("slow.enc.yaml", &slow);
+    for enc in [&enc_fast, &enc_slow] {
+        let (code, out, err) = run(sb
+            .veil()
+            .args(["decrypt", "--verbose"])
+            .arg(enc)
+            .env("SOPS_AGE_KEY_FILE", &key));
+        assert_eq!(code, Some(0), "{err}");
+        assert!(streaming(&err));
+        assert_eq!(
+            text(&out),
+            plain,
+            "decrypting gives back the file byte for byte"
+        );
+    }
+
+    if !require_peer("sops") {
+        return;
+    }
+    // sops reads the streaming path's output as it reads the lossless path's.
+    let sops_dec = |p: &std::path::Path| {
+        run_ok(
+            sb.sops()
+                .arg("decrypt")
+                .arg(p)
+                .env("SOPS_AGE_KEY_FILE", &key),
+            "sops decrypt",
+        )
+    };
+    let by_sops_fast = sops_dec(&enc_fast);
+    assert_eq!(by_sops_fast, sops_dec(&enc_slow));
+    // Every comment was sealed under the path sops expects: sops opens them all.
+    for i in 0..60 {
+        assert!(
+            text(&by_sops_fast).contains(&format!("# service number {i}\n")),
+            "sops did not open comment {i}"
+        );
+        assert!(
+            text(&by_sops_fast).contains(&format!("# how many {i}\n")),
+            "sops did not open trailing comment {i}"
+        );
+    }
+    assert!(
+        text(&fast).contains("#ENC[AES256_GCM,"),
+        "comments are sealed"
+    );
+    // And veil reads what sops wrote, on both paths, to the same bytes.
+    let by_sops = run_ok(
+        sb.sops().args(["encrypt", "--age", &r]).arg(&f),
+        "sops encrypt",
+    );
+    let s = sb.write("sops.enc.yaml", &by_sops);
+    let dec = |fast: bool| {
+        let mut c = sb.veil();
+        c.args(["decrypt", "--verbose"])
+            .arg(&s)
+            .env("SOPS_AGE_KEY_FILE", &key);
+        if !fast {
+            c.env("VEIL_YAML_FAST", "0");
+        }
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(streaming(&err), fast);
+        out
+    };
+    assert_eq!(dec(true), dec(false));
+}
+
+#[test]
+fn damage_and_wrong_keys_fail_as_on_the_lossless_path() {
+    let sb = Sandbox::new();
+    let f = sb.write("big.yaml", big_yaml());
+    let r = TestKey::Age1.recipient();
+    let enc = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+    let enc = text(&enc).to_string();
+    let key = sb.age_key_file(TestKey::Age1);
+    let decrypt = |name: &str, body: &str, extra: &[&str], fast: bool| {
+        let p = sb.write(name, body);
+        let mut c = sb.veil();
+        c.arg("decrypt")
+            .args(extra)
+            .arg(&p)
+            .env("SOPS_AGE_KEY_FILE", &key);
+        if !fast {
+            c.env("VEIL_YAML_FAST", "0");
+        }
+        let (code, _, err) = run(&mut c);
+        (code, err)
+    };
+    // A value moved to another key: its AAD no longer matches (exit 25).
+    let mut lines: Vec<&str> = enc.lines().collect();
+    let a = lines
+        .iter()
+        .position(|l| l.starts_with("    token_0: "))
+        .unwrap();
+    let b = lines
+        .iter()
+        .position(|l| l.starts_with("    token_1: "))
+        .unwrap();
+    let (va, vb) = (lines[a][13..].to_string(), lines[b][13..].to_string());
+    let la = format!("    token_0: {vb}");
+    let lb = format!("    token_1: {va}");
+    lines[a] = &la;
+    lines[b] = &lb;
+    let swapped = lines.join("\n") + "\n";
+    // A value deleted: the MAC no longer matches (exit 51), unless --ignore-mac.
+    let deleted: String = enc
+        .lines()
+        .filter(|l| !l.starts_with("    VAR_7: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for fast in [true, false] {
+        let (code, err) = decrypt("swapped.yaml", &swapped, &[], fast);
+        assert_eq!(code, Some(25), "{err}");
+        let (code, err) = decrypt("deleted.yaml", &deleted, &[], fast);
+        assert_eq!(code, Some(51), "{err}");
+        assert!(err.contains("MAC mismatch"), "{err}");
+        let (code, err) = decrypt("deleted.yaml", &deleted, &["--ignore-mac"], fast);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    // The wrong key: exit 128 and the per-key report.
+    let wrong = sb.age_key_file(TestKey::AgeUnrelated);
+    let p = sb.write("enc.yaml", &enc);
+    let (code, _, err) = run(sb
+        .veil()
+        .arg("decrypt")
+        .arg(&p)
+        .env("SOPS_AGE_KEY_FILE", &wrong));
+    assert_eq!(code, Some(128), "{err}");
+    assert!(err.contains(&r), "{err}");
+}

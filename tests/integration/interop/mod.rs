@@ -1,0 +1,4 @@
+mod conformance;
+mod flat_stores;
+mod sops_cli;
+mod yaml_paths;

@@ -1,0 +1,6 @@
+mod aws_kms;
+mod cli;
+mod groups;
+mod pgp;
+mod shamir;
+mod vault;

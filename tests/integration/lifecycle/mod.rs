@@ -1,0 +1,4 @@
+mod diff;
+mod keys;
+mod set;
+mod yaml;

@@ -1,0 +1,5 @@
+mod integrity;
+mod signals;
+mod tamper_corpus;
+mod tamper_rules;
+mod writers;
