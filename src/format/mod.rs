@@ -12,11 +12,14 @@
 //! tokens or decoded plaintext scalars.
 
 pub mod binary;
+pub(crate) mod compare;
 pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
 pub mod stream;
+#[cfg(test)]
+mod test_support;
 pub mod toml;
 pub mod yaml;
 
@@ -171,6 +174,18 @@ pub trait Parsed {
         let _ = (docs, meta);
         Ok(None)
     }
+}
+
+/// Helper for every [`Parsed::render`]: the engine gives one edit per leaf, in walk order; any
+/// other count is a bug in the caller and is refused before anything is rendered.
+pub(crate) fn one_edit_per_leaf(edits: &[Edit], leaves: usize, format: &str) -> Result<()> {
+    if edits.len() != leaves {
+        return Err(Error::generic(format!(
+            "internal error: {} edits for {leaves} {format} leaves",
+            edits.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Helper for line- and span-based stores: copy `src` with each `(range, text)` replacement
