@@ -110,6 +110,17 @@ pub enum Edit {
     Open(Scalar),
 }
 
+/// What the streaming paths (YAML's and the flat formats') do with one leaf, given its key path,
+/// AAD and value: the engine's sealer or opener, called leaf by leaf while the output is written.
+pub type LeafEdit<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + 'f;
+
+/// A [`LeafEdit`] that may run on another thread.
+pub type LeafEditSend<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + Send + 'f;
+
+/// Files from this size on are written and checked by the streaming paths in two halves, on
+/// two threads.
+pub(crate) const PARALLEL_FROM: usize = 256 * 1024;
+
 /// Output options that come from `.sops.yaml` `stores` or flags, used for fresh layouts only.
 #[derive(Clone, Debug, Default)]
 pub struct EmitOptions {

@@ -34,17 +34,11 @@ mod write;
 
 use super::parse::Style;
 use crate::error::Result;
-use crate::format::Edit;
+pub use crate::format::{LeafEdit, LeafEditSend};
 #[cfg(test)]
 use crate::tree::Item;
 use crate::tree::{Scalar, Value};
 use scan::Scanner;
-
-/// What to do with one leaf, given its key path, AAD and value.
-pub type LeafEdit<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + 'f;
-
-/// A [`LeafEdit`] that may run on another thread.
-pub type LeafEditSend<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + Send + 'f;
 
 /// One structural event of the scanned document, in document order.
 #[derive(Clone, Copy, Debug)]

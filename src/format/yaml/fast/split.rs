@@ -8,9 +8,7 @@
 use super::check::mismatch;
 use super::{Ev, FastYaml, LeafEditSend, Rendering};
 use crate::error::Result;
-
-/// Files from this size on are rendered and re-parsed in two parts in parallel.
-const PARALLEL_FROM: usize = 256 * 1024;
+use crate::format::PARALLEL_FROM;
 
 impl FastYaml {
     /// [`FastYaml::render_leaves`] on two threads for a big file: `first` sees the leaves

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::format::yaml::YamlDocument;
-use crate::format::Parsed;
+use crate::format::{Edit, Parsed};
 use crate::tree::walk_leaves_aad;
 use proptest::prelude::*;
 
