@@ -35,8 +35,6 @@ mod write;
 use super::parse::Style;
 use crate::error::Result;
 pub use crate::format::{LeafEdit, LeafEditSend};
-#[cfg(test)]
-use crate::tree::Item;
 use crate::tree::{Scalar, Value};
 use scan::Scanner;
 

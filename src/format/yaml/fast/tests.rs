@@ -5,7 +5,7 @@
 use super::*;
 use crate::format::yaml::YamlDocument;
 use crate::format::{Edit, Parsed};
-use crate::tree::walk_leaves_aad;
+use crate::tree::{walk_leaves_aad, Item};
 use proptest::prelude::*;
 
 fn meta() -> Value {
