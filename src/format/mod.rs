@@ -12,11 +12,14 @@
 //! tokens or decoded plaintext scalars.
 
 pub mod binary;
+pub(crate) mod compare;
 pub mod dotenv;
 pub mod flatten;
 pub mod ini;
 pub mod json;
 pub mod stream;
+#[cfg(test)]
+mod test_support;
 pub mod toml;
 pub mod yaml;
 
@@ -107,6 +110,17 @@ pub enum Edit {
     Open(Scalar),
 }
 
+/// What the streaming paths (YAML's and the flat formats') do with one leaf, given its key path,
+/// AAD and value: the engine's sealer or opener, called leaf by leaf while the output is written.
+pub type LeafEdit<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + 'f;
+
+/// A [`LeafEdit`] that may run on another thread.
+pub type LeafEditSend<'f> = dyn FnMut(&[&str], &str, &Scalar) -> Result<Edit> + Send + 'f;
+
+/// Files from this size on are written and checked by the streaming paths in two halves, on
+/// two threads.
+pub(crate) const PARALLEL_FROM: usize = 256 * 1024;
+
 /// Output options that come from `.sops.yaml` `stores` or flags, used for fresh layouts only.
 #[derive(Clone, Debug, Default)]
 pub struct EmitOptions {
@@ -171,6 +185,18 @@ pub trait Parsed {
         let _ = (docs, meta);
         Ok(None)
     }
+}
+
+/// Helper for every [`Parsed::render`]: the engine gives one edit per leaf, in walk order; any
+/// other count is a bug in the caller and is refused before anything is rendered.
+pub(crate) fn one_edit_per_leaf(edits: &[Edit], leaves: usize, format: &str) -> Result<()> {
+    if edits.len() != leaves {
+        return Err(Error::generic(format!(
+            "internal error: {} edits for {leaves} {format} leaves",
+            edits.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Helper for line- and span-based stores: copy `src` with each `(range, text)` replacement

@@ -18,9 +18,9 @@ use std::sync::RwLock;
 use super::{append_meta, check_meta, meta_tree, value_text, DotenvDoc, META_PREFIX};
 use crate::error::Result;
 use crate::format::flatten::encode_newlines;
-use crate::format::stream::{bug, meta_after, Expect, Flat, Piece, Rendering};
-use crate::format::yaml::{LeafEdit, LeafEditSend};
+use crate::format::stream::{bug, line_at, meta_after, Expect, Flat, Piece, Rendering};
 use crate::format::Edit;
+use crate::format::{LeafEdit, LeafEditSend};
 use crate::tree::{Scalar, Value};
 
 /// The `eq` of a comment line.
@@ -53,13 +53,6 @@ pub(crate) struct Scan {
 }
 
 /// One line of `text` from `start`: its end (before `\n`) and where the next one starts.
-fn line_at(b: &[u8], start: usize) -> (usize, usize) {
-    match memchr::memchr(b'\n', &b[start..]) {
-        Some(i) => (start + i, start + i + 1),
-        None => (b.len(), b.len()),
-    }
-}
-
 impl Scan {
     /// Scan `src`, or give it back.
     pub(crate) fn run(src: String, encrypted: bool) -> std::result::Result<Scan, String> {

@@ -14,6 +14,7 @@
 //! value into an error.
 
 use crate::error::{Code, Error, Result};
+use crate::format::compare::single_map;
 use crate::format::flatten::{decode_newlines, encode_newlines, flatten, unflatten};
 use crate::format::{input_error, Edit, EmitOptions, Format, Parsed, Store};
 use crate::tree::{walk_leaves, walk_leaves_mut, Item, Scalar, Value};
@@ -203,13 +204,7 @@ impl Parsed for DotenvDoc {
     }
 
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
-        if edits.len() != self.leaves.len() {
-            return Err(Error::generic(format!(
-                "internal error: {} edits for {} dotenv leaves",
-                edits.len(),
-                self.leaves.len()
-            )));
-        }
+        crate::format::one_edit_per_leaf(edits, self.leaves.len(), "dotenv")?;
         let mut edit_of_line = vec![None; self.lines.len()];
         for (leaf, &line) in self.leaves.iter().enumerate() {
             edit_of_line[line] = Some(&edits[leaf]);
@@ -322,26 +317,7 @@ fn mismatch(got: &[Value], want: &[Value]) -> Error {
 }
 
 fn emit(docs: &[Value], meta: Option<&Value>) -> Result<Vec<u8>> {
-    let empty = Value::Map(Vec::new());
-    let doc = match docs {
-        [] => &empty,
-        [d] => d,
-        _ => {
-            return Err(Error::new(
-                Code::ErrorDumpingTree,
-                format!(
-                    "cannot write {} documents as dotenv, which holds one",
-                    docs.len()
-                ),
-            ))
-        }
-    };
-    let Value::Map(items) = doc else {
-        return Err(Error::new(
-            Code::ErrorDumpingTree,
-            "cannot write a non-map document as dotenv",
-        ));
-    };
+    let (_, items) = single_map(docs, "dotenv")?;
     let mut out = String::new();
     let mut expected = Vec::new();
     for item in items {
@@ -389,17 +365,10 @@ fn emit(docs: &[Value], meta: Option<&Value>) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::test_support::leaves;
 
     fn parse(s: &str) -> Box<dyn Parsed> {
         DotenvStore.parse(s.as_bytes()).unwrap()
-    }
-
-    fn leaves(p: &dyn Parsed) -> Vec<(String, Scalar)> {
-        let mut v = Vec::new();
-        walk_leaves(p.docs(), |_, path, s| {
-            v.push((crate::tree::aad(path), s.clone()))
-        });
-        v
     }
 
     #[test]

@@ -7,6 +7,8 @@ use super::{DEFAULT_SECTION, META_SECTION};
 use super::parse::{is_marker, IniDoc};
 use super::quote::{cannot_write, goini_key, reads_as, value_forms};
 use crate::error::{Code, Error, Result};
+use crate::format::compare::first_difference;
+use crate::format::compare::single_map;
 use crate::format::flatten::{encode_newlines, flatten};
 use crate::tree::{Item, Value};
 
@@ -82,26 +84,7 @@ pub(super) fn meta_section(meta: &Value) -> Result<String> {
 }
 
 pub(super) fn emit(docs: &[Value], meta: Option<&Value>) -> Result<String> {
-    let empty = Value::Map(Vec::new());
-    let doc = match docs {
-        [] => &empty,
-        [d] => d,
-        _ => {
-            return Err(Error::new(
-                Code::ErrorDumpingTree,
-                format!(
-                    "cannot write {} documents as ini, which holds one",
-                    docs.len()
-                ),
-            ))
-        }
-    };
-    let Value::Map(sections) = doc else {
-        return Err(Error::new(
-            Code::ErrorDumpingTree,
-            "cannot write a non-map document as ini",
-        ));
-    };
+    let (doc, sections) = single_map(docs, "ini")?;
     let mut out = String::new();
     let mut first = true;
     for item in sections {
@@ -221,12 +204,7 @@ pub(super) fn verify_emit(out: &str, doc: &Value, meta: Option<&Value>) -> Resul
     let want = data_shape(doc);
     let got = back.docs.first().map(data_shape).unwrap_or_default();
     if want != got {
-        let at = want
-            .iter()
-            .zip(got.iter().map(Some).chain(std::iter::repeat(None)))
-            .find(|(w, g)| Some(*w) != *g)
-            .map(|(w, _)| w.0.clone())
-            .unwrap_or_default();
+        let at = first_difference(&want, &got, PartialEq::eq).unwrap_or_default();
         return Err(Error::new(
             Code::ErrorDumpingTree,
             format!("could not write ini: section {at} would not read back the same"),

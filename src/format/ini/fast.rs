@@ -25,9 +25,8 @@ use super::render::norm_comment;
 use super::{DEFAULT_SECTION, META_SECTION};
 use crate::error::Result;
 use crate::format::flatten::decode_newlines;
-use crate::format::stream::{bug, meta_after, Expect, Flat, Piece};
-use crate::format::yaml::LeafEdit;
-use crate::format::Edit;
+use crate::format::stream::{bug, line_at, meta_after, Expect, Flat, Piece};
+use crate::format::{Edit, LeafEdit};
 use crate::tree::{Scalar, Value};
 
 /// Expectation tags: a comment block's text, a value, a header's name.
@@ -150,14 +149,6 @@ fn writes_in_place(v: &str, quote: u8) -> bool {
             v.trim().len() == v.len() && !special
         }
         q => memchr::memchr(q, b).is_none() && !(q == b'"' && v.starts_with("\"\"")),
-    }
-}
-
-/// One line of `b` from `start`: its end (before `\n`) and where the next one starts.
-fn line_at(b: &[u8], start: usize) -> (usize, usize) {
-    match memchr::memchr(b'\n', &b[start..]) {
-        Some(i) => (start + i, start + i + 1),
-        None => (b.len(), b.len()),
     }
 }
 

@@ -8,6 +8,7 @@ use super::emit::{meta_matches, meta_section};
 use super::parse::{is_marker, IniDoc, Piece, PieceKind, Slot, ValueSlot};
 use super::quote::{cannot_write, read_fragment, reads_as, value_forms};
 use crate::error::{Code, Error, Result};
+use crate::format::compare::first_difference;
 use crate::format::{Edit, Parsed};
 use crate::tree::{walk_leaves, walk_leaves_mut, Item, Scalar, Value};
 
@@ -147,13 +148,7 @@ impl Parsed for IniDoc {
     }
 
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
-        if edits.len() != self.slots.len() {
-            return Err(Error::generic(format!(
-                "internal error: {} edits for {} ini leaves",
-                edits.len(),
-                self.slots.len()
-            )));
-        }
+        crate::format::one_edit_per_leaf(edits, self.slots.len(), "ini")?;
         let mut reps: Vec<(Range<usize>, String)> = Vec::new();
         for (slot, edit) in self.slots.iter().zip(edits) {
             match (slot, edit) {
@@ -214,12 +209,7 @@ impl Parsed for IniDoc {
             walk_leaves(&norm_tree(&back.docs), |_, p, s| {
                 got.push((p.join(":"), s.clone()))
             });
-            let at = want
-                .iter()
-                .zip(got.iter().map(Some).chain(std::iter::repeat(None)))
-                .find(|(w, g)| Some(*w) != *g)
-                .map(|(w, _)| w.0.clone())
-                .unwrap_or_default();
+            let at = first_difference(&want, &got, PartialEq::eq).unwrap_or_default();
             return Err(Error::new(
                 Code::ErrorDumpingTree,
                 format!("could not write ini: the leaf at {at} would not read back the same"),

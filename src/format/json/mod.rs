@@ -262,13 +262,7 @@ impl JsonDoc {
     }
 
     fn render_json(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
-        if edits.len() != self.leaves.len() {
-            return Err(Error::generic(format!(
-                "internal error: {} edits for {} JSON leaves",
-                edits.len(),
-                self.leaves.len()
-            )));
-        }
+        crate::format::one_edit_per_leaf(edits, self.leaves.len(), "JSON")?;
         let originals = leaves_in_walk_order(&self.docs, self.leaves.len());
         let splices = self.meta_splices(meta)?;
         let src = &self.src;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::format::test_support::plain_of;
 use crate::tree::Item;
 
 fn doc(s: &str) -> JsonDoc {
@@ -72,16 +73,6 @@ const LAYOUTS: &[&str] = &[
     "{ }\n",
     "{\"only\": null}",
 ];
-
-/// What rendering `src` without metadata gives: the same bytes, ending with a line break
-/// (sops's plaintext always does).
-fn plain_of(src: &str) -> String {
-    if src.ends_with('\n') {
-        src.to_string()
-    } else {
-        format!("{src}\n")
-    }
-}
 
 #[test]
 fn keep_round_trips_byte_for_byte_plus_a_final_line_break() {

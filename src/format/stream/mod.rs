@@ -18,12 +18,16 @@
 //! This module never looks at values: it moves text and counts leaves.
 
 use crate::error::{Code, Error, Result};
-use crate::format::yaml::{LeafEdit, LeafEditSend};
-use crate::format::Format;
+use crate::format::{Format, LeafEdit, LeafEditSend, PARALLEL_FROM};
 use crate::tree::Value;
 
-/// Files from this size on are written and checked in two halves on two threads.
-const PARALLEL_FROM: usize = 256 * 1024;
+/// One line of `b` from `start`: its end (before `\n`) and where the next one starts.
+pub(crate) fn line_at(b: &[u8], start: usize) -> (usize, usize) {
+    match memchr::memchr(b'\n', &b[start..]) {
+        Some(i) => (start + i, start + i + 1),
+        None => (b.len(), b.len()),
+    }
+}
 
 /// What a flat format's streaming scanner provides.
 pub(crate) trait Flat: Sync {

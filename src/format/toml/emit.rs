@@ -4,6 +4,7 @@
 use super::META_KEY;
 
 use crate::error::Result;
+use crate::format::compare::single_map;
 
 use super::parse::{label_of, TomlDoc};
 use super::render::{data_only, dump_error, eq_tree, first_difference, meta_matches};
@@ -208,22 +209,7 @@ pub(super) fn meta_toml(meta: &Value) -> Result<String> {
 }
 
 pub(super) fn emit(docs: &[Value], meta: Option<&Value>) -> Result<String> {
-    let empty = Value::Map(Vec::new());
-    let doc = match docs {
-        [] => &empty,
-        [d] => d,
-        _ => {
-            return Err(dump_error(format!(
-                "{} documents cannot go in one toml file",
-                docs.len()
-            )))
-        }
-    };
-    let Value::Map(items) = doc else {
-        return Err(dump_error(
-            "a document that is not a map cannot be written as toml".into(),
-        ));
-    };
+    let (doc, items) = single_map(docs, "toml")?;
     if items
         .iter()
         .any(|i| matches!(i, Item::Entry(k, _) if k == META_KEY))

@@ -29,9 +29,8 @@ use super::render::meta_matches;
 use super::syntax::{basic, is_bad_control, literal};
 use super::META_KEY;
 use crate::error::Result;
-use crate::format::stream::{bug, meta_after, Expect, Flat, Piece};
-use crate::format::yaml::LeafEdit;
-use crate::format::Edit;
+use crate::format::stream::{bug, line_at, meta_after, Expect, Flat, Piece};
+use crate::format::{Edit, LeafEdit};
 use crate::tree::{parse_go_float, Scalar, Value};
 
 /// Expectation tags: what a line's parts must read back as.
@@ -78,13 +77,6 @@ pub(crate) struct Scan {
     /// Decrypting: where the metadata tables start (removed on rendering), and their tree.
     meta_from: Option<u32>,
     meta: Option<Value>,
-}
-
-fn line_at(b: &[u8], start: usize) -> (usize, usize) {
-    match memchr::memchr(b'\n', &b[start..]) {
-        Some(i) => (start + i, start + i + 1),
-        None => (b.len(), b.len()),
-    }
 }
 
 fn is_bare(c: u8) -> bool {

@@ -11,62 +11,33 @@ use super::syntax::{
     string_text, Style,
 };
 use crate::error::{Code, Error, Result};
+use crate::format::compare::{self, Leeway};
 use crate::format::{Edit, Parsed};
-use crate::tree::{
-    normalize_time, parse_go_float, walk_leaves, walk_leaves_mut, Item, Scalar, Value,
-};
+use crate::tree::{walk_leaves, walk_leaves_mut, Item, Scalar, Value};
 
+/// Two leaves hold the same value as TOML reads them (see [`Leeway::TOML`]).
 pub(super) fn eq_scalar(a: &Scalar, b: &Scalar) -> bool {
-    match (a, b) {
-        (Scalar::Float(x), Scalar::Float(y)) => match (parse_go_float(x), parse_go_float(y)) {
-            (Some(p), Some(q)) => p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
-            _ => x == y,
-        },
-        (Scalar::Time(x), Scalar::Time(y)) => {
-            x == y || matches!((normalize_time(x), normalize_time(y)), (Some(p), Some(q)) if p == q)
-        }
-        _ => a == b,
-    }
+    compare::scalar_eq(a, b, Leeway::TOML)
 }
 
+/// Two trees are the same as TOML reads them.
 pub(super) fn eq_tree(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Scalar(x), Value::Scalar(y)) => eq_scalar(x, y),
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq_tree(p, q))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter().zip(y).all(|(p, q)| match (p, q) {
-                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => k1 == k2 && eq_tree(v1, v2),
-                    (Item::Comment(c1), Item::Comment(c2)) => c1 == c2,
-                    _ => false,
-                })
-        }
-        (Value::Null, Value::Null) => true,
-        _ => false,
-    }
+    compare::tree_eq(a, b, Leeway::TOML)
 }
 
 /// The key path of the first leaf that differs, for an error message.
 pub(super) fn first_difference(want: &[Value], got: &[Value]) -> String {
-    let mut w = Vec::new();
-    walk_leaves(want, |_, p, s| w.push((p.join("."), s.clone())));
-    let mut g = Vec::new();
-    walk_leaves(got, |_, p, s| g.push((p.join("."), s.clone())));
-    for (i, (wp, ws)) in w.iter().enumerate() {
-        match g.get(i) {
-            Some((gp, gs)) if gp == wp && eq_scalar(ws, gs) => continue,
-            _ => {
-                return if wp.is_empty() {
-                    "the top level".to_string()
-                } else {
-                    wp.clone()
-                }
-            }
-        }
+    let leaves = |docs: &[Value]| {
+        let mut v = Vec::new();
+        walk_leaves(docs, |_, p, s| v.push((p.join("."), s.clone())));
+        v
+    };
+    let (w, g) = (leaves(want), leaves(got));
+    match compare::first_difference(&w, &g, eq_scalar) {
+        Some("") => "the top level".to_string(),
+        Some(p) => p.to_string(),
+        None => "the document structure".to_string(),
     }
-    "the document structure".to_string()
 }
 
 /// The data a fresh emit must keep: no comments, no nulls, bytes as text.
@@ -194,13 +165,7 @@ impl Parsed for TomlDoc {
     }
 
     fn render(&self, edits: &[Edit], meta: Option<&Value>) -> Result<Vec<u8>> {
-        if edits.len() != self.slots.len() {
-            return Err(Error::generic(format!(
-                "internal error: {} edits for {} toml leaves",
-                edits.len(),
-                self.slots.len()
-            )));
-        }
+        crate::format::one_edit_per_leaf(edits, self.slots.len(), "toml")?;
         let mut reps: Vec<(Range<usize>, String)> = Vec::new();
         let mut expected_leaves: Vec<Option<Scalar>> = Vec::with_capacity(edits.len());
         for (slot, edit) in self.slots.iter().zip(edits) {

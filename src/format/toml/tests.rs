@@ -1,32 +1,12 @@
 use super::render::{data_only, meta_matches};
 use super::*;
 use crate::error::Code;
+use crate::format::test_support::{leaves, shown};
 use crate::format::Edit;
 use crate::tree::{walk_leaves, Item};
 
 fn parse(s: &str) -> Box<dyn Parsed> {
     TomlStore.parse(s.as_bytes()).unwrap()
-}
-
-fn leaves(p: &dyn Parsed) -> Vec<(String, Scalar)> {
-    let mut v = Vec::new();
-    walk_leaves(p.docs(), |_, path, s| {
-        v.push((crate::tree::aad(path), s.clone()))
-    });
-    v
-}
-
-/// Leaves with their text visible, for readable assertions.
-fn shown(v: Vec<(String, Scalar)>) -> Vec<(String, &'static str, String)> {
-    v.into_iter()
-        .map(|(p, s)| {
-            (
-                p,
-                s.type_name(),
-                String::from_utf8_lossy(&s.plaintext()).into_owned(),
-            )
-        })
-        .collect()
 }
 
 fn seal_all(p: &dyn Parsed) -> Vec<Edit> {

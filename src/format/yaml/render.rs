@@ -103,13 +103,7 @@ pub(crate) fn compose(
     meta: Option<&Value>,
     extra: Vec<(usize, usize, String)>,
 ) -> Result<String> {
-    if edits.len() != ix.leaves.len() {
-        return Err(Error::generic(format!(
-            "internal error: {} edits for {} yaml leaves",
-            edits.len(),
-            ix.leaves.len()
-        )));
-    }
+    crate::format::one_edit_per_leaf(edits, ix.leaves.len(), "yaml")?;
     let mut r = Renderer::new(ix, edits);
     let mut i = 0;
     while i < ix.leaves.len() {

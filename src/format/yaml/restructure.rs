@@ -18,7 +18,7 @@ use super::emit::{push_spaces, Emitter};
 use super::lex;
 use super::parse::{self, CollKind, Indexed, MapItem, Node, NodeId, SeqItem};
 use super::render::{compose, detect_newline, detect_unit, subtree_end};
-use super::verify::value_eq;
+use crate::format::compare::{tree_eq, Leeway};
 use crate::format::Edit;
 use crate::tree::{Item, Scalar, Value};
 
@@ -62,7 +62,7 @@ pub(crate) fn render_tree(ix: &Indexed, target: &[Value], meta: Option<&Value>) 
 }
 
 fn same(a: &Value, b: &Value) -> bool {
-    value_eq(a, b, &mut Vec::new())
+    tree_eq(a, b, Leeway::YAML)
 }
 
 fn has_entries(items: &[Item]) -> bool {

@@ -3,21 +3,14 @@
 
 use super::*;
 use crate::error::Code;
-use crate::tree::{walk_leaves, Item, Scalar, Value};
+use crate::format::test_support::{leaves, plain_of};
+use crate::tree::{Item, Scalar, Value};
 
 fn doc(src: &str) -> YamlDocument {
     match YamlDocument::parse(src.as_bytes()) {
         Ok(d) => d,
         Err(e) => panic!("parse failed: {e}\n---\n{src}"),
     }
-}
-
-fn leaves(d: &YamlDocument) -> Vec<(String, Scalar)> {
-    let mut out = vec![];
-    walk_leaves(d.docs(), |_, p, s| {
-        out.push((crate::tree::aad(p), s.clone()))
-    });
-    out
 }
 
 fn keep_all(d: &YamlDocument) -> Vec<Edit> {
@@ -73,16 +66,6 @@ const LAYOUTS: &[&str] = &[
     "a: {x: 1, y: [2, 3]}   # flow\nb: [\n  1, # one\n  2\n  ]\n",
     "t: 2024-01-01\nf: 1.50\ni: 0x1F\nb: True\ny: yes\n",
 ];
-
-/// What rendering `src` without metadata gives: the same bytes, ending with a line break
-/// (sops's plaintext always does).
-fn plain_of(src: &str) -> String {
-    if src.ends_with('\n') {
-        src.to_string()
-    } else {
-        format!("{src}\n")
-    }
-}
 
 #[test]
 fn keep_round_trips_byte_for_byte_plus_a_final_line_break() {

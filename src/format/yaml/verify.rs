@@ -9,8 +9,9 @@
 use super::parse::{self, Indexed, Node, NodeId};
 use super::render::dump_error;
 use crate::error::{Error, Result};
+use crate::format::compare::{self, Leeway};
 use crate::format::Edit;
-use crate::tree::{parse_go_float, Item, Scalar, Value};
+use crate::tree::{Item, Scalar, Value};
 
 /// Re-parse the output and check every leaf (and the metadata) is what the edits intended.
 #[cfg(test)]
@@ -218,67 +219,12 @@ pub(crate) fn mismatch(place: &str) -> Error {
         .hint("this is a veil bug; the file was not written; please report it with the file's layout (not its values)")
 }
 
+/// Two leaves hold the same value as YAML reads them (see [`Leeway::YAML`]).
 pub(crate) fn scalar_eq(a: &Scalar, b: &Scalar) -> bool {
-    fn bytes(s: &Scalar) -> Option<&[u8]> {
-        match s {
-            Scalar::Str(t) => Some(t.as_bytes()),
-            Scalar::Raw(b) | Scalar::Bytes(b) => Some(b),
-            _ => None,
-        }
-    }
-    match (a, b) {
-        (Scalar::Float(x), Scalar::Float(y)) => {
-            let (x, y) = (parse_go_float(x), parse_go_float(y));
-            match (x, y) {
-                (Some(x), Some(y)) => (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits(),
-                _ => false,
-            }
-        }
-        (Scalar::Comment(x), Scalar::Comment(y)) => x == y,
-        (Scalar::Int(x), Scalar::Int(y)) => x == y,
-        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
-        (Scalar::Time(x), Scalar::Time(y)) => x == y,
-        _ => match (bytes(a), bytes(b)) {
-            (Some(x), Some(y)) => x == y,
-            _ => false,
-        },
-    }
+    compare::scalar_eq(a, b, Leeway::YAML)
 }
 
-/// Structural equality with float values compared numerically; records where it differs.
+/// Two trees are the same as YAML reads them; when not, `path` is where they differ.
 pub(crate) fn value_eq(a: &Value, b: &Value, path: &mut Vec<String>) -> bool {
-    match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (Value::Scalar(x), Value::Scalar(y)) => scalar_eq(x, y),
-        (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| value_eq(p, q, path))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            for (p, q) in x.iter().zip(y) {
-                match (p, q) {
-                    (Item::Comment(c), Item::Comment(d)) => {
-                        if !scalar_eq(c, d) {
-                            return false;
-                        }
-                    }
-                    (Item::Entry(k1, v1), Item::Entry(k2, v2)) => {
-                        if k1 != k2 {
-                            return false;
-                        }
-                        path.push(k1.clone());
-                        if !value_eq(v1, v2, path) {
-                            return false;
-                        }
-                        path.pop();
-                    }
-                    _ => return false,
-                }
-            }
-            true
-        }
-        _ => false,
-    }
+    compare::tree_eq_at(a, b, Leeway::YAML, path)
 }

@@ -1,226 +1,61 @@
-//! YAML source → an arena of nodes that know their exact byte spans, plus the format-neutral
-//! tree ([`Value`]) and the leaf index that [`super::render`] splices on.
+//! saphyr-parser's events → the node arena: every node with its exact byte span, its context
+//! (what a replacement must respect) and its place among its parent's items.
 //!
-//! It exists so that rendering can replace exactly one scalar (or one comment's text) and leave
-//! every other byte alone. It reads events from saphyr-parser, re-measures each token with
-//! [`super::lex`], types scalars like go-yaml v3 ([`super::resolve`]), and places comments the
-//! way sops (go-yaml head/line/foot comments) would assign them to maps and lists, because a
-//! comment's container decides its AAD. It must not quote plaintext values in errors, and must
-//! never panic, whatever the input.
+//! This is where go-yaml's refusals are mirrored (a non-mapping document, a non-string or
+//! duplicate key, nesting too deep), each with a one-line cause that names a line, never a
+//! value. It must not build the tree (see [`super::tree`]) and must never panic on any input.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+use saphyr_parser::{Event, Parser, Tag};
 
-use super::lex::{self, BlockLayout, CharMap, CommentSpan, Props};
-use super::resolve::{resolve_plain, Resolved};
+use super::super::lex::{self, CharMap, CommentSpan, Props};
+use super::tree::too_deep;
+use super::{
+    style_of, type_scalar, AliasNode, Coll, CollKind, Ctx, DocInfo, Indexed, MapItem, Node, NodeId,
+    ScalarNode, SeqItem, SopsEntry, Style, Typed, MAX_DEPTH,
+};
 use crate::error::{Code, Error, Result};
 use crate::format::input_error;
-use crate::tree::{walk_leaves, Item, Scalar, Value};
-
-/// Deepest nesting accepted (collections inside collections), in the source and after alias
-/// expansion. Deeper input is rejected rather than risking the stack.
-pub(crate) const MAX_DEPTH: usize = 256;
-
-pub(crate) type NodeId = u32;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
-    Folded,
-}
-
-/// Where a node sits: what its replacement text must respect.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Ctx {
-    /// Inside a flow collection (`[..]`, `{..}`): plain text must avoid `,[]{}`.
-    pub in_flow: bool,
-    /// An item of a sequence (not a map value).
-    pub in_seq: bool,
-    /// Indentation (bytes) of the block collection holding the node.
-    pub parent_indent: u32,
-    /// For a block-sequence item whose `-` starts its line (or follows only other `-`s): the
-    /// `-` offset.
-    pub dash: Option<u32>,
-}
-
-pub(crate) struct ScalarNode {
-    /// `None` for null.
-    pub value: Option<Scalar>,
-    pub style: Style,
-    /// Its tag's byte range, if it has one.
-    pub tag: Option<(u32, u32)>,
-    /// The token itself (for a block scalar: its header indicator, e.g. `|-`).
-    pub start: usize,
-    pub end: usize,
-    pub block: Option<Box<BlockLayout>>,
-    pub ctx: Ctx,
-}
-
-pub(crate) struct AliasNode {
-    pub start: usize,
-    pub end: usize,
-    pub target: NodeId,
-    pub ctx: Ctx,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum CollKind {
-    Block,
-    /// `[..]` or `{..}`.
-    Flow,
-    /// A single `k: v` pair written inside a flow sequence (no braces).
-    FlowPair,
-}
-
-pub(crate) struct Coll<T> {
-    pub items: Vec<T>,
-    pub kind: CollKind,
-    /// Column (bytes) of its first key or `-`; of its bracket for flow collections.
-    pub indent: usize,
-    pub start: usize,
-    /// End of its last token (flow: after the closing bracket), comments it holds included.
-    pub end: usize,
-    pub closed: bool,
-    /// A map has seen its first key (its indent is that key's column).
-    pub keyed: bool,
-}
-
-pub(crate) enum MapItem {
-    Entry {
-        key: String,
-        key_start: usize,
-        value: NodeId,
-    },
-    Comment(u32),
-}
-
-pub(crate) enum SeqItem {
-    Node(NodeId),
-    Comment(u32),
-}
-
-pub(crate) enum Node {
-    Scalar(ScalarNode),
-    Map(Coll<MapItem>),
-    Seq(Coll<SeqItem>),
-    Alias(AliasNode),
-}
-
-/// The top-level `sops:` entry of one document.
-pub(crate) struct SopsEntry {
-    pub key_start: usize,
-    pub value: NodeId,
-}
-
-pub(crate) struct DocInfo {
-    pub root: Option<NodeId>,
-    /// Where the document's region ends: its `...`, the next `---`, or the end of the text.
-    pub end: usize,
-    pub sops: Option<SopsEntry>,
-}
-
-/// One leaf in [`walk_leaves`] order.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Leaf {
-    Scalar(NodeId),
-    Comment(u32),
-    /// A leaf of the expanded copy behind an alias node.
-    InAlias(NodeId),
-}
-
-/// A parsed YAML file: its source, span index and tree.
-pub(crate) struct Indexed {
-    pub src: String,
-    pub nodes: Vec<Node>,
-    pub comments: Vec<CommentSpan>,
-    pub doc_info: Vec<DocInfo>,
-    pub docs: Vec<Value>,
-    pub meta: Option<Value>,
-    pub leaves: Vec<Leaf>,
-    /// For every node, the range of leaf indices under it.
-    pub leaf_range: Vec<(u32, u32)>,
-    /// The expanded (comment-free) copy behind each alias node.
-    pub alias_values: HashMap<NodeId, Value>,
-    /// Keys and values may be moved out of the nodes into the tree (no alias needs them).
-    take: bool,
-}
-
-impl Indexed {
-    pub(crate) fn comment_text(&self, c: u32) -> &str {
-        let c = &self.comments[c as usize];
-        self.src.get(c.hash + 1..c.end).unwrap_or("")
-    }
-}
+use crate::tree::Scalar;
 
 #[derive(Clone, Copy)]
-enum Owner {
+pub(super) enum Owner {
     Node(NodeId),
     Drop,
 }
 
-struct PendingKey {
+pub(super) struct PendingKey {
     key: String,
     sops: bool,
     start: usize,
 }
 
-enum Frame {
+pub(super) enum Frame {
     Doc,
     Map { id: NodeId, key: Option<PendingKey> },
     Seq { id: NodeId },
 }
 
-struct Builder<'a> {
-    src: &'a str,
-    b: &'a [u8],
-    cm: CharMap<'a>,
-    nodes: Vec<Node>,
-    comments: Vec<CommentSpan>,
-    frames: Vec<Frame>,
-    pending: Vec<(u32, usize)>,
-    anchors: HashMap<usize, NodeId>,
-    docs: Vec<DocInfo>,
-    cursor: usize,
-    scanned: usize,
-    last_end: [Option<(usize, Owner)>; 2],
-    scratch: Vec<CommentSpan>,
-    has_alias: bool,
+pub(super) struct Builder<'a> {
+    pub(super) src: &'a str,
+    pub(super) b: &'a [u8],
+    pub(super) cm: CharMap<'a>,
+    pub(super) nodes: Vec<Node>,
+    pub(super) comments: Vec<CommentSpan>,
+    pub(super) frames: Vec<Frame>,
+    pub(super) pending: Vec<(u32, usize)>,
+    pub(super) anchors: HashMap<usize, NodeId>,
+    pub(super) docs: Vec<DocInfo>,
+    pub(super) cursor: usize,
+    pub(super) scanned: usize,
+    pub(super) last_end: [Option<(usize, Owner)>; 2],
+    pub(super) scratch: Vec<CommentSpan>,
+    pub(super) has_alias: bool,
 }
 
-/// Parse YAML source into the span index and tree.
-pub(crate) fn parse(src: &str) -> Result<Indexed> {
-    let mut ix = index(src)?;
-    let mut budget = Budget::for_source(src);
-    let mut docs = Vec::with_capacity(ix.doc_info.len());
-    for d in 0..ix.doc_info.len() {
-        let v = match ix.doc_info[d].root {
-            Some(r) => ix.build_value(r, 0, &mut budget)?,
-            None => Value::Map(Vec::new()),
-        };
-        docs.push(v);
-    }
-    ix.docs = docs;
-    ix.meta = ix.meta_value(&mut budget)?;
-    Ok(ix)
-}
-
-/// Parse into the span index only (no tree): what verification needs.
-pub(crate) fn index(src: &str) -> Result<Indexed> {
-    index_cow(Cow::Borrowed(src))
-}
-
-/// [`index`] of a text the index may keep without copying it (the rendered output).
-pub(crate) fn index_owned(src: String) -> Result<Indexed> {
-    index_cow(Cow::Owned(src))
-}
-
-fn index_cow(text: Cow<'_, str>) -> Result<Indexed> {
+pub(super) fn index_cow(text: Cow<'_, str>) -> Result<Indexed> {
     let src: &str = &text;
     if src.len() >= u32::MAX as usize {
         return Err(input_error("the yaml file is larger than 4 GiB").hint("split the file"));
@@ -275,256 +110,6 @@ fn index_cow(text: Cow<'_, str>) -> Result<Indexed> {
         alias_values: HashMap::new(),
         take: !has_alias,
     })
-}
-
-/// A bound on how many values alias expansion may produce.
-pub(crate) struct Budget {
-    left: usize,
-}
-
-impl Budget {
-    pub(crate) fn for_source(src: &str) -> Budget {
-        Budget {
-            left: 4 * src.len() + 100_000,
-        }
-    }
-
-    fn take(&mut self) -> Result<()> {
-        if self.left == 0 {
-            return Err(input_error("yaml aliases expand to too many values")
-                .hint("the file repeats aliases of aliases (a \"billion laughs\" file?)"));
-        }
-        self.left -= 1;
-        Ok(())
-    }
-}
-
-fn too_deep() -> Error {
-    input_error(format!("yaml nesting is deeper than {MAX_DEPTH} levels"))
-}
-
-impl Indexed {
-    /// The first document's `sops` metadata as a tree.
-    pub(crate) fn meta_value(&self, budget: &mut Budget) -> Result<Option<Value>> {
-        match self.doc_info.iter().find_map(|d| d.sops.as_ref()) {
-            Some(s) => Ok(Some(self.copy_value(s.value, 0, budget)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Build the tree of one node, recording leaves in walk order.
-    fn build_value(&mut self, id: NodeId, depth: usize, budget: &mut Budget) -> Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(too_deep());
-        }
-        let first = self.leaves.len() as u32;
-        let take = self.take;
-        let v = match &mut self.nodes[id as usize] {
-            Node::Scalar(s) => {
-                let v = if take {
-                    s.value.take()
-                } else {
-                    s.value.clone()
-                };
-                match v {
-                    Some(v) => {
-                        self.leaves.push(Leaf::Scalar(id));
-                        Value::Scalar(v)
-                    }
-                    None => Value::Null,
-                }
-            }
-            Node::Map(m) => {
-                let items: Vec<(Option<String>, u32)> = m
-                    .items
-                    .iter_mut()
-                    .map(|it| match it {
-                        MapItem::Entry { key, value, .. } => {
-                            let k = if take {
-                                std::mem::take(key)
-                            } else {
-                                key.clone()
-                            };
-                            (Some(k), *value)
-                        }
-                        MapItem::Comment(c) => (None, *c),
-                    })
-                    .collect();
-                let mut out = Vec::with_capacity(items.len());
-                for (k, n) in items {
-                    match k {
-                        Some(k) => {
-                            out.push(Item::Entry(k, self.build_value(n, depth + 1, budget)?))
-                        }
-                        None => {
-                            self.leaves.push(Leaf::Comment(n));
-                            out.push(Item::Comment(Scalar::Comment(
-                                self.comment_text(n).to_string(),
-                            )));
-                        }
-                    }
-                }
-                Value::Map(out)
-            }
-            Node::Seq(s) => {
-                let items: Vec<(bool, u32)> = s
-                    .items
-                    .iter()
-                    .map(|it| match it {
-                        SeqItem::Node(n) => (true, *n),
-                        SeqItem::Comment(c) => (false, *c),
-                    })
-                    .collect();
-                let mut out = Vec::with_capacity(items.len());
-                for (is_node, n) in items {
-                    if is_node {
-                        out.push(self.build_value(n, depth + 1, budget)?);
-                    } else {
-                        self.leaves.push(Leaf::Comment(n));
-                        out.push(Value::Scalar(Scalar::Comment(
-                            self.comment_text(n).to_string(),
-                        )));
-                    }
-                }
-                Value::List(out)
-            }
-            Node::Alias(a) => {
-                let target = a.target;
-                let v = self.copy_value(target, depth, budget)?;
-                let mut n = 0usize;
-                walk_leaves(std::slice::from_ref(&v), |_, _, _| n += 1);
-                for _ in 0..n {
-                    self.leaves.push(Leaf::InAlias(id));
-                }
-                self.alias_values.insert(id, v.clone());
-                v
-            }
-        };
-        if let Some(r) = self.leaf_range.get_mut(id as usize) {
-            *r = (first, self.leaves.len() as u32);
-        }
-        Ok(v)
-    }
-
-    /// The value behind a node as an alias sees it: comments left out, aliases expanded.
-    pub(crate) fn copy_value(
-        &self,
-        id: NodeId,
-        depth: usize,
-        budget: &mut Budget,
-    ) -> Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(too_deep());
-        }
-        budget.take()?;
-        Ok(match &self.nodes[id as usize] {
-            Node::Scalar(s) => s.value.clone().map_or(Value::Null, Value::Scalar),
-            Node::Map(m) => {
-                let mut out = Vec::with_capacity(m.items.len());
-                for it in &m.items {
-                    if let MapItem::Entry { key, value, .. } = it {
-                        out.push(Item::Entry(
-                            key.clone(),
-                            self.copy_value(*value, depth + 1, budget)?,
-                        ));
-                    }
-                }
-                Value::Map(out)
-            }
-            Node::Seq(s) => {
-                let mut out = Vec::with_capacity(s.items.len());
-                for it in &s.items {
-                    if let SeqItem::Node(n) = it {
-                        out.push(self.copy_value(*n, depth + 1, budget)?);
-                    }
-                }
-                Value::List(out)
-            }
-            Node::Alias(a) => self.copy_value(a.target, depth, budget)?,
-        })
-    }
-}
-
-/// How a scalar's text and tag give its value.
-pub(crate) enum Typed {
-    Value(Option<Scalar>),
-    Uint,
-    BadTag,
-}
-
-/// A scanned scalar's text as an owned string without the scanner's spare capacity (a file's
-/// worth of values is held at once, and saphyr grows its buffers by doubling).
-fn owned(value: Cow<'_, str>) -> String {
-    let mut s = value.into_owned();
-    if s.capacity() > s.len() + 8 {
-        s.shrink_to_fit();
-    }
-    s
-}
-
-pub(crate) fn type_scalar(value: Cow<'_, str>, style: Style, tag: Option<&Tag>) -> Typed {
-    let tag_name = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-    let core = tag_name
-        .as_deref()
-        .and_then(|t| t.strip_prefix("tag:yaml.org,2002:"));
-    match (tag_name.as_deref(), core) {
-        (None, _) => {
-            if style != Style::Plain {
-                return Typed::Value(Some(Scalar::Str(owned(value))));
-            }
-            from_resolved(resolve_plain(&value), value)
-        }
-        (Some(_), Some("str")) | (Some(_), Some("merge")) => {
-            Typed::Value(Some(Scalar::Str(owned(value))))
-        }
-        (Some(_), Some("binary")) => {
-            let clean: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-            match base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()) {
-                Ok(bytes) => Typed::Value(Some(match String::from_utf8(bytes) {
-                    Ok(s) => Scalar::Str(s),
-                    Err(e) => Scalar::Raw(e.into_bytes()),
-                })),
-                Err(_) => Typed::BadTag,
-            }
-        }
-        (Some(_), Some(kind @ ("int" | "float" | "bool" | "null" | "timestamp"))) => {
-            let r = resolve_plain(&value);
-            match (kind, r) {
-                ("int", Resolved::Int(i)) => Typed::Value(Some(Scalar::Int(i))),
-                ("int", Resolved::Uint) => Typed::Uint,
-                ("float", Resolved::Int(i)) => Typed::Value(Some(Scalar::Float(i.to_string()))),
-                ("float", Resolved::Float(_, t)) => Typed::Value(Some(Scalar::Float(t))),
-                ("bool", Resolved::Bool(b)) => Typed::Value(Some(Scalar::Bool(b))),
-                ("null", Resolved::Null) => Typed::Value(None),
-                ("timestamp", Resolved::Time(t)) => Typed::Value(Some(Scalar::Time(t))),
-                _ => Typed::BadTag,
-            }
-        }
-        // Custom and other tags are dropped; the value is its text (sops does the same).
-        _ => Typed::Value(Some(Scalar::Str(owned(value)))),
-    }
-}
-
-fn from_resolved(r: Resolved, text: Cow<'_, str>) -> Typed {
-    Typed::Value(match r {
-        Resolved::Null => None,
-        Resolved::Bool(b) => Some(Scalar::Bool(b)),
-        Resolved::Int(i) => Some(Scalar::Int(i)),
-        Resolved::Uint => return Typed::Uint,
-        Resolved::Float(_, t) => Some(Scalar::Float(t)),
-        Resolved::Time(t) => Some(Scalar::Time(t)),
-        Resolved::Str => Some(Scalar::Str(owned(text))),
-    })
-}
-
-pub(crate) fn style_of(s: ScalarStyle) -> Style {
-    match s {
-        ScalarStyle::Plain => Style::Plain,
-        ScalarStyle::SingleQuoted => Style::Single,
-        ScalarStyle::DoubleQuoted => Style::Double,
-        ScalarStyle::Literal => Style::Literal,
-        ScalarStyle::Folded => Style::Folded,
-    }
 }
 
 impl Builder<'_> {
@@ -625,79 +210,6 @@ impl Builder<'_> {
 
     fn col(&self, pos: usize) -> usize {
         pos - lex::line_start(self.b, pos)
-    }
-
-    /// Scan the stretch between the last token and `upto` for comments and place them.
-    fn scan_gap(&mut self, upto: usize) {
-        if upto <= self.scanned {
-            return;
-        }
-        let mut found = std::mem::take(&mut self.scratch);
-        found.clear();
-        let stop = lex::scan_comments(self.b, self.scanned, upto, &mut found);
-        self.scanned = stop.max(upto);
-        for c in found.drain(..) {
-            self.place_comment(c);
-        }
-        self.scratch = found;
-    }
-
-    fn place_comment(&mut self, c: CommentSpan) {
-        let id = self.comments.len() as u32;
-        self.comments.push(c);
-        let ls = lex::line_start(self.b, c.hash);
-        if !c.standalone {
-            // A trailing comment belongs where the node that ended on its line belongs.
-            for le in [self.last_end[1], self.last_end[0]].into_iter().flatten() {
-                let (end, owner) = le;
-                if end <= c.hash && end >= ls {
-                    if let Owner::Node(n) = owner {
-                        self.push_comment(n, id);
-                    }
-                    return;
-                }
-            }
-        }
-        let col = if c.standalone {
-            c.col
-        } else {
-            self.b[ls..c.hash]
-                .iter()
-                .take_while(|&&x| x == b' ')
-                .count()
-        };
-        self.pending.push((id, col));
-    }
-
-    fn push_comment(&mut self, n: NodeId, c: u32) {
-        let cend = self.comments[c as usize].end;
-        match self.nodes.get_mut(n as usize) {
-            Some(Node::Map(m)) => {
-                m.items.push(MapItem::Comment(c));
-                if m.closed && m.kind == CollKind::Block {
-                    m.end = m.end.max(cend);
-                }
-            }
-            Some(Node::Seq(s)) => {
-                s.items.push(SeqItem::Comment(c));
-                if s.closed && s.kind == CollKind::Block {
-                    s.end = s.end.max(cend);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn pending_into(&mut self, n: NodeId) {
-        let p = std::mem::take(&mut self.pending);
-        for (c, _) in p {
-            self.push_comment(n, c);
-        }
-    }
-
-    fn note_end(&mut self, end: usize, owner: Owner) {
-        self.last_end[0] = self.last_end[1];
-        self.last_end[1] = Some((end, owner));
     }
 
     /// Context for a node about to be attached to the top frame.
@@ -877,55 +389,6 @@ impl Builder<'_> {
             None => {}
         }
         Ok(())
-    }
-
-    /// Place pending comments before a value or item that starts now.
-    fn pending_before_item(&mut self, is_collection: bool) {
-        if self.pending.is_empty() {
-            return;
-        }
-        match self.frames.last() {
-            Some(Frame::Map {
-                id, key: Some(_), ..
-            }) if !is_collection => {
-                let id = *id;
-                self.pending_into(id);
-            }
-            Some(Frame::Map { id, key: None, .. }) => {
-                let id = *id;
-                self.pending_into(id);
-            }
-            Some(Frame::Seq { id }) => {
-                let id = *id;
-                if is_collection {
-                    // Comments indented past the `-` are inside the item that starts now.
-                    let indent = match &self.nodes[id as usize] {
-                        Node::Seq(s) if s.kind == CollKind::Block => s.indent,
-                        _ => usize::MAX,
-                    };
-                    let k = self
-                        .pending
-                        .iter()
-                        .take_while(|(_, col)| *col <= indent)
-                        .count();
-                    let take: Vec<(u32, usize)> = self.pending.drain(..k).collect();
-                    for (c, _) in take {
-                        self.push_comment(id, c);
-                    }
-                } else {
-                    self.pending_into(id);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The owner of a trailing comment after a scalar or alias attached to the top frame.
-    fn owner_here(&self) -> Owner {
-        match self.frames.last() {
-            Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => Owner::Node(*id),
-            _ => Owner::Drop,
-        }
     }
 
     fn check_root(&self, is_map: bool, start: usize) -> Result<()> {
