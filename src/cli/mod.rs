@@ -316,8 +316,6 @@ pub fn load_error(mut e: Error) -> Error {
     e
 }
 
-/// The input and output formats, by sops's rules: the flags, else the extension of the
-/// `--filename-override` or file name; stdin without a name is binary.
 /// Run a streaming-path attempt (`attempt` gives the input back when the file is outside that
 /// path): `Ok(None)` when it wrote the output, `Ok(Some(data))` to go on with the lossless path.
 pub fn try_streaming<O: crate::format::stream::Slices>(
@@ -359,6 +357,8 @@ pub fn integrity_required(input: &InputArgs, file: Option<&str>) -> bool {
     matches!(conf.rule_for(&abs), Ok(Some(r)) if r.integrity)
 }
 
+/// The input and output formats, by sops's rules: the flags, else the extension of the
+/// `--filename-override` or file name; stdin without a name is binary.
 pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
     let name = input.filename_override.as_deref().or(match file {
         Some("-") | None => None,
