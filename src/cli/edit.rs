@@ -484,6 +484,7 @@ fn reseal_edited(
         &r.edits,
         &r.metadata,
         o.outf,
+        &super::layout(),
     )?;
     Ok(out)
 }
@@ -580,6 +581,7 @@ fn encrypt_new(
         &enc.edits,
         &enc.metadata,
         outf,
+        &super::layout(),
     )?;
     Ok(out)
 }

@@ -315,10 +315,9 @@ fn seal_merged(
     let mut stash = ours.dec.stash.clone();
     let r = engine::reseal(&docs, meta, &ours.dec.data_key, &mut stash, ctx)?;
     if engine::same_shape(ours.parsed.docs(), &docs) {
-        return lifecycle::render_same_shape(ours, &docs, r.edits, &r.metadata);
+        return lifecycle::render_same_shape(ours, &docs, r.edits, &r.metadata, &super::layout());
     }
-    let emit = lifecycle::infer_indent(&ours.src, ours.inf)
-        .unwrap_or_else(|| lifecycle::emit_options(ours.inf));
+    let emit = super::layout().like(&ours.src, ours.inf, ours.inf)?;
     Ok(lifecycle::render_checked_with(
         None,
         ours.inf,
@@ -459,7 +458,7 @@ fn resolve_view(s: &Sides, out: &Outcome) -> Result<Vec<u8>> {
         s.ours
             .inf
             .store()
-            .emit(docs, None, &lifecycle::emit_options(s.ours.inf))?
+            .emit(docs, None, &super::layout().fresh(s.ours.inf)?)?
     };
     let mut view = head.into_bytes();
     view.extend_from_slice(&body);
@@ -528,6 +527,7 @@ fn resolve(a: &GitResolveArgs) -> Result<i32> {
                 &r.edits,
                 &r.metadata,
                 format,
+                &super::layout(),
             )?;
             Ok(bytes)
         })?

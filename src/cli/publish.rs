@@ -283,5 +283,5 @@ fn reencrypt(o: lifecycle::Opened, rule: &DestinationRule, ks: &KeyService) -> R
         &mut ctx,
     )?;
     let meta = engine::new_metadata(&key, &opts, ks, &mut ctx, sealed.lastmodified, sealed.mac)?;
-    lifecycle::render_same_shape(&o, &o.dec.docs, sealed.edits, &meta)
+    lifecycle::render_same_shape(&o, &o.dec.docs, sealed.edits, &meta, &super::layout())
 }

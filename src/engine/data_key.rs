@@ -86,6 +86,16 @@ pub fn parse_decryption_order(s: Option<&str>) -> Result<Vec<String>> {
 
 /// Unwrap the data key, trying keys in `order`; on failure, exit 128 with a per-key report.
 pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> Result<DataKey> {
+    unwrap_data_key_by(meta, keys, order).map(|(k, _)| k)
+}
+
+/// [`unwrap_data_key`], also naming the master keys that unwrapped it (sops's names, one per
+/// key group used), for `--verbose` and audit.
+pub fn unwrap_data_key_by(
+    meta: &Metadata,
+    keys: &KeyService,
+    order: &[String],
+) -> Result<(DataKey, Vec<String>)> {
     let mut attempts: Vec<KeyAttempt> = Vec::new();
     let mut parts: Vec<zeroize::Zeroizing<Vec<u8>>> = Vec::new();
     let needed = if meta.key_groups.len() > 1 {
@@ -128,12 +138,17 @@ pub fn unwrap_data_key(meta: &Metadata, keys: &KeyService, order: &[String]) -> 
         }
     }
     if parts.len() >= needed {
+        let by = attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::Decrypted)
+            .map(|a| a.key.clone())
+            .collect();
         if meta.key_groups.len() == 1 {
-            return DataKey::from_slice(&parts[0]);
+            return Ok((DataKey::from_slice(&parts[0])?, by));
         }
         let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
         let key = shamir_combine(&refs)?;
-        return DataKey::from_slice(&key);
+        return Ok((DataKey::from_slice(&key)?, by));
     }
     Err(report_failure(meta, &attempts, parts.len()))
 }

@@ -5,7 +5,7 @@
 
 use super::guard::SealedRecord;
 use super::{
-    apply_edits, check_integrity, parse_decryption_order, unwrap_data_key, verify_mac, IvStash,
+    apply_edits, check_integrity, parse_decryption_order, unwrap_data_key_by, verify_mac, IvStash,
 };
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::Mac;
@@ -25,6 +25,8 @@ pub struct Decrypted {
     pub data_key: DataKey,
     /// The IVs of every opened value, for stable re-encryption.
     pub stash: IvStash,
+    /// The master keys that unwrapped the data key (sops's names, one per key group used).
+    pub unwrapped_by: Vec<String>,
 }
 
 /// Options for decryption.
@@ -65,7 +67,7 @@ pub fn decrypt_with(
     } else {
         opts.decryption_order.clone()
     };
-    let data_key = unwrap_data_key(&metadata, keys, &order)?;
+    let (data_key, unwrapped_by) = unwrap_data_key_by(&metadata, keys, &order)?;
     // The metadata (recipients, rule, types, shape) is checked before any value is used.
     check_integrity(&metadata, parsed.docs(), &data_key, opts.require_integrity)?;
     let (edits, docs, stash) =
@@ -76,6 +78,7 @@ pub fn decrypt_with(
         metadata,
         data_key,
         stash,
+        unwrapped_by,
     })
 }
 
