@@ -231,22 +231,12 @@ fn setup(a: &GitSetupArgs) -> Result<i32> {
 /// base from before the field was required may lack it, and is checked when it has it).
 fn open_bytes(src: Vec<u8>, format: Format, ks: &KeyService, required: bool) -> Result<Opened> {
     let parsed = format.store().parse_encrypted(&src)?;
-    let dec = engine::decrypt(
-        parsed.as_ref(),
-        &DecryptOptions {
-            ignore_mac: false,
-            decryption_order: engine::parse_decryption_order(None)?,
-            require_integrity: required,
-        },
-        ks,
-    )?;
-    Ok(Opened {
-        src,
-        inf: format,
-        outf: format,
-        parsed,
-        dec,
-    })
+    let opts = DecryptOptions {
+        ignore_mac: false,
+        decryption_order: engine::parse_decryption_order(None)?,
+        require_integrity: required,
+    };
+    crate::pipeline::open_parsed(src, parsed, format, format, &opts, ks, &super::log::Verbose)
 }
 
 /// The three sides of a merge, decrypted. No base (`None`) means the file was added on both

@@ -306,6 +306,10 @@ fn three_groups_threshold_two() {
         )
         .unwrap();
         assert_eq!(dec.docs, docs);
+        // The keys that unwrapped it: one per group used, the first two groups that could.
+        let by = |i: usize| ids[i].to_public().to_string();
+        assert_eq!(dec.unwrapped_by.len(), 2, "{:?}", dec.unwrapped_by);
+        assert!(dec.unwrapped_by.iter().all(|k| *k == by(a) || *k == by(b)));
     }
     let mut one = KeyService::new();
     one.add(Box::new(TestAge(vec![ids[2].clone()])));

@@ -174,7 +174,8 @@ pub struct Opened {
     pub dec: Decrypted,
 }
 
-/// Parse and decrypt `src`, an encrypted file in `inf` to be written back as `outf`.
+/// Parse and decrypt `src`, an encrypted file in `inf` to be written back as `outf`. A file
+/// that cannot be parsed is sops's exit 1 here ([`load_error`]).
 pub fn open(
     src: Vec<u8>,
     inf: Format,
@@ -184,6 +185,20 @@ pub fn open(
     obs: &dyn Observer,
 ) -> Result<Opened> {
     let parsed = inf.store().parse_encrypted(&src).map_err(load_error)?;
+    open_parsed(src, parsed, inf, outf, opts, keys, obs)
+}
+
+/// [`open`] of a file the caller parsed (`parsed` is the parse of `src`).
+pub fn open_parsed(
+    src: Vec<u8>,
+    parsed: Box<dyn Parsed>,
+    inf: Format,
+    outf: Format,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    obs: &dyn Observer,
+) -> Result<Opened> {
+    obs.unwrapping(parsed.metadata());
     let dec = engine::decrypt(parsed.as_ref(), opts, keys)?;
     obs.unwrapped_by(&dec.unwrapped_by);
     Ok(Opened {

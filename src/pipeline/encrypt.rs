@@ -3,13 +3,14 @@
 //! comments) and on the lossless tree path otherwise. The integrity field is computed over
 //! what a reader of the output will parse, and every output is read back before it is returned.
 
-use super::{Observer, Output};
+use super::readback::render_checked;
+use super::{LayoutOptions, Observer, Output};
 use crate::crypto::data_key::DataKey;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::format::stream::{FastFlat, Streaming};
 use crate::format::yaml::FastYaml;
-use crate::format::{Edit, EmitOptions, Format};
+use crate::format::{Edit, EmitOptions, Format, Parsed};
 use crate::keys::KeyService;
 use crate::metadata::{integrity, Metadata, Rule};
 use crate::tree::Scalar;
@@ -103,6 +104,30 @@ pub fn encrypt(
         })?;
     }
     Ok(Output::Bytes(out))
+}
+
+/// Encrypt a parsed plaintext document (`edit` of a new file) into `outf`, read back before it
+/// is returned.
+pub fn encrypt_parsed(
+    parsed: &dyn Parsed,
+    inf: Format,
+    outf: Format,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+    layout: &LayoutOptions,
+) -> Result<Vec<u8>> {
+    let enc = engine::encrypt(parsed, opts, keys, ctx)?;
+    let (out, _) = render_checked(
+        Some(parsed),
+        inf,
+        parsed.docs(),
+        &enc.edits,
+        &enc.metadata,
+        outf,
+        layout,
+    )?;
+    Ok(out)
 }
 
 /// Encrypt a file on its format's streaming path (`format::yaml::fast`, `format::stream`): no

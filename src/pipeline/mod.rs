@@ -20,11 +20,13 @@ mod layout;
 mod readback;
 mod reseal;
 
-pub use decrypt::{decrypt, decrypt_tree, emit_value, load_error, open, Decrypt, Opened};
-pub use encrypt::{encrypt, Encrypt};
+pub use decrypt::{
+    decrypt, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
+};
+pub use encrypt::{encrypt, encrypt_parsed, Encrypt};
 pub use layout::{infer_indent, LayoutOptions};
 pub use readback::{meta_tree, render_checked, render_checked_with, verify_written, Layout};
-pub use reseal::{render_in_place, render_same_shape, reuse_from};
+pub use reseal::{reencrypt, render_in_place, render_same_shape, reuse_from};
 
 #[allow(unused_imports)] // named in the docs above
 use crate::keys::KeyService;

@@ -6,9 +6,11 @@
 
 use super::readback::{meta_tree, render_checked, verify_written};
 use super::{LayoutOptions, Opened};
-use crate::engine::{self, Context};
+use crate::crypto::data_key::DataKey;
+use crate::engine::{self, Context, EncryptOptions, IvStash};
 use crate::error::{Code, Error, Result};
 use crate::format::{Edit, Format};
+use crate::keys::KeyService;
 use crate::metadata::Metadata;
 use crate::tree::Value;
 
@@ -97,4 +99,29 @@ pub fn reuse_from(
         layout,
     )?;
     Ok(out)
+}
+
+/// An opened file encrypted again from scratch (`publish`): a new data key for `opts`'s key
+/// groups, every value sealed again with `opts`'s rule and cipher, rendered on the file's own
+/// text where its format allows.
+pub fn reencrypt(
+    o: &Opened,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+    layout: &LayoutOptions,
+) -> Result<Vec<u8>> {
+    engine::check_key_groups(opts)?;
+    let key = DataKey::generate(&mut ctx.rng);
+    let sealed = engine::seal_leaves(
+        &o.dec.docs,
+        &opts.rule,
+        opts.mac_only_encrypted,
+        opts.cipher,
+        &key,
+        &mut IvStash::default(),
+        ctx,
+    )?;
+    let meta = engine::new_metadata(&key, opts, keys, ctx, sealed.lastmodified, sealed.mac)?;
+    render_same_shape(o, &o.dec.docs, sealed.edits, &meta, layout)
 }
