@@ -837,6 +837,9 @@ fn global_options_work_before_or_after_the_subcommand() {
         );
         let tried = format!("group 0: will try age {}", TestKey::Age1.recipient());
         assert!(o.stderr.contains(&tried), "{args:?}: {}", o.stderr);
+        // The key that unwrapped the data key is named (a public recipient).
+        let by = format!("data key unwrapped by {}", TestKey::Age1.recipient());
+        assert!(o.stderr.contains(&by), "{args:?}: {}", o.stderr);
         assert!(
             !o.stderr.contains("text") && !o.stderr.contains("AGE-SECRET"),
             "{args:?}"

@@ -56,7 +56,7 @@ fn print(path: &[String], class: &'static str, bytes: &[u8], strict: bool) -> Le
 }
 
 /// The prints of the leaves of `docs` (comments skipped), or, with `edits`, of `docs` as
-/// [`apply_edits`] would make them (a sealed leaf becomes its token as text), without building
+/// [`apply_edits`](super::apply_edits) would make them (a sealed leaf becomes its token as text), without building
 /// those documents.
 pub fn leaf_prints(docs: &[Value], edits: Option<&[Edit]>, strict: bool) -> Vec<LeafPrint> {
     let mut out = Vec::new();

@@ -12,7 +12,7 @@ use crate::tree::Scalar;
 /// the last one. Only digests are kept, never plaintext.
 ///
 /// A stash filled by opening a file also carries that file's [`SealedRecord`] (which paths
-/// held sealed leaves), so that [`reseal`] — which every change to an encrypted file goes
+/// held sealed leaves), so that [`reseal`](super::reseal) — which every change to an encrypted file goes
 /// through with that stash — can refuse to write any of them in plaintext.
 #[derive(Default, Clone)]
 pub struct IvStash {

@@ -10,9 +10,9 @@
 //!
 //! It exists so that `src/cli/*` only parse arguments, call one of these functions and write
 //! what they return. It must not parse arguments, read `.sops.yaml`, prompt, or write a file
-//! (`cli::io` does that, atomically); it talks to key backends only through [`KeyService`]
-//! (`crate::keys`), so a remote key service can stand behind it. What it wants logged goes to
-//! an [`Observer`].
+//! (`cli::io` does that, atomically); it talks to key backends only through
+//! [`KeyService`](crate::keys::KeyService), so a remote key service can stand behind it.
+//! What it wants logged goes to an [`Observer`].
 
 mod decrypt;
 mod encrypt;
@@ -28,8 +28,6 @@ pub use layout::{infer_indent, LayoutOptions};
 pub use readback::{meta_tree, render_checked, render_checked_with, verify_written, Layout};
 pub use reseal::{reencrypt, render_in_place, render_same_shape, reuse_from};
 
-#[allow(unused_imports)] // named in the docs above
-use crate::keys::KeyService;
 use crate::tree::Value;
 
 /// What the pipeline reports while it runs: `--verbose` lines in the CLI, and the place an
