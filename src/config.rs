@@ -45,8 +45,7 @@ pub const NO_CONFIG_NO_KEYS: &str =
     "config file not found, or has no creation rules, and no keys provided through command line options";
 /// sops's text when a config exists but no `path_regex` matches.
 pub const NO_MATCHING_RULE: &str = "error loading config: no matching creation rules found";
-/// sops's text for a key group with no keys.
-pub const EMPTY_KEY_GROUP: &str = "Could not generate data key: [empty key group provided]";
+pub use crate::error::EMPTY_KEY_GROUP;
 
 fn config_error(msg: impl Into<String>) -> Error {
     Error::new(Code::Generic, msg)

@@ -122,6 +122,11 @@ pub fn wrap_words(text: &str, width: usize) -> String {
     out.join("\n")
 }
 
+/// sops's text for a key group with no keys. It lives here because both the engine (wrapping
+/// the data key) and `.sops.yaml` loading refuse an empty group, and the engine must not depend
+/// on the config.
+pub const EMPTY_KEY_GROUP: &str = "Could not generate data key: [empty key group provided]";
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Error {
         Error::generic(e.to_string())

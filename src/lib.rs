@@ -27,6 +27,7 @@ pub mod metadata;
     feature = "aws-kms"
 ))]
 pub mod net;
+pub mod pipeline;
 pub mod publish;
 pub mod select;
 pub mod tree;

@@ -484,6 +484,7 @@ fn reseal_edited(
         &r.edits,
         &r.metadata,
         o.outf,
+        &super::layout(),
     )?;
     Ok(out)
 }
@@ -572,16 +573,7 @@ fn encrypt_new(
         )
         .hint("remove it"));
     }
-    let enc = engine::encrypt(parsed.as_ref(), opts, ks, ctx)?;
-    let (out, _) = lifecycle::render_checked(
-        Some(parsed.as_ref()),
-        inf,
-        parsed.docs(),
-        &enc.edits,
-        &enc.metadata,
-        outf,
-    )?;
-    Ok(out)
+    crate::pipeline::encrypt_parsed(parsed.as_ref(), inf, outf, opts, ks, ctx, &super::layout())
 }
 
 #[cfg(test)]

@@ -1,17 +1,16 @@
-//! `veil encrypt`: seal a plaintext file for the keys the flags (or `.sops.yaml`) name.
+//! `veil encrypt`: seal a plaintext file for the keys the flags (or `.sops.yaml`) name. This
+//! file works out the keys and rule (flags over `.sops.yaml`); `pipeline::encrypt` does the rest.
 
 use super::args::{InputArgs, KeyArgs, OutputArgs};
+use super::log::Verbose;
 use crate::config::{self, CliKeys, Config, CreationRule};
-use crate::crypto::data_key::DataKey;
 use crate::crypto::value::Cipher;
-use crate::engine::{self, Context, EncryptOptions};
+use crate::engine::{Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
-use crate::format::stream::{FastFlat, Streaming};
-use crate::format::yaml::FastYaml;
-use crate::format::{Edit, Format};
+use crate::format::Format;
 use crate::keys::KeyService;
 use crate::metadata::Rule;
-use crate::tree::Scalar;
+use crate::pipeline::{self, Encrypt};
 use std::path::Path;
 
 /// The sops-compatible key and rule flags, as the config module takes them.
@@ -114,7 +113,7 @@ pub fn run(
     let cr = creation_rule(keys, conf.as_ref(), Path::new(target), inf)?;
     super::log::step(format!("encrypt {target} as {inf:?}, output {outf:?}"));
     super::log::new_keys(&cr.key_groups);
-    let emit_opts = super::stores_emit_options(conf.as_ref(), outf)?;
+    let emit = super::layout_with(conf.as_ref()).fresh(outf)?;
     let data = super::io::read_input(file)?;
     let opts = EncryptOptions {
         key_groups: cr.key_groups,
@@ -126,134 +125,20 @@ pub fn run(
     };
     // Vault servers the user named (flags, creation rules) may receive the token.
     let ks = KeyService::trusting(&opts.key_groups);
-    let mut ctx = Context::system();
-    // The integrity field covers the whole tree, which only the lossless path builds.
-    let data = if inf == outf && !opts.integrity && crate::env::streaming(inf) {
-        let left = if inf == Format::Yaml {
-            super::try_streaming(data, file, output, |d| {
-                match FastYaml::scan_bytes(d, false) {
-                    Ok(doc) => streaming(doc, inf, &opts, &ks, &mut ctx),
-                    Err(d) => Ok(Err(d)),
-                }
-            })?
-        } else {
-            super::try_streaming(data, file, output, |d| {
-                match FastFlat::scan(inf, d, false) {
-                    Ok(doc) => streaming(doc, inf, &opts, &ks, &mut ctx),
-                    Err(d) => Ok(Err(d)),
-                }
-            })?
-        };
-        match left {
-            Some(d) => d,
-            None => return Ok(0),
-        }
-    } else {
-        data
+    let req = Encrypt {
+        inf,
+        outf,
+        opts: &opts,
+        keys: &ks,
+        emit: &emit,
+        streaming: crate::env::streaming(inf),
     };
-    let store = inf.store();
-    let parsed = store.parse(&data).map_err(|e| match e.code {
-        // sops's words for a file with nothing to encrypt.
-        Code::NeedAtLeastOneDocument => Error {
-            message: "File cannot be completely empty, it must contain at least one document"
-                .into(),
-            ..e
-        },
-        _ => e,
-    })?;
-    // The parsed document keeps its own copy of the text.
-    drop(data);
-    let enc = engine::encrypt(parsed.as_ref(), &opts, &ks, &mut ctx)?;
-    let json_like = matches!(outf, Format::Json | Format::Binary);
-    let render = |metadata: &crate::metadata::Metadata| -> Result<Vec<u8>> {
-        let meta = metadata.to_tree(json_like);
-        if outf == inf {
-            // The store's render checks its own output with an independent parser.
-            return parsed.render(&enc.edits, Some(&meta));
-        }
-        // A conversion writes a fresh layout: read it back with veil's own reader and refuse
-        // to write a file whose leaves are not exactly the intended ones.
-        let docs = engine::apply_edits(parsed.docs(), &enc.edits);
-        let out = outf.store().emit(&docs, Some(&meta), &emit_opts)?;
-        let back = outf.store().parse_encrypted(&out)?;
-        engine::verify_same_leaves(&docs, back.docs(), false)?;
-        Ok(out)
-    };
-    let mut metadata = enc.metadata.clone();
-    let mut out = render(&metadata)?;
-    if let Some(k) = &enc.integrity_key {
-        use crate::metadata::integrity;
-        if outf != inf {
-            // Another format's reader sees another tree (JSON holds no comments): the tag
-            // covers what it will read.
-            let back = outf.store().parse_encrypted(&out)?;
-            metadata.integrity = Some(integrity::seal(k, back.docs(), &metadata));
-            out = render(&metadata)?;
-        }
-        // What a reader parses back must verify, or nothing is written.
-        let back = outf.store().parse_encrypted(&out)?;
-        let got = engine::metadata_of(back.as_ref())?;
-        integrity::check(k, back.docs(), &got, true).map_err(|e| {
-            Error::new(
-                Code::ErrorDumpingTree,
-                format!("refusing to write: the output does not verify ({})", e.message),
-            )
-            .hint("this is a veil bug; nothing was written; please report the file's format and structure (not its values)")
-        })?;
-    }
-    super::io::emit_output(file, output.in_place, output.output.as_deref(), &out)?;
+    let out = pipeline::encrypt(data, &req, &mut Context::system(), &Verbose)?;
+    super::io::emit_output_parts(
+        file,
+        output.in_place,
+        output.output.as_deref(),
+        &out.slices(),
+    )?;
     Ok(0)
-}
-
-/// Encrypt a file on its format's streaming path (`format::yaml::fast`, `format::stream`): no
-/// tree, the output checked by re-parsing it. `Ok(Err(data))` gives the input back when the
-/// file is outside what that path handles; the lossless path then does the whole job.
-fn streaming<D: Streaming>(
-    doc: D,
-    format: Format,
-    opts: &EncryptOptions,
-    keys: &KeyService,
-    ctx: &mut Context,
-) -> Result<std::result::Result<D::Output, Vec<u8>>> {
-    // Comment-regex rules depend on sops's comment stack, which only the tree path keeps.
-    if doc.has_comments()
-        && matches!(
-            opts.rule,
-            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
-        )
-    {
-        return Ok(Err(doc.into_bytes()));
-    }
-    engine::check_key_groups(opts)?;
-    let data_key = DataKey::generate(&mut ctx.rng);
-    let mut sealer = engine::LeafSealer::new(
-        &data_key,
-        &opts.rule,
-        opts.mac_only_encrypted,
-        opts.cipher,
-        ctx,
-    )?;
-    // A big file is sealed on two threads; the second half's MAC input is taken in after the
-    // first half's, so the MAC is the one a single pass computes.
-    let mut second = sealer.later(&data_key)?;
-    fn seal(sealer: &mut engine::LeafSealer, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
-        let enc = sealer.selector().seals_uncommented(path, s);
-        Ok(match sealer.leaf(path, aad, s, enc, None)? {
-            Some(tok) => Edit::Seal(tok),
-            None => Edit::Keep,
-        })
-    }
-    let rendered = doc.render_leaves_split(
-        &mut |path, aad, s| seal(&mut sealer, path, aad, s),
-        &mut |path, aad, s| seal(&mut second, path, aad, s),
-    )?;
-    let Some(rendered) = rendered else {
-        return Ok(Err(doc.into_bytes()));
-    };
-    sealer.append(second);
-    super::log::step(format!("{}: streaming path", format.name()));
-    let (lastmodified, mac) = sealer.finish(ctx)?;
-    let metadata = engine::new_metadata(&data_key, opts, keys, ctx, lastmodified, mac)?;
-    let meta = metadata.to_tree(false);
-    Ok(Ok(doc.finish(rendered, Some(&meta))?))
 }

@@ -202,19 +202,20 @@ fn open(
     let (inf, outf) = super::formats(&input, Some(file));
     let order = engine::parse_decryption_order(common.decryption_order.as_deref())?;
     let data = super::io::read_existing(file, false)?;
-    let parsed = inf
-        .store()
-        .parse_encrypted(&data)
-        .map_err(super::load_error)?;
-    let dec = engine::decrypt(
-        parsed.as_ref(),
-        &DecryptOptions {
-            ignore_mac: common.ignore_mac,
-            decryption_order: order,
-            require_integrity: super::integrity_required(&input, Some(file)),
-        },
+    let opts = DecryptOptions {
+        ignore_mac: common.ignore_mac,
+        decryption_order: order,
+        require_integrity: super::integrity_required(&input, Some(file)),
+    };
+    let o = crate::pipeline::open(
+        data,
+        inf,
+        outf,
+        &opts,
         &KeyService::local(),
+        &super::log::Verbose,
     )?;
+    let (parsed, dec) = (o.parsed, o.dec);
     let other = (outf != inf).then_some(outf);
     Ok((parsed, dec, other))
 }

@@ -231,22 +231,12 @@ fn setup(a: &GitSetupArgs) -> Result<i32> {
 /// base from before the field was required may lack it, and is checked when it has it).
 fn open_bytes(src: Vec<u8>, format: Format, ks: &KeyService, required: bool) -> Result<Opened> {
     let parsed = format.store().parse_encrypted(&src)?;
-    let dec = engine::decrypt(
-        parsed.as_ref(),
-        &DecryptOptions {
-            ignore_mac: false,
-            decryption_order: engine::parse_decryption_order(None)?,
-            require_integrity: required,
-        },
-        ks,
-    )?;
-    Ok(Opened {
-        src,
-        inf: format,
-        outf: format,
-        parsed,
-        dec,
-    })
+    let opts = DecryptOptions {
+        ignore_mac: false,
+        decryption_order: engine::parse_decryption_order(None)?,
+        require_integrity: required,
+    };
+    crate::pipeline::open_parsed(src, parsed, format, format, &opts, ks, &super::log::Verbose)
 }
 
 /// The three sides of a merge, decrypted. No base (`None`) means the file was added on both
@@ -315,10 +305,9 @@ fn seal_merged(
     let mut stash = ours.dec.stash.clone();
     let r = engine::reseal(&docs, meta, &ours.dec.data_key, &mut stash, ctx)?;
     if engine::same_shape(ours.parsed.docs(), &docs) {
-        return lifecycle::render_same_shape(ours, &docs, r.edits, &r.metadata);
+        return lifecycle::render_same_shape(ours, &docs, r.edits, &r.metadata, &super::layout());
     }
-    let emit = lifecycle::infer_indent(&ours.src, ours.inf)
-        .unwrap_or_else(|| lifecycle::emit_options(ours.inf));
+    let emit = super::layout().like(&ours.src, ours.inf, ours.inf)?;
     Ok(lifecycle::render_checked_with(
         None,
         ours.inf,
@@ -459,7 +448,7 @@ fn resolve_view(s: &Sides, out: &Outcome) -> Result<Vec<u8>> {
         s.ours
             .inf
             .store()
-            .emit(docs, None, &lifecycle::emit_options(s.ours.inf))?
+            .emit(docs, None, &super::layout().fresh(s.ours.inf)?)?
     };
     let mut view = head.into_bytes();
     view.extend_from_slice(&body);
@@ -528,6 +517,7 @@ fn resolve(a: &GitResolveArgs) -> Result<i32> {
                 &r.edits,
                 &r.metadata,
                 format,
+                &super::layout(),
             )?;
             Ok(bytes)
         })?

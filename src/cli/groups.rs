@@ -51,6 +51,7 @@ fn regroup(
         &edits,
         &meta,
         outf,
+        &super::layout(),
     )?;
     super::io::emit_output(Some(file), in_place, None, &out)?;
     Ok(0)

@@ -137,6 +137,26 @@ pub fn new_keys(groups: &[Vec<crate::keys::KeyRef>]) {
     }
 }
 
+/// The pipeline's observer for this run: its steps, the keys a file names and where
+/// identities come from, and the master keys that unwrapped the data key, all under
+/// `--verbose` (public identifiers only).
+pub struct Verbose;
+
+impl crate::pipeline::Observer for Verbose {
+    fn step(&self, msg: &str) {
+        step(msg);
+    }
+    fn unwrapping(&self, metadata: Option<&crate::tree::Value>) {
+        key_sources();
+        file_keys(metadata);
+    }
+    fn unwrapped_by(&self, keys: &[String]) {
+        if !keys.is_empty() {
+            step(format!("data key unwrapped by {}", keys.join(", ")));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

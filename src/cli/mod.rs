@@ -124,18 +124,21 @@ pub fn explicit_config() -> Option<std::path::PathBuf> {
     p
 }
 
-/// The layout options for fresh output of format `outf`: `.sops.yaml` `stores`, overridden by
-/// `--indent` wherever it was placed.
-pub fn stores_emit_options(
-    conf: Option<&crate::config::Config>,
-    outf: Format,
-) -> Result<crate::format::EmitOptions> {
-    let stores = conf.map(|c| c.stores).unwrap_or_default();
-    let stores = match log::globals().indent {
-        Some(n) => stores.with_indent(n)?,
-        None => stores,
-    };
-    Ok(stores.emit_options(outf))
+/// The layout options of this run for fresh output: `.sops.yaml` `stores` (found as every
+/// command finds it) and `--indent`. A config that cannot be read is kept as an error, which
+/// surfaces when a fresh layout is written.
+pub fn layout() -> crate::pipeline::LayoutOptions {
+    let explicit = explicit_config();
+    let stores = std::env::current_dir()
+        .map_err(Error::from)
+        .and_then(|cwd| crate::config::load_config(explicit.as_deref(), &cwd))
+        .map(|(c, _)| c.map(|c| c.stores));
+    crate::pipeline::LayoutOptions::new(stores, log::globals().indent)
+}
+
+/// [`layout`] with a config the command has loaded already.
+pub fn layout_with(conf: Option<&crate::config::Config>) -> crate::pipeline::LayoutOptions {
+    crate::pipeline::LayoutOptions::new(Ok(conf.map(|c| c.stores)), log::globals().indent)
 }
 
 /// Entry point used by `src/main.rs`; returns the process exit code.
@@ -307,34 +310,7 @@ fn in_place_target(cli: &Cli) -> Option<&str> {
     file.filter(|f| *f != "-")
 }
 
-/// An encrypted file that cannot be parsed is exit 1 in sops (decrypt, rotate, set, unset,
-/// groups, exec-*); only `encrypt` reports an unparsable input as "could not read" (2).
-pub fn load_error(mut e: Error) -> Error {
-    if e.code == Code::CouldNotReadInputFile {
-        e.code = Code::Generic;
-    }
-    e
-}
-
-/// The input and output formats, by sops's rules: the flags, else the extension of the
-/// `--filename-override` or file name; stdin without a name is binary.
-/// Run a streaming-path attempt (`attempt` gives the input back when the file is outside that
-/// path): `Ok(None)` when it wrote the output, `Ok(Some(data))` to go on with the lossless path.
-pub fn try_streaming<O: crate::format::stream::Slices>(
-    data: Vec<u8>,
-    file: Option<&str>,
-    output: &args::OutputArgs,
-    attempt: impl FnOnce(Vec<u8>) -> Result<std::result::Result<O, Vec<u8>>>,
-) -> Result<Option<Vec<u8>>> {
-    match attempt(data)? {
-        Ok(out) => {
-            let parts = out.slices();
-            io::emit_output_parts(file, output.in_place, output.output.as_deref(), &parts)?;
-            Ok(None)
-        }
-        Err(data) => Ok(Some(data)),
-    }
-}
+pub use crate::pipeline::load_error;
 
 /// Whether the encrypted file `file` (or `--filename-override`) must carry veil's integrity
 /// field when it is read: `VEIL_REQUIRE_INTEGRITY=1`, or `veil_integrity: true` in the
@@ -359,6 +335,8 @@ pub fn integrity_required(input: &InputArgs, file: Option<&str>) -> bool {
     matches!(conf.rule_for(&abs), Ok(Some(r)) if r.integrity)
 }
 
+/// The input and output formats, by sops's rules: the flags, else the extension of the
+/// `--filename-override` or file name; stdin without a name is binary.
 pub fn formats(input: &InputArgs, file: Option<&str>) -> (Format, Format) {
     let name = input.filename_override.as_deref().or(match file {
         Some("-") | None => None,

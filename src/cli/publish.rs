@@ -17,9 +17,8 @@ use super::args::{InputArgs, PublishArgs};
 use super::lifecycle;
 use super::updatekeys::{diff_groups, push_group_diff};
 use crate::config::{self, Config};
-use crate::crypto::data_key::DataKey;
 use crate::crypto::value::Cipher;
-use crate::engine::{self, Context, DecryptOptions, EncryptOptions, IvStash};
+use crate::engine::{self, Context, DecryptOptions, EncryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::keys::KeyService;
 use crate::metadata::Rule;
@@ -270,18 +269,5 @@ fn reencrypt(o: lifecycle::Opened, rule: &DestinationRule, ks: &KeyService) -> R
         cipher: Cipher::Aes256Gcm,
         integrity: false,
     };
-    engine::check_key_groups(&opts)?;
-    let mut ctx = Context::system();
-    let key = DataKey::generate(&mut ctx.rng);
-    let sealed = engine::seal_leaves(
-        &o.dec.docs,
-        &opts.rule,
-        false,
-        opts.cipher,
-        &key,
-        &mut IvStash::default(),
-        &mut ctx,
-    )?;
-    let meta = engine::new_metadata(&key, &opts, ks, &mut ctx, sealed.lastmodified, sealed.mac)?;
-    lifecycle::render_same_shape(&o, &o.dec.docs, sealed.edits, &meta)
+    crate::pipeline::reencrypt(&o, &opts, ks, &mut Context::system(), &super::layout())
 }

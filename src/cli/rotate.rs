@@ -149,7 +149,7 @@ pub fn rotate_file(
         &ks,
         &mut ctx,
     )?;
-    let out = lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?;
+    let out = lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata, &super::layout())?;
     super::io::emit_output(Some(file), output.in_place, output.output.as_deref(), &out)?;
     Ok(0)
 }

@@ -259,19 +259,13 @@ fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
         false => lifecycle::render_in_place(&o, &docs, &r.edits, &r.metadata),
     };
     let out = if engine::same_shape(&o.dec.docs, &docs) {
-        lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
+        lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata, &super::layout())?
     } else if let Some(out) = in_place()? {
         out
     } else {
         // A fresh layout, indented like the file itself where that can be seen (an explicit
         // --indent wins).
-        let emit = match (o.inf == o.outf && !explicit)
-            .then(|| lifecycle::infer_indent(&o.src, o.outf))
-            .flatten()
-        {
-            Some(e) => e,
-            None => lifecycle::emit_options(o.outf),
-        };
+        let emit = super::layout().like(&o.src, o.inf, o.outf)?;
         let (out, layout) = lifecycle::render_checked_with(
             None,
             o.inf,

@@ -235,7 +235,7 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
             parsed,
             dec,
         };
-        lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata)?
+        lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata, &super::layout())?
     } else {
         let mut meta = engine::metadata_of(parsed.as_ref())?;
         let key = engine::unwrap_data_key(&meta, ks, &order)?;
@@ -257,6 +257,7 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
             &edits,
             &meta,
             plan.outf,
+            &super::layout(),
         )?
         .0
     };

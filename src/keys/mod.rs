@@ -151,8 +151,9 @@ pub trait Backend {
     fn kind(&self) -> &'static str;
     /// Wrap `secret` for `key`; returns the text stored in `enc`.
     fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String>;
-    /// Unwrap `enc`. `Ok(Outcome)` with no secret means "not mine / no identity"; an `Err`
-    /// means the key was ours and failed.
+    /// Unwrap `enc`: `Ok` holds the secret. `Err(Outcome::NoIdentity)` means "not mine / no
+    /// identity or credential here" (the next key is tried, quietly); `Err(Outcome::Failed)`
+    /// means the key was ours and failed (wrong key, server error), which the report shows.
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
 }
 
@@ -208,8 +209,9 @@ impl KeyService {
     }
 
     /// [`KeyService::local`] with options the caller knows from the user (not from a file).
+    // Only the Vault backend takes options so far.
+    #[cfg_attr(not(feature = "vault"), allow(unused_variables))]
     pub fn local_with(opts: &LocalOptions) -> KeyService {
-        let _ = opts;
         let mut ks = KeyService::new();
         ks.add(Box::new(age::AgeBackend::from_env()));
         #[cfg(feature = "pgp")]

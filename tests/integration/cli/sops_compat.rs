@@ -745,6 +745,70 @@ fn usage_is_named_after_argv0() {
     assert_eq!(b.stderr, "Error: no file specified\n");
 }
 
+/// A `.sops.yaml` whose `stores` the output store refuses fails a conversion, as sops fails
+/// to dump it, instead of being replaced by the default layout in silence; writing the file's
+/// own format needs no layout and still works.
+#[test]
+fn a_stores_config_the_output_store_refuses_fails_a_conversion() {
+    let sb = setup();
+    let enc = run_ok(
+        sb.veil().args([
+            "encrypt",
+            "--age",
+            &TestKey::Age1.recipient(),
+            "--output-type",
+            "json",
+            "p.yaml",
+        ]),
+        "encrypt to json",
+    );
+    sb.write("bad/e.json", &enc);
+    sb.write("e.json", &enc);
+    sb.write("bad/.sops.yaml", "stores:\n  yaml:\n    indent: -2\n");
+    let dir = sb.path().join("bad");
+    let convert = ["decrypt", "--output-type", "yaml", "e.json"];
+    let sops = go(&sb, Prog::RealSops, &dir, &convert, &[]);
+    assert_ne!(
+        sops.code,
+        Some(0),
+        "sops writes nothing: {}",
+        text(&sops.stdout)
+    );
+    assert!(
+        sops.stderr
+            .contains("YAML Negative indentation not accepted"),
+        "{}",
+        sops.stderr
+    );
+    let o = go(&sb, Prog::Veil, &dir, &convert, &[]);
+    assert_ne!(o.code, Some(0), "{}", text(&o.stdout));
+    assert!(o.stdout.is_empty(), "nothing is written");
+    assert!(
+        o.stderr.contains("YAML Negative indentation not accepted"),
+        "{}",
+        o.stderr
+    );
+    // A negative --indent is refused for a conversion to YAML too, as encrypt refuses it.
+    let neg = [
+        "--indent",
+        "-2",
+        "decrypt",
+        "--output-type",
+        "yaml",
+        "e.json",
+    ];
+    let o = go(&sb, Prog::Veil, sb.path(), &neg, &[]);
+    assert_ne!(o.code, Some(0), "{}", text(&o.stdout));
+    assert!(
+        o.stderr.contains("YAML Negative indentation not accepted"),
+        "{}",
+        o.stderr
+    );
+    // The file's own format is written on its own text: no layout, no error.
+    let o = go(&sb, Prog::Veil, &dir, &["decrypt", "e.json"], &[]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+}
+
 #[test]
 fn global_options_work_before_or_after_the_subcommand() {
     let sb = setup();
@@ -771,6 +835,9 @@ fn global_options_work_before_or_after_the_subcommand() {
         );
         let tried = format!("group 0: will try age {}", TestKey::Age1.recipient());
         assert!(o.stderr.contains(&tried), "{args:?}: {}", o.stderr);
+        // The key that unwrapped the data key is named (a public recipient).
+        let by = format!("data key unwrapped by {}", TestKey::Age1.recipient());
+        assert!(o.stderr.contains(&by), "{args:?}: {}", o.stderr);
         assert!(
             !o.stderr.contains("text") && !o.stderr.contains("AGE-SECRET"),
             "{args:?}"

@@ -1,0 +1,220 @@
+//! Decrypting: a file's bytes to plaintext output, on the format's streaming path when the
+//! file allows it (same format out, no `--extract`, no integrity field, no comment rule) and
+//! on the lossless tree path otherwise; a conversion is read back before it is returned. Also
+//! [`open`], the first step of every command that changes an encrypted file.
+
+use super::{LayoutOptions, Observer, Output};
+use crate::engine::{self, DecryptOptions, Decrypted};
+use crate::error::{Code, Error, Result};
+use crate::format::stream::{FastFlat, Streaming};
+use crate::format::yaml::FastYaml;
+use crate::format::{Edit, Format, Parsed};
+use crate::keys::KeyService;
+use crate::metadata::{Metadata, Rule};
+use crate::tree::{Scalar, Value};
+
+/// What to decrypt and how.
+pub struct Decrypt<'a> {
+    /// The file's name for log lines (`stdin` when read from there).
+    pub name: &'a str,
+    pub inf: Format,
+    pub outf: Format,
+    pub opts: DecryptOptions,
+    pub keys: &'a KeyService,
+    /// Fresh layouts (a conversion, `--extract`).
+    pub layout: &'a LayoutOptions,
+    /// Try the streaming path (`crate::env::streaming` for the format, usually).
+    pub streaming: bool,
+}
+
+/// Decrypt `data` (an encrypted file in `req.inf`) to plaintext in `req.outf`.
+pub fn decrypt(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Output> {
+    let (inf, outf) = (req.inf, req.outf);
+    // The integrity field covers the whole tree, which only the lossless path builds.
+    let data = if inf == outf && !req.opts.require_integrity && req.streaming {
+        let attempt = if inf == Format::Yaml {
+            match FastYaml::scan_bytes(data, true) {
+                Ok(doc) => streaming(doc, req, obs)?.map(|o| Output::Parts(Box::new(o))),
+                Err(d) => Err(d),
+            }
+        } else {
+            match FastFlat::scan(inf, data, true) {
+                Ok(doc) => streaming(doc, req, obs)?.map(|o| Output::Parts(Box::new(o))),
+                Err(d) => Err(d),
+            }
+        };
+        match attempt {
+            Ok(out) => return Ok(out),
+            Err(data) => data,
+        }
+    } else {
+        data
+    };
+    let (parsed, dec) = lossless(data, req, outf != inf, obs)?;
+    if outf == inf {
+        return Ok(Output::Bytes(parsed.render(&dec.edits, None)?));
+    }
+    // A conversion: the plaintext must read back as the decrypted data before it is written
+    // anywhere.
+    let out = outf
+        .store()
+        .emit(&dec.docs, None, &req.layout.fresh(outf)?)?;
+    let back = outf.store().parse(&out)?;
+    engine::verify_same_leaves(&dec.docs, back.docs(), false)?;
+    Ok(Output::Bytes(out))
+}
+
+/// Decrypt `data` on the lossless path to its opened documents (for `--extract`).
+pub fn decrypt_tree(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Decrypted> {
+    Ok(lossless(data, req, true, obs)?.1)
+}
+
+/// One value of a decrypted file (`--extract`) as plaintext in `outf`.
+pub fn emit_value(v: &Value, outf: Format, layout: &LayoutOptions) -> Result<Vec<u8>> {
+    outf.store().emit_value(v, &layout.fresh(outf)?)
+}
+
+fn lossless(
+    data: Vec<u8>,
+    req: &Decrypt,
+    docs: bool,
+    obs: &dyn Observer,
+) -> Result<(Box<dyn Parsed>, Decrypted)> {
+    let parsed = req.inf.store().parse_encrypted(&data).map_err(load_error)?;
+    // The parsed document keeps its own copy of the text.
+    drop(data);
+    obs.step(&format!(
+        "decrypt {} as {:?}, output {:?}",
+        req.name, req.inf, req.outf
+    ));
+    obs.unwrapping(parsed.metadata());
+    // Writing the same format needs only the edits: skip the opened tree (and never build
+    // the IV stash, which only re-encrypting commands use).
+    let want = engine::Want { docs, stash: false };
+    let dec = engine::decrypt_with(parsed.as_ref(), &req.opts, req.keys, want)?;
+    obs.unwrapped_by(&dec.unwrapped_by);
+    Ok((parsed, dec))
+}
+
+/// Decrypt a file on its format's streaming path (`format::yaml::fast`, `format::stream`).
+/// `Ok(Err(data))` gives the input back when the file (or one of its opened values) is outside
+/// what that path handles; the lossless path then does the whole job.
+fn streaming<D: Streaming>(
+    doc: D,
+    req: &Decrypt,
+    obs: &dyn Observer,
+) -> Result<std::result::Result<D::Output, Vec<u8>>> {
+    let tree = match doc.metadata() {
+        Ok(Some(t)) => t,
+        _ => return Ok(Err(doc.into_bytes())),
+    };
+    obs.step(&format!(
+        "decrypt {} as {:?}, output {:?} (streaming path)",
+        req.name, req.inf, req.inf
+    ));
+    obs.unwrapping(Some(&tree));
+    let metadata = Metadata::from_tree(&tree)?;
+    // Comment-regex rules depend on sops's comment stack, and the integrity field on the
+    // whole tree, which only the tree path keeps.
+    if metadata.integrity.is_some()
+        || doc.has_comments()
+            && matches!(
+                metadata.rule,
+                Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+            )
+    {
+        return Ok(Err(doc.into_bytes()));
+    }
+    crate::metadata::check_loadable(&metadata)?;
+    // An empty `--decryption-order` means the default, as on the lossless path.
+    let default_order;
+    let order = if req.opts.decryption_order.is_empty() {
+        default_order = engine::parse_decryption_order(None)?;
+        &default_order
+    } else {
+        &req.opts.decryption_order
+    };
+    let (data_key, by) = engine::unwrap_data_key_by(&metadata, req.keys, order)?;
+    obs.unwrapped_by(&by);
+    let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
+    // A big file is opened on two threads; the second half's MAC input is taken in after the
+    // first half's.
+    let mut second = opener.later(&data_key);
+    // The file's rule decides which leaves are sealed (with no comments in play, sops's
+    // comment stack is empty), whatever a value looks like.
+    fn open(opener: &mut engine::LeafOpener, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
+        let sealed = opener.selector().seals_uncommented(path, s);
+        Ok(match opener.leaf(aad, s, sealed, None)? {
+            Some(v) => Edit::Open(v),
+            None => Edit::Keep,
+        })
+    }
+    let rendered = doc.render_leaves_split(
+        &mut |path, aad, s| open(&mut opener, path, aad, s),
+        &mut |path, aad, s| open(&mut second, path, aad, s),
+    )?;
+    let Some(rendered) = rendered else {
+        return Ok(Err(doc.into_bytes()));
+    };
+    opener.append(second);
+    opener.finish(&metadata)?;
+    Ok(Ok(doc.finish(rendered, None)?))
+}
+
+/// An encrypted file, parsed losslessly and decrypted.
+pub struct Opened {
+    /// The encrypted file as read.
+    pub src: Vec<u8>,
+    /// The file's formats (input from the flag or extension, output likewise).
+    pub inf: Format,
+    pub outf: Format,
+    /// The lossless parse of the encrypted file.
+    pub parsed: Box<dyn Parsed>,
+    /// Its opened documents, data key, metadata and IV stash.
+    pub dec: Decrypted,
+}
+
+/// Parse and decrypt `src`, an encrypted file in `inf` to be written back as `outf`. A file
+/// that cannot be parsed is sops's exit 1 here ([`load_error`]).
+pub fn open(
+    src: Vec<u8>,
+    inf: Format,
+    outf: Format,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    obs: &dyn Observer,
+) -> Result<Opened> {
+    let parsed = inf.store().parse_encrypted(&src).map_err(load_error)?;
+    open_parsed(src, parsed, inf, outf, opts, keys, obs)
+}
+
+/// [`open`] of a file the caller parsed (`parsed` is the parse of `src`).
+pub fn open_parsed(
+    src: Vec<u8>,
+    parsed: Box<dyn Parsed>,
+    inf: Format,
+    outf: Format,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    obs: &dyn Observer,
+) -> Result<Opened> {
+    obs.unwrapping(parsed.metadata());
+    let dec = engine::decrypt(parsed.as_ref(), opts, keys)?;
+    obs.unwrapped_by(&dec.unwrapped_by);
+    Ok(Opened {
+        src,
+        inf,
+        outf,
+        parsed,
+        dec,
+    })
+}
+
+/// An encrypted file that cannot be parsed is exit 1 in sops (decrypt, rotate, set, unset,
+/// groups, exec-*); only `encrypt` reports an unparsable input as "could not read" (2).
+pub fn load_error(mut e: Error) -> Error {
+    if e.code == Code::CouldNotReadInputFile {
+        e.code = Code::Generic;
+    }
+    e
+}

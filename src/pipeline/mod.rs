@@ -1,0 +1,64 @@
+//! The road a file travels: from bytes read to bytes ready to write, for every command.
+//!
+//! Encrypting: make the data key, seal the leaves (`engine::LeafSealer`), build the metadata,
+//! add the integrity field; decrypting: unwrap the data key, open the leaves
+//! (`engine::LeafOpener`), check the MAC. Both try the format's streaming path first (YAML,
+//! dotenv, INI, TOML) and fall back to the lossless tree path; both convert formats and check a
+//! conversion. Changing an encrypted file (`reseal`) renders it on its own text where it can and
+//! reads every output back before it may be written (`readback`). Layout options for fresh
+//! output are worked out in one place (`layout`).
+//!
+//! It exists so that `src/cli/*` only parse arguments, call one of these functions and write
+//! what they return. It must not parse arguments, read `.sops.yaml`, prompt, or write a file
+//! (`cli::io` does that, atomically); it talks to key backends only through
+//! [`KeyService`](crate::keys::KeyService), so a remote key service can stand behind it.
+//! What it wants logged goes to an [`Observer`].
+
+mod decrypt;
+mod encrypt;
+mod layout;
+mod readback;
+mod reseal;
+
+pub use decrypt::{
+    decrypt, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
+};
+pub use encrypt::{encrypt, encrypt_parsed, Encrypt};
+pub use layout::{infer_indent, LayoutOptions};
+pub use readback::{meta_tree, render_checked, render_checked_with, verify_written, Layout};
+pub use reseal::{reencrypt, render_in_place, render_same_shape, reuse_from};
+
+use crate::tree::Value;
+
+/// What the pipeline reports while it runs: `--verbose` lines in the CLI, and the place an
+/// audit hook will listen. Every method has a silent default. Nothing passed here is secret:
+/// steps name files, formats and paths taken; keys are public identifiers.
+pub trait Observer {
+    /// A step worth a `--verbose` line.
+    fn step(&self, _msg: &str) {}
+    /// The data key of a file with this metadata is about to be unwrapped.
+    fn unwrapping(&self, _metadata: Option<&Value>) {}
+    /// The master keys that unwrapped the data key, one per key group used (sops's names).
+    fn unwrapped_by(&self, _keys: &[String]) {}
+}
+
+/// An observer that reports nothing.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// A result ready to write: the streaming paths hand back several parts (written one after
+/// another, never copied into one buffer), the lossless path one buffer.
+pub enum Output {
+    Parts(Box<dyn crate::format::stream::Slices>),
+    Bytes(Vec<u8>),
+}
+
+impl Output {
+    /// The bytes to write, in order.
+    pub fn slices(&self) -> Vec<&[u8]> {
+        match self {
+            Output::Parts(p) => p.slices(),
+            Output::Bytes(b) => vec![b.as_slice()],
+        }
+    }
+}
