@@ -644,10 +644,12 @@ fn pgp_key(fp: &str) -> KeyRef {
     }
 }
 
-/// A `--kms`/`kms:` entry: spaces removed, `arn+arn:aws:iam::…` splits off the role.
+/// A `--kms`/`kms:` entry: spaces removed, `KEY_ARN+ROLE_ARN` splits off the role. The split
+/// is on `+arn:` in any partition (`aws`, `aws-cn`, `aws-us-gov`…), as sops does since 3.12: an
+/// ARN may hold `+` in its path but never `:`, so `+arn:` can only join two ARNs.
 fn kms_from_arn(s: &str, context: &BTreeMap<String, String>, aws_profile: &str) -> KeyRef {
     let arn = s.replace(' ', "");
-    let (arn, role) = match arn.find("+arn:aws:iam::") {
+    let (arn, role) = match arn.find("+arn:") {
         Some(i) if i > 0 => (arn[..i].to_string(), arn[i + 1..].to_string()),
         _ => (arn, String::new()),
     };
@@ -1460,6 +1462,31 @@ mod tests {
                 aws_profile: "prof".into()
             }
         );
+    }
+
+    #[test]
+    fn kms_roles_split_in_every_partition() {
+        for (key, role) in [
+            (
+                "arn:aws-cn:kms:cn-north-1:1:key/abc",
+                "arn:aws-cn:iam::1:role/r",
+            ),
+            (
+                "arn:aws-us-gov:kms:us-gov-west-1:1:alias/a",
+                "arn:aws-us-gov:iam::1:role/r",
+            ),
+        ] {
+            let k = kms_from_arn(&format!("{key}+{role}"), &BTreeMap::new(), "");
+            assert_eq!(
+                k,
+                KeyRef::Kms {
+                    arn: key.into(),
+                    role: role.into(),
+                    context: BTreeMap::new(),
+                    aws_profile: String::new()
+                }
+            );
+        }
     }
 
     #[test]
