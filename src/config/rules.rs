@@ -1,0 +1,130 @@
+//! Interpreting the creation rule that matched: its encryption rule field, Shamir threshold,
+//! MAC scope, veil's integrity opt-in and its key groups, with sops's error texts.
+
+use super::groups::{age_key, gcp_key, group_keys, key_strings, kms_from_arn, pgp_key, str_field};
+use super::*;
+use crate::error::Result;
+use crate::metadata::Rule;
+use std::collections::BTreeMap;
+
+fn rule_text(r: &Node, name: &str) -> Option<String> {
+    r.get(name)
+        .and_then(Node::text)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+}
+
+pub(crate) fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
+    let hint =
+        || "a creation rule may set at most one of the six encryption rule fields".to_string();
+    let fields = [
+        (
+            "unencrypted_suffix",
+            Rule::UnencryptedSuffix as fn(String) -> Rule,
+        ),
+        ("encrypted_suffix", Rule::EncryptedSuffix),
+        ("unencrypted_regex", Rule::UnencryptedRegex),
+        ("encrypted_regex", Rule::EncryptedRegex),
+        ("unencrypted_comment_regex", Rule::UnencryptedCommentRegex),
+        ("encrypted_comment_regex", Rule::EncryptedCommentRegex),
+    ];
+    let mut rule = Rule::None;
+    for (name, mk) in fields {
+        if let Some(v) = rule_text(r, name) {
+            if rule != Rule::None {
+                return Err(config_error(CONFLICT_IN_RULE).hint(hint()));
+            }
+            rule = mk(v);
+        }
+    }
+    let shamir_threshold = match r.get("shamir_threshold") {
+        None => 0,
+        Some(n) => match parse_int(n) {
+            Some(v) if v >= 0 => v as usize,
+            _ => {
+                return Err(config_error(format!(
+                    "error loading config: shamir_threshold of creation rule {} is not a non-negative integer",
+                    index + 1
+                ))
+                .hint("shamir_threshold is the number of key groups needed to decrypt, e.g. 2"))
+            }
+        },
+    };
+    let mac_only_encrypted = match r.get("mac_only_encrypted") {
+        None => false,
+        Some(n) => parse_bool(n).ok_or_else(|| {
+            config_error(format!(
+                "error loading config: mac_only_encrypted of creation rule {} is not a boolean",
+                index + 1
+            ))
+            .hint("write mac_only_encrypted: true or false")
+        })?,
+    };
+    let integrity = match r.get("veil_integrity") {
+        None => false,
+        Some(n) => parse_bool(n).ok_or_else(|| {
+            config_error(format!(
+                "error loading config: veil_integrity of creation rule {} is not a boolean",
+                index + 1
+            ))
+            .hint("write veil_integrity: true or false")
+        })?,
+    };
+    let groups = match r.get("key_groups") {
+        Some(Node::List(g)) if !g.is_empty() => Some(g),
+        None | Some(Node::List(_)) => None,
+        Some(other) => {
+            return Err(config_error(format!(
+                "error loading config: key_groups is {}, not a list",
+                other.kind()
+            ))
+            .hint("key_groups is a list of groups, each a map of key types"))
+        }
+    };
+    let (key_groups, flat) = match groups {
+        Some(g) => (
+            g.iter()
+                .map(|grp| group_keys(grp, 0))
+                .collect::<Result<Vec<_>>>()?,
+            false,
+        ),
+        None => {
+            // sops's flat fields form one group, in this order.
+            let mut g = Vec::new();
+            for a in key_strings(r.get("age"), "age")? {
+                g.push(age_key(&a)?);
+            }
+            g.extend(key_strings(r.get("pgp"), "pgp")?.iter().map(|f| pgp_key(f)));
+            let profile = str_field(r, "aws_profile");
+            g.extend(
+                key_strings(r.get("kms"), "kms")?
+                    .iter()
+                    .map(|a| kms_from_arn(a, &BTreeMap::new(), profile)),
+            );
+            g.extend(
+                key_strings(r.get("gcp_kms"), "gcp_kms")?
+                    .iter()
+                    .map(|i| gcp_key(i)),
+            );
+            for h in key_strings(r.get("hckms"), "hckms")? {
+                g.push(parse_hckms(&h)?);
+            }
+            for u in key_strings(r.get("azure_keyvault"), "azure_keyvault")? {
+                g.push(parse_azure_url(&u)?);
+            }
+            for u in key_strings(r.get("hc_vault_transit_uri"), "hc_vault_transit_uri")? {
+                g.push(parse_vault_uri(&u)?);
+            }
+            (vec![g], true)
+        }
+    };
+    Ok(ConfigRule {
+        index,
+        key_groups,
+        flat,
+        shamir_threshold,
+        rule,
+        mac_only_encrypted,
+        integrity,
+    })
+}
