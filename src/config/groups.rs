@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::error::Result;
+use crate::keys::kind::{self, FieldSource, GroupSyntax, KeyKind, ParseOptions};
 use crate::keys::KeyRef;
 use std::collections::BTreeMap;
 
@@ -50,188 +51,47 @@ pub(super) fn key_strings(node: Option<&Node>, field: &str) -> Result<Vec<String
         .collect())
 }
 
-pub(super) fn age_key(r: &str) -> Result<KeyRef> {
-    let r = r.trim();
-    crate::keys::age::validate_recipient(r)?;
-    Ok(KeyRef::Age {
-        recipient: r.to_string(),
-    })
-}
+/// A node read as named fields, for a kind's `key_groups` map entries.
+struct Entry<'a>(&'a Node);
 
-pub(super) fn pgp_key(fp: &str) -> KeyRef {
-    KeyRef::Pgp {
-        fingerprint: fp.replace(' ', ""),
+impl FieldSource for Entry<'_> {
+    fn text(&self, name: &str) -> String {
+        str_field(self.0, name).to_string()
     }
-}
-
-/// A `--kms`/`kms:` entry: spaces removed, `KEY_ARN+ROLE_ARN` splits off the role. The split
-/// is on `+arn:` in any partition (`aws`, `aws-cn`, `aws-us-gov`…), as sops does since 3.12: an
-/// ARN may hold `+` in its path but never `:`, so `+arn:` can only join two ARNs.
-pub(super) fn kms_from_arn(
-    s: &str,
-    context: &BTreeMap<String, String>,
-    aws_profile: &str,
-) -> KeyRef {
-    let arn = s.replace(' ', "");
-    let (arn, role) = match arn.find("+arn:") {
-        Some(i) if i > 0 => (arn[..i].to_string(), arn[i + 1..].to_string()),
-        _ => (arn, String::new()),
-    };
-    KeyRef::Kms {
-        arn,
-        role,
-        context: context.clone(),
-        aws_profile: aws_profile.to_string(),
-    }
-}
-
-pub(super) fn gcp_key(id: &str) -> KeyRef {
-    KeyRef::GcpKms {
-        resource_id: id.replace(' ', ""),
-    }
-}
-
-/// `https://<vault>/keys/<name>[/<version>]`; a missing version is resolved at encryption.
-pub fn parse_azure_url(url: &str) -> Result<KeyRef> {
-    let url = url.trim();
-    let bad = || {
-        config_error(format!("could not parse {url:?} into a valid Azure Key Vault MasterKey"))
-            .hint("Azure Key Vault keys look like https://<vault>.vault.azure.net/keys/<name>[/<version>]")
-    };
-    let rest = url.strip_prefix("https://").ok_or_else(bad)?;
-    let (host, path) = rest.split_once('/').ok_or_else(bad)?;
-    let path = path.strip_prefix("keys/").ok_or_else(bad)?;
-    let (name, version) = match path.split_once('/') {
-        Some((n, v)) => (n, v),
-        None => (path, ""),
-    };
-    if host.is_empty() || name.is_empty() || version.contains('/') {
-        return Err(bad());
-    }
-    Ok(KeyRef::AzureKv {
-        vault_url: format!("https://{host}"),
-        name: name.to_string(),
-        version: version.to_string(),
-    })
-}
-
-/// `https://host:8200/v1/<engine path…>/keys/<name>` → address, engine path, key name
-/// (spec 4.7). A prefix before `/v1/` is rejected, as sops does.
-pub fn parse_vault_uri(uri: &str) -> Result<KeyRef> {
-    const EXAMPLE: &str = "https://vault.example.com:8200/v1/transit/keys/keyName";
-    let hint = || format!("Vault transit keys look like {EXAMPLE}");
-    let (scheme, rest) = match uri.split_once("://") {
-        Some((s, r))
-            if !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
-        {
-            (s, r)
+    fn map(&self, name: &str) -> std::result::Result<BTreeMap<String, String>, &'static str> {
+        let mut out = BTreeMap::new();
+        match self.0.get(name) {
+            None => {}
+            Some(Node::Map(items)) => {
+                for (k, v) in items {
+                    out.insert(k.clone(), v.text().unwrap_or("").to_string());
+                }
+            }
+            Some(other) => return Err(other.kind()),
         }
-        _ => {
-            return Err(config_error(format!(
-                "missing scheme in Vault URL (should be like this: {EXAMPLE}), got: {uri}"
-            ))
-            .hint(hint()))
-        }
-    };
-    let rest = rest.split('#').next().unwrap_or("");
-    let (authority, path_query) = match rest.find(['/', '?']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    let path = path_query.split('?').next().unwrap_or("");
-    // sops runs these two regexes over the request URI (path and query).
-    let prefixed = regex::Regex::new(r"/[^/]+/v[\d]+/[^/]+/[^/]+/[^/]+")
-        .map_err(|e| config_error(e.to_string()))?;
-    let shaped =
-        regex::Regex::new(r"/v[\d]+/[^/]+/[^/]+/[^/]+").map_err(|e| config_error(e.to_string()))?;
-    let request_uri = if path_query.starts_with('/') {
-        path_query.to_string()
-    } else {
-        format!("/{path_query}")
-    };
-    if prefixed.is_match(&request_uri) {
-        return Err(config_error(format!(
-            "running Vault with a prefixed URL is not supported! (Format has to be like {EXAMPLE})"
-        ))
-        .hint(hint()));
+        Ok(out)
     }
-    if !shaped.is_match(&request_uri) {
-        return Err(config_error(format!(
-            "vault path does not seem to be formatted correctly: (eg. {EXAMPLE})"
-        ))
-        .hint(hint()));
-    }
-    let dirs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if dirs.len() < 3 {
-        return Err(config_error(format!(
-            "vault path does not seem to be formatted correctly: (eg. {EXAMPLE})"
-        ))
-        .hint(hint()));
-    }
-    let key_name = dirs[dirs.len() - 1].to_string();
-    let engine_path = dirs[1..dirs.len() - 2]
+}
+
+/// The keys of a kind's strings (flat rule fields and `key_groups` string lists).
+pub(super) fn parse_strings(
+    kind: &dyn KeyKind,
+    node: Option<&Node>,
+    field: &str,
+    opts: &ParseOptions,
+) -> Result<Vec<KeyRef>> {
+    key_strings(node, field)?
         .iter()
-        .filter(|d| !d.is_empty() && **d != ".")
-        .copied()
-        .collect::<Vec<_>>()
-        .join("/");
-    Ok(KeyRef::HcVault {
-        address: format!("{scheme}://{authority}"),
-        engine_path,
-        key_name,
-    })
+        .map(|t| kind.parse(t, opts))
+        .collect()
 }
 
-/// Huawei Cloud KMS `region:uuid`.
-pub fn parse_hckms(id: &str) -> Result<KeyRef> {
-    let id = id.trim();
-    let hint = "Huawei Cloud KMS keys are written region:key-uuid, e.g. cn-north-4:0f1e…";
-    let Some((region, uuid)) = id.split_once(':') else {
-        return Err(config_error(format!(
-            "invalid key ID format: expected 'region:key-uuid', got {id:?}"
-        ))
-        .hint(hint));
-    };
-    if region.trim().is_empty() {
-        return Err(config_error(format!("region cannot be empty in key ID: {id:?}")).hint(hint));
-    }
-    if uuid.trim().is_empty() {
-        return Err(config_error(format!("key UUID cannot be empty in key ID: {id:?}")).hint(hint));
-    }
-    Ok(KeyRef::Hckms {
-        key_id: id.to_string(),
-    })
-}
-
-/// The identity sops deduplicates a group by (`%T/ToString()`).
-fn identity(k: &KeyRef) -> (&'static str, String) {
-    let id = match k {
-        KeyRef::Age { recipient } => recipient.clone(),
-        KeyRef::Pgp { fingerprint } => fingerprint.clone(),
-        KeyRef::Kms { arn, .. } => arn.clone(),
-        KeyRef::GcpKms { resource_id } => resource_id.clone(),
-        KeyRef::AzureKv {
-            vault_url,
-            name,
-            version,
-        } => format!("{vault_url}/keys/{name}/{version}"),
-        KeyRef::HcVault {
-            address,
-            engine_path,
-            key_name,
-        } => format!("{address}/v1/{engine_path}/keys/{key_name}"),
-        KeyRef::Hckms { key_id } => key_id.clone(),
-    };
-    (k.kind(), id)
-}
-
+/// sops de-duplicates a group by key type and `ToString()`.
 fn dedupe(group: Vec<KeyRef>) -> Vec<KeyRef> {
     let mut seen = std::collections::HashSet::new();
     group
         .into_iter()
-        .filter(|k| seen.insert(identity(k)))
+        .filter(|k| seen.insert((k.kind(), k.identity())))
         .collect()
 }
 
@@ -265,8 +125,8 @@ fn map_entries<'a>(group: &'a Node, field: &str, example: &str) -> Result<Vec<&'
         .collect()
 }
 
-/// sops's `extractMasterKeys`: `merge` first (recursively), then age, pgp, kms, gcp_kms,
-/// hckms, azure_keyvault, hc_vault; duplicates removed.
+/// sops's `extractMasterKeys`: `merge` first (recursively), then each kind in the config order
+/// of the key registry; duplicates removed.
 pub(super) fn group_keys(group: &Node, depth: usize) -> Result<Vec<KeyRef>> {
     if depth > MAX_NESTING {
         return Err(config_error(
@@ -287,66 +147,21 @@ pub(super) fn group_keys(group: &Node, depth: usize) -> Result<Vec<KeyRef>> {
     for sub in list_of(group, "merge")? {
         keys.extend(group_keys(sub, depth + 1)?);
     }
-    for r in key_strings(group.get("age"), "age")? {
-        keys.push(age_key(&r)?);
-    }
-    for fp in key_strings(group.get("pgp"), "pgp")? {
-        keys.push(pgp_key(&fp));
-    }
-    for k in map_entries(
-        group,
-        "kms",
-        "{arn: arn:aws:kms:…, role: …, context: {k: v}}",
-    )? {
-        let arn = str_field(k, "arn");
-        if arn.is_empty() {
-            return Err(
-                config_error("error loading config: a key_groups kms entry has no arn")
-                    .hint("write kms entries as {arn: arn:aws:kms:…}"),
-            );
-        }
-        let mut context = BTreeMap::new();
-        match k.get("context") {
-            None => {}
-            Some(Node::Map(items)) => {
-                for (ck, cv) in items {
-                    context.insert(ck.clone(), cv.text().unwrap_or("").to_string());
+    for kind in kind::in_config_order() {
+        let field = kind.group_field();
+        match kind.group_syntax() {
+            GroupSyntax::Strings => keys.extend(parse_strings(
+                kind,
+                group.get(field),
+                field,
+                &ParseOptions::default(),
+            )?),
+            GroupSyntax::Maps(example) => {
+                for k in map_entries(group, field, example)? {
+                    keys.push(kind.parse_group_entry(&Entry(k))?);
                 }
             }
-            Some(other) => {
-                return Err(config_error(format!(
-                    "error loading config: a kms context is {}, not a map",
-                    other.kind()
-                ))
-                .hint("write the encryption context as a map: context: {key: value}"))
-            }
         }
-        keys.push(KeyRef::Kms {
-            arn: arn.to_string(),
-            role: str_field(k, "role").to_string(),
-            context,
-            aws_profile: str_field(k, "aws_profile").to_string(),
-        });
-    }
-    for k in map_entries(group, "gcp_kms", "{resource_id: projects/…/cryptoKeys/…}")? {
-        keys.push(gcp_key(str_field(k, "resource_id")));
-    }
-    for k in map_entries(group, "hckms", "{key_id: region:uuid}")? {
-        keys.push(parse_hckms(str_field(k, "key_id"))?);
-    }
-    for k in map_entries(
-        group,
-        "azure_keyvault",
-        "{vaultUrl: https://…, key: name, version: …}",
-    )? {
-        keys.push(KeyRef::AzureKv {
-            vault_url: str_field(k, "vaultUrl").to_string(),
-            name: str_field(k, "key").to_string(),
-            version: str_field(k, "version").to_string(),
-        });
-    }
-    for uri in key_strings(group.get("hc_vault"), "hc_vault")? {
-        keys.push(parse_vault_uri(&uri)?);
     }
     Ok(dedupe(keys))
 }

@@ -24,9 +24,9 @@ mod stores;
 #[cfg(test)]
 mod tests;
 
+pub use crate::keys::kind::{parse_azure_url, parse_hckms, parse_vault_uri};
 pub use file::{Config, ConfigRule};
 pub use find::{absolute_clean, explicit_config_path, find_config, load_config, FoundConfig};
-pub use groups::{parse_azure_url, parse_hckms, parse_vault_uri};
 use node::MAX_NESTING;
 pub(crate) use node::{parse_bool, parse_int, Node};
 pub use resolve::{parse_encryption_context, resolve, CliKeys, CreationRule};
@@ -41,14 +41,6 @@ pub const CONFIG_FILE_NAME: &str = ".sops.yaml";
 pub const ALTERNATE_CONFIG_NAME: &str = ".sops.yml";
 /// How many directories the search climbs (sops's `maxDepth`).
 pub const MAX_DEPTH: usize = 100;
-
-/// Environment defaults of the key flags (spec 6.4), read by [`CliKeys::with_env_defaults`].
-pub const SOPS_KMS_ARN: &str = "SOPS_KMS_ARN";
-pub const SOPS_PGP_FP: &str = "SOPS_PGP_FP";
-pub const SOPS_GCP_KMS_IDS: &str = "SOPS_GCP_KMS_IDS";
-pub const SOPS_AZURE_KEYVAULT_URLS: &str = "SOPS_AZURE_KEYVAULT_URLS";
-pub const SOPS_VAULT_URIS: &str = "SOPS_VAULT_URIS";
-pub const SOPS_HUAWEICLOUD_KMS_IDS: &str = "SOPS_HUAWEICLOUD_KMS_IDS";
 
 const CONFLICT_IN_RULE: &str =
     "error loading config: cannot use more than one of encrypted_suffix, \

@@ -1,9 +1,9 @@
 //! The command line against the config: the key and rule flags with their `SOPS_*` defaults,
 //! and the precedence sops's `encrypt` applies when it merges them with the matched rule.
 
-use super::groups::{age_key, gcp_key, kms_from_arn, pgp_key};
 use super::*;
 use crate::error::Result;
+use crate::keys::kind::{self, KeyKind, ParseOptions};
 use crate::keys::KeyRef;
 use crate::metadata::Rule;
 use std::collections::BTreeMap;
@@ -51,21 +51,43 @@ fn nonempty(v: &[String]) -> bool {
 }
 
 impl CliKeys {
+    /// Each key flag's values with the name of its kind in the key registry. A new kind adds
+    /// its flag field here; what the values mean comes from the registry.
+    fn slots_mut(&mut self) -> [(&'static str, &mut Vec<String>); 7] {
+        [
+            ("kms", &mut self.kms),
+            ("gcp_kms", &mut self.gcp_kms),
+            ("hckms", &mut self.hckms),
+            ("azure_kv", &mut self.azure_kv),
+            ("pgp", &mut self.pgp),
+            ("hc_vault", &mut self.hc_vault_transit),
+            ("age", &mut self.age),
+        ]
+    }
+
+    /// The values given for the key flag of `kind`.
+    fn values(&self, kind: &dyn KeyKind) -> &[String] {
+        match kind.name() {
+            "kms" => &self.kms,
+            "gcp_kms" => &self.gcp_kms,
+            "hckms" => &self.hckms,
+            "azure_kv" => &self.azure_kv,
+            "pgp" => &self.pgp,
+            "hc_vault" => &self.hc_vault_transit,
+            "age" => &self.age,
+            _ => &[],
+        }
+    }
+
     /// Fill each key flag that was not given from its environment variable (sops's flag
-    /// defaults, spec 6.4). `get` reads a variable (e.g. `crate::env::var`).
+    /// defaults, the kind's [`KeyKind::env_var`]). `get` reads a variable (e.g. `crate::env::var`).
     pub fn with_env_defaults(mut self, get: impl Fn(&str) -> Option<String>) -> CliKeys {
-        let pairs: [(&mut Vec<String>, &str); 7] = [
-            (&mut self.kms, SOPS_KMS_ARN),
-            (&mut self.pgp, SOPS_PGP_FP),
-            (&mut self.age, crate::env::SOPS_AGE_RECIPIENTS),
-            (&mut self.gcp_kms, SOPS_GCP_KMS_IDS),
-            (&mut self.azure_kv, SOPS_AZURE_KEYVAULT_URLS),
-            (&mut self.hc_vault_transit, SOPS_VAULT_URIS),
-            (&mut self.hckms, SOPS_HUAWEICLOUD_KMS_IDS),
-        ];
-        for (slot, var) in pairs {
+        for (name, slot) in self.slots_mut() {
+            let Some(kind) = kind::named(name) else {
+                continue;
+            };
             if !nonempty(slot) {
-                if let Some(v) = get(var).filter(|v| !v.is_empty()) {
+                if let Some(v) = get(kind.env_var()).filter(|v| !v.is_empty()) {
                     *slot = vec![v];
                 }
             }
@@ -75,49 +97,30 @@ impl CliKeys {
 
     /// Whether any key flag (or its env default) names a key: then the config's keys are ignored.
     pub fn has_keys(&self) -> bool {
-        [
-            &self.kms,
-            &self.gcp_kms,
-            &self.hckms,
-            &self.azure_kv,
-            &self.pgp,
-            &self.hc_vault_transit,
-            &self.age,
-        ]
-        .iter()
-        .any(|v| nonempty(v))
+        kind::in_flag_order()
+            .into_iter()
+            .any(|k| nonempty(self.values(k)))
     }
 
-    /// The one key group the flags describe, in sops's order: kms, gcp_kms, hckms, azure_kv,
-    /// pgp, hc_vault, age.
+    /// The one key group the flags describe, in the registry's flag order (sops's: kms,
+    /// gcp_kms, hckms, azure_kv, pgp, hc_vault, age).
     pub fn key_group(&self) -> Result<Vec<KeyRef>> {
-        let split = |v: &[String]| -> Vec<String> {
-            v.iter()
+        let context = parse_encryption_context(self.encryption_context.as_deref())?;
+        let opts = ParseOptions {
+            encryption_context: Some(&context),
+            aws_profile: self.aws_profile.as_deref().unwrap_or(""),
+        };
+        let mut g: Vec<KeyRef> = Vec::new();
+        for kind in kind::in_flag_order() {
+            for t in self
+                .values(kind)
+                .iter()
                 .flat_map(|s| s.split(','))
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        };
-        let context = parse_encryption_context(self.encryption_context.as_deref())?;
-        let profile = self.aws_profile.as_deref().unwrap_or("");
-        let mut g: Vec<KeyRef> = split(&self.kms)
-            .iter()
-            .map(|a| kms_from_arn(a, &context, profile))
-            .collect();
-        g.extend(split(&self.gcp_kms).iter().map(|i| gcp_key(i)));
-        for h in split(&self.hckms) {
-            g.push(parse_hckms(&h)?);
-        }
-        for u in split(&self.azure_kv) {
-            g.push(parse_azure_url(&u)?);
-        }
-        g.extend(split(&self.pgp).iter().map(|f| pgp_key(f)));
-        for u in split(&self.hc_vault_transit) {
-            g.push(parse_vault_uri(&u)?);
-        }
-        for a in split(&self.age) {
-            g.push(age_key(&a)?);
+            {
+                g.push(kind.parse(t, &opts)?);
+            }
         }
         Ok(g)
     }
@@ -296,9 +299,7 @@ pub fn resolve(cli: &CliKeys, config: Option<&Config>, target_path: &Path) -> Re
                 let mut groups = r.key_groups.clone();
                 if r.flat && !context.is_empty() {
                     for k in groups.iter_mut().flatten() {
-                        if let KeyRef::Kms { context: c, .. } = k {
-                            *c = context.clone();
-                        }
+                        k.set_encryption_context(&context);
                     }
                 }
                 groups

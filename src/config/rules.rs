@@ -1,11 +1,11 @@
 //! Interpreting the creation rule that matched: its encryption rule field, Shamir threshold,
 //! MAC scope, veil's integrity opt-in and its key groups, with sops's error texts.
 
-use super::groups::{age_key, gcp_key, group_keys, key_strings, kms_from_arn, pgp_key, str_field};
+use super::groups::{group_keys, parse_strings, str_field};
 use super::*;
 use crate::error::Result;
+use crate::keys::kind::{self, ParseOptions};
 use crate::metadata::Rule;
-use std::collections::BTreeMap;
 
 fn rule_text(r: &Node, name: &str) -> Option<String> {
     r.get(name)
@@ -89,31 +89,16 @@ pub(crate) fn interpret_rule(r: &Node, index: usize) -> Result<ConfigRule> {
             false,
         ),
         None => {
-            // sops's flat fields form one group, in this order.
+            // sops's flat fields form one group, in the registry's config order. A rule's
+            // `aws_profile` applies to its flat kms keys.
+            let opts = ParseOptions {
+                encryption_context: None,
+                aws_profile: str_field(r, "aws_profile"),
+            };
             let mut g = Vec::new();
-            for a in key_strings(r.get("age"), "age")? {
-                g.push(age_key(&a)?);
-            }
-            g.extend(key_strings(r.get("pgp"), "pgp")?.iter().map(|f| pgp_key(f)));
-            let profile = str_field(r, "aws_profile");
-            g.extend(
-                key_strings(r.get("kms"), "kms")?
-                    .iter()
-                    .map(|a| kms_from_arn(a, &BTreeMap::new(), profile)),
-            );
-            g.extend(
-                key_strings(r.get("gcp_kms"), "gcp_kms")?
-                    .iter()
-                    .map(|i| gcp_key(i)),
-            );
-            for h in key_strings(r.get("hckms"), "hckms")? {
-                g.push(parse_hckms(&h)?);
-            }
-            for u in key_strings(r.get("azure_keyvault"), "azure_keyvault")? {
-                g.push(parse_azure_url(&u)?);
-            }
-            for u in key_strings(r.get("hc_vault_transit_uri"), "hc_vault_transit_uri")? {
-                g.push(parse_vault_uri(&u)?);
+            for kind in kind::in_config_order() {
+                let field = kind.config_field();
+                g.extend(parse_strings(kind, r.get(field), field, &opts)?);
             }
             (vec![g], true)
         }

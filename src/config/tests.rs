@@ -1,8 +1,8 @@
 //! Unit tests of `.sops.yaml` parsing and key syntax.
 
-use super::groups::kms_from_arn;
 use super::*;
 use crate::format::Format;
+use crate::keys::kind::kms_from_arn;
 use crate::keys::KeyRef;
 use crate::metadata::Rule;
 use std::collections::BTreeMap;

@@ -76,18 +76,7 @@ pub fn keys_from_arns(
     list.split(',')
         .map(|s| s.chars().filter(|c| *c != ' ').collect::<String>())
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            let (arn, role) = match s.find("+arn:") {
-                Some(i) if i > 0 => (s[..i].to_string(), s[i + 1..].to_string()),
-                _ => (s.clone(), String::new()),
-            };
-            KeyRef::Kms {
-                arn,
-                role,
-                context: context.clone(),
-                aws_profile: aws_profile.to_string(),
-            }
-        })
+        .map(|s| super::kind::kms_from_arn(&s, context, aws_profile))
         .collect()
 }
 
