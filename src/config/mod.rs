@@ -5,10 +5,10 @@
 //! the current directory, not the file's), the same first-match rule on the path relative to the
 //! config's directory, the same key syntax (comma strings or lists, `key_groups` with `merge`,
 //! `kms` ARNs with `+role`), the same precedence of flags and `SOPS_*` variables, and sops's exact
-//! error texts. It only *names* keys ([`KeyRef`]); it never contacts a key service, and it never
-//! sees file contents. Unknown keys are ignored, as sops ignores them. Only the matched rule is
-//! interpreted in full, so a malformed rule for other paths does not break this one.
-
+//! error texts. It only *names* keys ([`KeyRef`](crate::keys::KeyRef)), through the key
+//! registry; it never contacts a key service, and it never sees file contents. Unknown keys are
+//! ignored, as sops ignores them. Only the matched rule is interpreted in full, so a malformed
+//! rule for other paths does not break this one.
 //!
 //! The parts: [`find`] (where the file is), [`node`] (the YAML it holds), [`file`] (the document
 //! and which rule matches), [`rules`] and [`groups`] (what the matched rule says), [`stores`]

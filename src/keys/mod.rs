@@ -4,9 +4,24 @@
 //! ARN…), never by secret material. A [`Backend`] wraps and unwraps the data key (or a Shamir
 //! share) for the keys of its kind; [`KeyService`] holds every backend this build has and is the
 //! only thing the engine talks to, so a remote key service can slot in later without touching
-//! the core. Everything else veil knows about a kind (its metadata fields, `.sops.yaml` and flag
-//! syntax, env var, identity) is in [`kind`], the registry; matching on the key kind happens in
-//! this module tree and nowhere else.
+//! the core. Everything else veil knows about a kind — its metadata fields, its `.sops.yaml`
+//! and flag syntax, its env var, its identity, its report text — is in the registry, [`kind`].
+//! Matching on the key kind happens in this module tree (and in building the registry's
+//! metadata entries), nowhere else: `metadata`, `config`, `engine` and the commands loop over
+//! [`kind::REGISTRY`].
+//!
+//! # Adding a key backend
+//!
+//! 1. A [`KeyRef`] variant, and `src/keys/kind/<name>.rs`: a unit struct implementing
+//!    [`kind::KeyKind`] (metadata name and field layout, `.sops.yaml` fields and entry syntax,
+//!    parsing of one flag value, `SOPS_*` env var, identity), plus its arm in [`kind::of`].
+//!    It is always compiled, so files naming the kind stay readable in every build.
+//! 2. `src/keys/<backend>.rs`: the [`Backend`] (wrap/unwrap), behind a cargo feature, returned
+//!    by the kind's [`kind::KeyKind::backend`].
+//! 3. One line in [`kind::REGISTRY`] (with its place in sops's config and flag orders).
+//! 4. Its flags in `cli/args.rs` (`--x`, `--add-x`, `--rm-x`) and their slot in
+//!    `config::CliKeys`; what the values mean comes from the registry.
+//! 5. Tests: metadata round trip, `.sops.yaml` parsing, and the backend against a real peer.
 
 pub mod age;
 #[cfg(feature = "aws-kms")]
@@ -105,8 +120,8 @@ pub trait Backend {
     fn kind(&self) -> &'static str;
     /// Wrap `secret` for `key`; returns the text stored in `enc`.
     fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String>;
-    /// Unwrap `enc`. `Ok(Outcome)` with no secret means "not mine / no identity"; an `Err`
-    /// means the key was ours and failed.
+    /// Unwrap `enc`: the secret, or why not — [`Outcome::NoIdentity`] when no identity or
+    /// credential for this key is available here, [`Outcome::Failed`] when one was and failed.
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
 }
 

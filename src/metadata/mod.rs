@@ -399,6 +399,118 @@ mod tests {
         assert_eq!(Metadata::from_tree(&t).unwrap(), m);
     }
 
+    /// One key of every kind in one group: each kind writes sops's fields in sops's order
+    /// (taken from the key registry), and reads back to the same keys.
+    #[test]
+    fn every_kind_writes_sops_fields_and_reads_back() {
+        let wk = |key: KeyRef, created: Option<&str>| WrappedKey {
+            key,
+            enc: "E".into(),
+            created_at: created.map(String::from),
+        };
+        let t = Some("2026-01-01T00:00:00Z");
+        let m = Metadata {
+            key_groups: vec![vec![
+                wk(
+                    KeyRef::Kms {
+                        arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+                        role: "arn:aws:iam::1:role/r".into(),
+                        context: [("app".to_string(), "web".to_string())].into(),
+                        aws_profile: "p".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::GcpKms {
+                        resource_id: "projects/p/cryptoKeys/k".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::Hckms {
+                        key_id: "cn-north-4:u".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::AzureKv {
+                        vault_url: "https://v.vault.azure.net".into(),
+                        name: "n".into(),
+                        version: "1".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::HcVault {
+                        address: "https://vault:8200".into(),
+                        engine_path: "transit".into(),
+                        key_name: "k".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::Age {
+                        recipient: "age1a".into(),
+                    },
+                    None,
+                ),
+                wk(
+                    KeyRef::Pgp {
+                        fingerprint: "FP".into(),
+                    },
+                    t,
+                ),
+            ]],
+            lastmodified: "t".into(),
+            mac: "m".into(),
+            version: "3.11.0".into(),
+            ..Default::default()
+        };
+        let tree = m.to_tree(false);
+        assert_eq!(
+            names(&tree),
+            [
+                "kms",
+                "gcp_kms",
+                "hckms",
+                "azure_kv",
+                "hc_vault",
+                "age",
+                "lastmodified",
+                "mac",
+                "pgp",
+                "version"
+            ]
+        );
+        let fields = |kind: &str| match tree.get(kind) {
+            Some(Value::List(l)) => names(&l[0]),
+            _ => vec![],
+        };
+        assert_eq!(
+            fields("kms"),
+            ["arn", "role", "context", "created_at", "enc", "aws_profile"]
+        );
+        assert_eq!(fields("gcp_kms"), ["resource_id", "created_at", "enc"]);
+        assert_eq!(fields("hckms"), ["key_id", "created_at", "enc"]);
+        assert_eq!(
+            fields("azure_kv"),
+            ["vault_url", "name", "version", "created_at", "enc"]
+        );
+        assert_eq!(
+            fields("hc_vault"),
+            [
+                "vault_address",
+                "engine_path",
+                "key_name",
+                "created_at",
+                "enc"
+            ]
+        );
+        assert_eq!(fields("age"), ["recipient", "enc"]);
+        assert_eq!(fields("pgp"), ["created_at", "enc", "fp"]);
+        assert_eq!(Metadata::from_tree(&tree).unwrap(), m);
+    }
+
     #[test]
     fn no_keys_is_an_error() {
         let t = Value::Map(vec![

@@ -14,17 +14,7 @@
 //! veil reproduces each, because the order decides which error is reported first and how a file
 //! is laid out. [`REGISTRY`] is in metadata order and records the other two as ranks.
 //!
-//! # Adding a key kind
-//!
-//! 1. `src/keys/kind/<name>.rs`: a unit struct implementing [`KeyKind`] (names, metadata
-//!    layout, parsing of a flag value and of a `key_groups` entry, identity), plus its
-//!    [`KeyRef`] variant and the arms of [`of`] and [`KeyRef::kind`](super::KeyRef::kind).
-//! 2. `src/keys/<backend>.rs`: the [`Backend`] (wrap/unwrap), behind its cargo feature, returned
-//!    by [`KeyKind::backend`].
-//! 3. One line in [`REGISTRY`].
-//! 4. Its flags in `cli/args.rs` (`--x`, `--add-x`, `--rm-x`) and their slot in
-//!    `config::CliKeys`; their meaning comes from here.
-//! 5. Tests: metadata round trip, `.sops.yaml` parsing, and the backend against a real peer.
+//! How to add a kind is in the [`crate::keys`] docs.
 
 use super::{Backend, KeyRef, LocalOptions};
 use crate::error::Result;
