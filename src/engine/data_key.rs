@@ -39,11 +39,9 @@ pub fn wrap_groups(
         let mut wk = Vec::new();
         for k in g {
             let enc = keys.wrap(k, share)?;
-            let created = if matches!(k, KeyRef::Age { .. }) {
-                None
-            } else {
-                Some(created_at.to_string())
-            };
+            let created = crate::keys::kind::of(k)
+                .records_created_at()
+                .then(|| created_at.to_string());
             wk.push(WrappedKey {
                 key: k.clone(),
                 enc,
@@ -189,10 +187,8 @@ fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize) -> Error
         .key_groups
         .iter()
         .flatten()
-        .filter_map(|k| match &k.key {
-            KeyRef::Age { recipient } => Some(recipient.clone()),
-            _ => None,
-        })
+        .filter(|k| k.key.kind() == "age")
+        .map(|k| k.key.identity())
         .collect();
     let hint = if recipients.is_empty() {
         "make one of the keys listed above available (credentials, agent or key file)".to_string()
@@ -207,23 +203,7 @@ fn report_failure(meta: &Metadata, attempts: &[KeyAttempt], got: usize) -> Error
 
 /// sops's key identity string (`MasterKey.ToString()`), used to compare key groups.
 pub fn key_identity(k: &KeyRef) -> String {
-    match k {
-        KeyRef::Age { recipient } => recipient.clone(),
-        KeyRef::Pgp { fingerprint } => fingerprint.clone(),
-        KeyRef::Kms { arn, .. } => arn.clone(),
-        KeyRef::GcpKms { resource_id } => resource_id.clone(),
-        KeyRef::AzureKv {
-            vault_url,
-            name,
-            version,
-        } => format!("{vault_url}/keys/{name}/{version}"),
-        KeyRef::HcVault {
-            address,
-            engine_path,
-            key_name,
-        } => format!("{address}/v1/{engine_path}/keys/{key_name}"),
-        KeyRef::Hckms { key_id } => key_id.clone(),
-    }
+    k.identity()
 }
 
 /// The effective Shamir threshold for `groups` key groups: 0 for one group; the given value,

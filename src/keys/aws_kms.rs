@@ -66,7 +66,8 @@ pub fn parse_encryption_context(s: &str) -> Result<BTreeMap<String, String>> {
 }
 
 /// Parse a comma-separated ARN list (`--kms`, `SOPS_KMS_ARN`); `ARN+ROLE_ARN` splits into the
-/// key and the role to assume. Spaces are removed, as sops does.
+/// key and the role to assume, in any partition (`+arn:` joins them, as in sops 3.12+). Spaces
+/// are removed, as sops does.
 pub fn keys_from_arns(
     list: &str,
     context: &BTreeMap<String, String>,
@@ -75,18 +76,7 @@ pub fn keys_from_arns(
     list.split(',')
         .map(|s| s.chars().filter(|c| *c != ' ').collect::<String>())
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            let (arn, role) = match s.find("+arn:aws:iam::") {
-                Some(i) if i > 0 => (s[..i].to_string(), s[i + 1..].to_string()),
-                _ => (s.clone(), String::new()),
-            };
-            KeyRef::Kms {
-                arn,
-                role,
-                context: context.clone(),
-                aws_profile: aws_profile.to_string(),
-            }
-        })
+        .map(|s| super::kind::kms_from_arn(&s, context, aws_profile))
         .collect()
 }
 
@@ -434,6 +424,36 @@ mod tests {
                     context: ctx.clone(),
                     aws_profile: "prof".into()
                 }
+            ]
+        );
+    }
+
+    #[test]
+    fn arns_split_roles_in_other_partitions() {
+        let keys = keys_from_arns(
+            "arn:aws-cn:kms:cn-north-1:1:key/k+arn:aws-cn:iam::1:role/r,\
+             arn:aws-us-gov:kms:us-gov-west-1:1:key/k+arn:aws-us-gov:iam::1:role/g",
+            &BTreeMap::new(),
+            "",
+        );
+        let split: Vec<(&str, &str)> = keys
+            .iter()
+            .map(|k| match k {
+                KeyRef::Kms { arn, role, .. } => (arn.as_str(), role.as_str()),
+                _ => ("", ""),
+            })
+            .collect();
+        assert_eq!(
+            split,
+            [
+                (
+                    "arn:aws-cn:kms:cn-north-1:1:key/k",
+                    "arn:aws-cn:iam::1:role/r"
+                ),
+                (
+                    "arn:aws-us-gov:kms:us-gov-west-1:1:key/k",
+                    "arn:aws-us-gov:iam::1:role/g"
+                )
             ]
         );
     }

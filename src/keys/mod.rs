@@ -4,11 +4,29 @@
 //! ARN…), never by secret material. A [`Backend`] wraps and unwraps the data key (or a Shamir
 //! share) for the keys of its kind; [`KeyService`] holds every backend this build has and is the
 //! only thing the engine talks to, so a remote key service can slot in later without touching
-//! the core. Matching on the key kind happens here and in the metadata conversion, nowhere else.
+//! the core. Everything else veil knows about a kind — its metadata fields, its `.sops.yaml`
+//! and flag syntax, its env var, its identity, its report text — is in the registry, [`kind`].
+//! Matching on the key kind happens in this module tree (and in building the registry's
+//! metadata entries), nowhere else: `metadata`, `config`, `engine` and the commands loop over
+//! [`kind::REGISTRY`].
+//!
+//! # Adding a key backend
+//!
+//! 1. A [`KeyRef`] variant, and `src/keys/kind/<name>.rs`: a unit struct implementing
+//!    [`kind::KeyKind`] (metadata name and field layout, `.sops.yaml` fields and entry syntax,
+//!    parsing of one flag value, `SOPS_*` env var, identity), plus its arm in [`kind::of`].
+//!    It is always compiled, so files naming the kind stay readable in every build.
+//! 2. `src/keys/<backend>.rs`: the [`Backend`] (wrap/unwrap), behind a cargo feature, returned
+//!    by the kind's [`kind::KeyKind::backend`].
+//! 3. One line in [`kind::REGISTRY`] (with its place in sops's config and flag orders).
+//! 4. Its flags in `cli/args.rs` (`--x`, `--add-x`, `--rm-x`) and their slot in
+//!    `config::CliKeys`; what the values mean comes from the registry.
+//! 5. Tests: metadata round trip, `.sops.yaml` parsing, and the backend against a real peer.
 
 pub mod age;
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
+pub mod kind;
 #[cfg(feature = "pgp")]
 pub mod pgp;
 #[cfg(feature = "vault")]
@@ -54,80 +72,31 @@ pub enum KeyRef {
 impl KeyRef {
     /// The kind's name as in sops's metadata and `--decryption-order` (`age`, `pgp`, `kms`…).
     pub fn kind(&self) -> &'static str {
-        match self {
-            KeyRef::Age { .. } => "age",
-            KeyRef::Pgp { .. } => "pgp",
-            KeyRef::Kms { .. } => "kms",
-            KeyRef::GcpKms { .. } => "gcp_kms",
-            KeyRef::AzureKv { .. } => "azure_kv",
-            KeyRef::HcVault { .. } => "hc_vault",
-            KeyRef::Hckms { .. } => "hckms",
-        }
+        kind::of(self).name()
     }
 
     /// The key's name as sops prints it in a decryption failure report: the recipient,
     /// fingerprint, `ARN[+ROLE][|k:v,…][|PROFILE]`, resource id, or key URL.
     pub fn sops_name(&self) -> String {
-        match self {
-            KeyRef::Age { recipient } => recipient.clone(),
-            KeyRef::Pgp { fingerprint } => fingerprint.clone(),
-            KeyRef::Kms {
-                arn,
-                role,
-                context,
-                aws_profile,
-            } => {
-                let mut s = arn.clone();
-                if !role.is_empty() {
-                    s = format!("{s}+{role}");
-                }
-                let ctx: Vec<String> = context.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-                if !aws_profile.is_empty() {
-                    format!("{s}|{}|{aws_profile}", ctx.join(","))
-                } else if !ctx.is_empty() {
-                    format!("{s}|{}", ctx.join(","))
-                } else {
-                    s
-                }
-            }
-            KeyRef::GcpKms { resource_id } => resource_id.clone(),
-            KeyRef::AzureKv {
-                vault_url,
-                name,
-                version,
-            } => format!("{vault_url}/keys/{name}/{version}"),
-            KeyRef::HcVault {
-                address,
-                engine_path,
-                key_name,
-            } => format!("{address}/v1/{engine_path}/keys/{key_name}"),
-            KeyRef::Hckms { key_id } => key_id.clone(),
-        }
+        kind::of(self).sops_name(self)
+    }
+
+    /// sops's key identity (`MasterKey.ToString()`): what key groups are de-duplicated and
+    /// compared by, within one kind.
+    pub fn identity(&self) -> String {
+        kind::of(self).identity(self)
     }
 
     /// A one-line public description for reports, e.g. `age age1…`.
     pub fn describe(&self) -> String {
-        match self {
-            KeyRef::Age { recipient } => format!("age {recipient}"),
-            KeyRef::Pgp { fingerprint } => format!("pgp {fingerprint}"),
-            KeyRef::Kms { arn, role, .. } if role.is_empty() => format!("kms {arn}"),
-            KeyRef::Kms { arn, role, .. } => format!("kms {arn} (role {role})"),
-            KeyRef::GcpKms { resource_id } => format!("gcp_kms {resource_id}"),
-            KeyRef::AzureKv {
-                vault_url,
-                name,
-                version,
-            } => {
-                format!("azure_kv {vault_url}/keys/{name}/{version}")
-            }
-            KeyRef::HcVault {
-                address,
-                engine_path,
-                key_name,
-            } => {
-                format!("hc_vault {address}/v1/{engine_path}/keys/{key_name}")
-            }
-            KeyRef::Hckms { key_id } => format!("hckms {key_id}"),
+        kind::of(self).describe(self)
+    }
+
+    /// Give a kms key the command line's `--encryption-context` (sops does so for the flat
+    /// `kms` keys of a creation rule); other kinds have no context.
+    pub fn set_encryption_context(&mut self, ctx: &BTreeMap<String, String>) {
+        if let KeyRef::Kms { context, .. } = self {
+            *context = ctx.clone();
         }
     }
 }
@@ -209,19 +178,13 @@ impl KeyService {
     }
 
     /// [`KeyService::local`] with options the caller knows from the user (not from a file).
-    // Only the Vault backend takes options so far.
-    #[cfg_attr(not(feature = "vault"), allow(unused_variables))]
     pub fn local_with(opts: &LocalOptions) -> KeyService {
         let mut ks = KeyService::new();
-        ks.add(Box::new(age::AgeBackend::from_env()));
-        #[cfg(feature = "pgp")]
-        ks.add(Box::new(pgp::PgpBackend::from_env()));
-        #[cfg(feature = "aws-kms")]
-        ks.add(Box::new(aws_kms::KmsBackend::new()));
-        #[cfg(feature = "vault")]
-        ks.add(Box::new(vault::VaultBackend::from_env(
-            &opts.vault_addresses,
-        )));
+        for r in &kind::REGISTRY {
+            if let Some(b) = r.kind.backend(opts) {
+                ks.add(b);
+            }
+        }
         ks
     }
 

@@ -23,7 +23,8 @@ use super::Metadata;
 use crate::crypto::integrity::IntegrityKey;
 use crate::crypto::value::is_enc;
 use crate::error::{Code, Error, Result};
-use crate::keys::{KeyRef, WrappedKey};
+use crate::keys::kind::{self, Field};
+use crate::keys::WrappedKey;
 use crate::tree::{Item, Scalar, Value};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -62,42 +63,16 @@ impl Enc {
 fn key_bytes(k: &WrappedKey) -> Vec<u8> {
     let mut e = Enc(Vec::new());
     e.bytes(k.key.kind().as_bytes());
-    match &k.key {
-        KeyRef::Age { recipient } => e.field("recipient", recipient.as_bytes()),
-        KeyRef::Pgp { fingerprint } => e.field("fp", fingerprint.as_bytes()),
-        KeyRef::Kms {
-            arn,
-            role,
-            context,
-            aws_profile,
-        } => {
-            e.field("arn", arn.as_bytes());
-            e.field("role", role.as_bytes());
-            e.num(context.len());
-            for (a, b) in context {
-                e.field(a, b.as_bytes());
+    for (name, f) in kind::of(&k.key).layout(&k.key) {
+        match f {
+            Field::Text(v) | Field::TextIfSet(v) => e.field(name, v.as_bytes()),
+            Field::Map(m) => {
+                e.num(m.len());
+                for (a, b) in m {
+                    e.field(a, b.as_bytes());
+                }
             }
-            e.field("aws_profile", aws_profile.as_bytes());
-        }
-        KeyRef::GcpKms { resource_id } => e.field("resource_id", resource_id.as_bytes()),
-        KeyRef::Hckms { key_id } => e.field("key_id", key_id.as_bytes()),
-        KeyRef::AzureKv {
-            vault_url,
-            name,
-            version,
-        } => {
-            e.field("vault_url", vault_url.as_bytes());
-            e.field("name", name.as_bytes());
-            e.field("version", version.as_bytes());
-        }
-        KeyRef::HcVault {
-            address,
-            engine_path,
-            key_name,
-        } => {
-            e.field("vault_address", address.as_bytes());
-            e.field("engine_path", engine_path.as_bytes());
-            e.field("key_name", key_name.as_bytes());
+            Field::CreatedAt | Field::Enc => {}
         }
     }
     e.field("enc", k.enc.as_bytes());
@@ -239,6 +214,7 @@ pub fn check(key: &IntegrityKey, docs: &[Value], meta: &Metadata, required: bool
 mod tests {
     use super::*;
     use crate::crypto::data_key::DataKey;
+    use crate::keys::KeyRef;
     use crate::metadata::Rule;
 
     fn meta() -> Metadata {

@@ -3,12 +3,14 @@
 //! The on-disk form is a [`Value`] tree in sops 3.11's field order (spec 3.1), which each format
 //! renders in its own syntax. Reading accepts every order (3.13 sorts alphabetically), old
 //! `kms: []` lists and quoted dates. The internal form is separate from the on-disk one (as sops
-//! keeps `stores/stores.go` apart), so field-order and quoting rules live here only.
+//! keeps `stores/stores.go` apart), so field-order and quoting rules live here only. Each key
+//! kind's own fields come from the key registry ([`crate::keys::kind`]).
 //!
 //! File metadata is untrusted input: every field is checked for type and size here.
 
 use crate::error::{Code, Error, Result};
-use crate::keys::{KeyRef, WrappedKey};
+use crate::keys::kind::{self, Field, FieldSource, KeyKind};
+use crate::keys::WrappedKey;
 use crate::tree::{Item, Scalar, Value};
 use std::collections::BTreeMap;
 
@@ -73,79 +75,23 @@ fn entry(k: &str, v: Value) -> Item {
     Item::Entry(k.to_string(), v)
 }
 
-const KINDS: [&str; 7] = [
-    "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
-];
-
 fn key_to_tree(k: &WrappedKey) -> Value {
-    let created = || s(k.created_at.as_deref().unwrap_or(""));
-    let items = match &k.key {
-        KeyRef::Age { recipient } => {
-            vec![entry("recipient", s(recipient)), entry("enc", s(&k.enc))]
-        }
-        KeyRef::Pgp { fingerprint } => {
-            vec![
-                entry("created_at", created()),
-                entry("enc", s(&k.enc)),
-                entry("fp", s(fingerprint)),
-            ]
-        }
-        KeyRef::Kms {
-            arn,
-            role,
-            context,
-            aws_profile,
-        } => {
-            let mut v = vec![entry("arn", s(arn))];
-            if !role.is_empty() {
-                v.push(entry("role", s(role)));
-            }
-            if !context.is_empty() {
-                v.push(entry(
-                    "context",
-                    Value::Map(context.iter().map(|(a, b)| entry(a, s(b))).collect()),
-                ));
-            }
-            v.push(entry("created_at", created()));
-            v.push(entry("enc", s(&k.enc)));
-            v.push(entry("aws_profile", s(aws_profile)));
-            v
-        }
-        KeyRef::GcpKms { resource_id } => vec![
-            entry("resource_id", s(resource_id)),
-            entry("created_at", created()),
-            entry("enc", s(&k.enc)),
-        ],
-        KeyRef::Hckms { key_id } => {
-            vec![
-                entry("key_id", s(key_id)),
-                entry("created_at", created()),
-                entry("enc", s(&k.enc)),
-            ]
-        }
-        KeyRef::AzureKv {
-            vault_url,
-            name,
-            version,
-        } => vec![
-            entry("vault_url", s(vault_url)),
-            entry("name", s(name)),
-            entry("version", s(version)),
-            entry("created_at", created()),
-            entry("enc", s(&k.enc)),
-        ],
-        KeyRef::HcVault {
-            address,
-            engine_path,
-            key_name,
-        } => vec![
-            entry("vault_address", s(address)),
-            entry("engine_path", s(engine_path)),
-            entry("key_name", s(key_name)),
-            entry("created_at", created()),
-            entry("enc", s(&k.enc)),
-        ],
-    };
+    let items = kind::of(&k.key)
+        .layout(&k.key)
+        .into_iter()
+        .filter_map(|(name, f)| match f {
+            Field::Text(v) => Some(entry(name, s(v))),
+            Field::TextIfSet(v) => (!v.is_empty()).then(|| entry(name, s(v))),
+            Field::Map(m) => (!m.is_empty()).then(|| {
+                entry(
+                    name,
+                    Value::Map(m.iter().map(|(a, b)| entry(a, s(b))).collect()),
+                )
+            }),
+            Field::CreatedAt => Some(entry(name, s(k.created_at.as_deref().unwrap_or("")))),
+            Field::Enc => Some(entry(name, s(&k.enc))),
+        })
+        .collect();
     Value::Map(items)
 }
 
@@ -177,39 +123,39 @@ impl Metadata {
                 .iter()
                 .map(|g| {
                     let mut gi = Vec::new();
-                    for kind in ["pgp", "kms", "gcp_kms", "hckms", "azure_kv"] {
-                        let ks = keys_of_kind(g, kind);
-                        if !ks.is_empty() {
-                            gi.push(entry(kind, Value::List(ks)));
+                    for kind in kind::in_metadata_order() {
+                        let ks = keys_of_kind(g, kind.name());
+                        if kind.always_in_group() {
+                            let v = if ks.is_empty() && null_empty_lists {
+                                Value::Null
+                            } else {
+                                Value::List(ks)
+                            };
+                            gi.push(entry(kind.name(), v));
+                        } else if !ks.is_empty() {
+                            gi.push(entry(kind.name(), Value::List(ks)));
                         }
-                    }
-                    for kind in ["hc_vault", "age"] {
-                        let ks = keys_of_kind(g, kind);
-                        let v = if ks.is_empty() && null_empty_lists {
-                            Value::Null
-                        } else {
-                            Value::List(ks)
-                        };
-                        gi.push(entry(kind, v));
                     }
                     Value::Map(gi)
                 })
                 .collect();
             items.push(entry("key_groups", Value::List(groups)));
         } else {
-            for kind in ["kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age"] {
-                let ks = keys_of_kind(g0, kind);
+            for kind in kind::in_file_order().filter(|k| !k.written_after_mac()) {
+                let ks = keys_of_kind(g0, kind.name());
                 if !ks.is_empty() {
-                    items.push(entry(kind, Value::List(ks)));
+                    items.push(entry(kind.name(), Value::List(ks)));
                 }
             }
         }
         items.push(entry("lastmodified", s(&self.lastmodified)));
         items.push(entry("mac", s(&self.mac)));
         if single {
-            let ks = keys_of_kind(g0, "pgp");
-            if !ks.is_empty() {
-                items.push(entry("pgp", Value::List(ks)));
+            for kind in kind::in_file_order().filter(|k| k.written_after_mac()) {
+                let ks = keys_of_kind(g0, kind.name());
+                if !ks.is_empty() {
+                    items.push(entry(kind.name(), Value::List(ks)));
+                }
             }
         }
         if let Some((name, v)) = self.rule.field() {
@@ -286,8 +232,8 @@ impl Metadata {
         }
         // Flat lists win over key_groups when both are present (spec 3.1).
         let mut flat = Vec::new();
-        for kind in KINDS {
-            if let Some(list) = v.get(kind) {
+        for kind in kind::in_file_order() {
+            if let Some(list) = v.get(kind.name()) {
                 flat.extend(keys_from_list(kind, list)?);
             }
         }
@@ -296,8 +242,8 @@ impl Metadata {
         } else if let Some(Value::List(groups)) = v.get("key_groups") {
             for g in groups {
                 let mut keys = Vec::new();
-                for kind in KINDS {
-                    if let Some(list) = g.get(kind) {
+                for kind in kind::in_file_order() {
+                    if let Some(list) = g.get(kind.name()) {
                         keys.extend(keys_from_list(kind, list)?);
                     }
                 }
@@ -327,11 +273,27 @@ fn text(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn field(m: &Value, name: &str) -> String {
-    text(m.get(name)).unwrap_or_default()
+/// A metadata key entry, read leniently: a missing or mistyped field is empty.
+struct Entry<'a>(&'a Value);
+
+impl FieldSource for Entry<'_> {
+    fn text(&self, name: &str) -> String {
+        text(self.0.get(name)).unwrap_or_default()
+    }
+    fn map(&self, name: &str) -> std::result::Result<BTreeMap<String, String>, &'static str> {
+        let mut out = BTreeMap::new();
+        if let Some(Value::Map(c)) = self.0.get(name) {
+            for i in c {
+                if let Item::Entry(k, v) = i {
+                    out.insert(k.clone(), text(Some(v)).unwrap_or_default());
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
-fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
+fn keys_from_list(kind: &dyn KeyKind, list: &Value) -> Result<Vec<WrappedKey>> {
     let items = match list {
         Value::List(items) => items,
         Value::Null => return Ok(Vec::new()),
@@ -342,52 +304,15 @@ fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
         if !matches!(it, Value::Map(_)) {
             return Err(bad("invalid key entry in the sops metadata"));
         }
-        let created_at = text(it.get("created_at"));
-        let key = match kind {
-            "age" => KeyRef::Age {
-                recipient: field(it, "recipient"),
-            },
-            "pgp" => KeyRef::Pgp {
-                fingerprint: field(it, "fp"),
-            },
-            "kms" => {
-                let mut context = BTreeMap::new();
-                if let Some(Value::Map(c)) = it.get("context") {
-                    for i in c {
-                        if let Item::Entry(k, v) = i {
-                            context.insert(k.clone(), text(Some(v)).unwrap_or_default());
-                        }
-                    }
-                }
-                KeyRef::Kms {
-                    arn: field(it, "arn"),
-                    role: field(it, "role"),
-                    context,
-                    aws_profile: field(it, "aws_profile"),
-                }
-            }
-            "gcp_kms" => KeyRef::GcpKms {
-                resource_id: field(it, "resource_id"),
-            },
-            "hckms" => KeyRef::Hckms {
-                key_id: field(it, "key_id"),
-            },
-            "azure_kv" => KeyRef::AzureKv {
-                vault_url: field(it, "vault_url"),
-                name: field(it, "name"),
-                version: field(it, "version"),
-            },
-            "hc_vault" => KeyRef::HcVault {
-                address: field(it, "vault_address"),
-                engine_path: field(it, "engine_path"),
-                key_name: field(it, "key_name"),
-            },
-            _ => continue,
-        };
+        let e = Entry(it);
         out.push(WrappedKey {
-            key,
-            enc: field(it, "enc"),
-            created_at: if kind == "age" { None } else { created_at },
+            key: kind.read_metadata(&e),
+            enc: e.text("enc"),
+            created_at: if kind.records_created_at() {
+                text(it.get("created_at"))
+            } else {
+                None
+            },
         });
     }
     Ok(out)
@@ -396,6 +321,7 @@ fn keys_from_list(kind: &str, list: &Value) -> Result<Vec<WrappedKey>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::KeyRef;
 
     fn age(r: &str) -> WrappedKey {
         WrappedKey {
@@ -471,6 +397,118 @@ mod tests {
         assert_eq!(names(&g[0]), ["hc_vault", "age"]);
         assert_eq!(g[0].get("hc_vault"), Some(&Value::Null));
         assert_eq!(Metadata::from_tree(&t).unwrap(), m);
+    }
+
+    /// One key of every kind in one group: each kind writes sops's fields in sops's order
+    /// (taken from the key registry), and reads back to the same keys.
+    #[test]
+    fn every_kind_writes_sops_fields_and_reads_back() {
+        let wk = |key: KeyRef, created: Option<&str>| WrappedKey {
+            key,
+            enc: "E".into(),
+            created_at: created.map(String::from),
+        };
+        let t = Some("2026-01-01T00:00:00Z");
+        let m = Metadata {
+            key_groups: vec![vec![
+                wk(
+                    KeyRef::Kms {
+                        arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+                        role: "arn:aws:iam::1:role/r".into(),
+                        context: [("app".to_string(), "web".to_string())].into(),
+                        aws_profile: "p".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::GcpKms {
+                        resource_id: "projects/p/cryptoKeys/k".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::Hckms {
+                        key_id: "cn-north-4:u".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::AzureKv {
+                        vault_url: "https://v.vault.azure.net".into(),
+                        name: "n".into(),
+                        version: "1".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::HcVault {
+                        address: "https://vault:8200".into(),
+                        engine_path: "transit".into(),
+                        key_name: "k".into(),
+                    },
+                    t,
+                ),
+                wk(
+                    KeyRef::Age {
+                        recipient: "age1a".into(),
+                    },
+                    None,
+                ),
+                wk(
+                    KeyRef::Pgp {
+                        fingerprint: "FP".into(),
+                    },
+                    t,
+                ),
+            ]],
+            lastmodified: "t".into(),
+            mac: "m".into(),
+            version: "3.11.0".into(),
+            ..Default::default()
+        };
+        let tree = m.to_tree(false);
+        assert_eq!(
+            names(&tree),
+            [
+                "kms",
+                "gcp_kms",
+                "hckms",
+                "azure_kv",
+                "hc_vault",
+                "age",
+                "lastmodified",
+                "mac",
+                "pgp",
+                "version"
+            ]
+        );
+        let fields = |kind: &str| match tree.get(kind) {
+            Some(Value::List(l)) => names(&l[0]),
+            _ => vec![],
+        };
+        assert_eq!(
+            fields("kms"),
+            ["arn", "role", "context", "created_at", "enc", "aws_profile"]
+        );
+        assert_eq!(fields("gcp_kms"), ["resource_id", "created_at", "enc"]);
+        assert_eq!(fields("hckms"), ["key_id", "created_at", "enc"]);
+        assert_eq!(
+            fields("azure_kv"),
+            ["vault_url", "name", "version", "created_at", "enc"]
+        );
+        assert_eq!(
+            fields("hc_vault"),
+            [
+                "vault_address",
+                "engine_path",
+                "key_name",
+                "created_at",
+                "enc"
+            ]
+        );
+        assert_eq!(fields("age"), ["recipient", "enc"]);
+        assert_eq!(fields("pgp"), ["created_at", "enc", "fp"]);
+        assert_eq!(Metadata::from_tree(&tree).unwrap(), m);
     }
 
     #[test]

@@ -83,18 +83,18 @@ pub fn render_checked_with<'e>(
 /// key added after keys of a later-listed kind (`rotate --add-kms` on an age file) reads back
 /// elsewhere in its group without anything being lost.
 fn by_kind(groups: &[Vec<crate::keys::WrappedKey>]) -> Vec<Vec<&crate::keys::WrappedKey>> {
-    const ORDER: [&str; 7] = [
-        "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age", "pgp",
-    ];
+    let order: Vec<&str> = crate::keys::kind::in_file_order()
+        .map(|k| k.name())
+        .collect();
     groups
         .iter()
         .map(|g| {
             let mut v: Vec<&crate::keys::WrappedKey> = g.iter().collect();
             v.sort_by_key(|k| {
-                ORDER
+                order
                     .iter()
                     .position(|o| *o == k.key.kind())
-                    .unwrap_or(ORDER.len())
+                    .unwrap_or(order.len())
             });
             v
         })
