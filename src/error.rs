@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-/// sops's exit codes (`cmd/sops/codes/codes.go`, spec 6.5).
+/// sops's exit codes (`cmd/sops/codes/codes.go`, docs/sops-format.md §6.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Code {
@@ -133,7 +133,7 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// What happened when one key of one group was tried (architecture rule 5: "not mine" is not
+/// What happened when one key of one group was tried (docs/architecture.md rule 5: "not mine" is not
 /// "failed").
 #[derive(Clone, Debug)]
 pub struct KeyAttempt {

@@ -1,4 +1,4 @@
-//! Which leaves are encrypted: sops's suffix, regex and comment-regex rules (spec 1.5), and
+//! Which leaves are encrypted: sops's suffix, regex and comment-regex rules (docs/sops-format.md §1.5), and
 //! which leaves enter the MAC under `mac_only_encrypted`.
 //!
 //! It exists so that the engine never decides "seal this or not" itself: it asks a

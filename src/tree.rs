@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-/// A scalar leaf: the value types sops knows (section 1.3 of the spec) plus comments.
+/// A scalar leaf: the value types sops knows (docs/sops-format.md §1.3) plus comments.
 #[derive(Clone, PartialEq)]
 pub enum Scalar {
     /// A UTF-8 string (`type:str`).
@@ -90,7 +90,7 @@ impl Scalar {
         }
     }
 
-    /// The bytes this value adds to the MAC: sops's canonical serialisation (spec 1.3).
+    /// The bytes this value adds to the MAC: sops's canonical serialisation (docs/sops-format.md §1.3).
     pub fn mac_bytes(&self) -> Vec<u8> {
         match self {
             Scalar::Float(s) => go_format_float(parse_go_float(s).unwrap_or(f64::NAN)).into_bytes(),
@@ -137,7 +137,7 @@ impl Scalar {
         })
     }
 
-    /// sops's `ValToString` (spec 7.5): how dotenv, INI and exec-env render non-strings.
+    /// sops's `ValToString` (docs/sops-format.md §7.5): how dotenv, INI and exec-env render non-strings.
     pub fn to_env_string(&self) -> String {
         match self {
             Scalar::Str(s) | Scalar::Comment(s) => s.clone(),
@@ -192,7 +192,7 @@ impl Value {
 }
 
 /// The additional authenticated data for a leaf: its map keys joined and followed by `:`;
-/// list indices never appear; the top level is `":"` (spec 1.2).
+/// list indices never appear; the top level is `":"` (docs/sops-format.md §1.2).
 pub fn aad(path: &[String]) -> String {
     if path.is_empty() {
         return ":".to_string();

@@ -61,7 +61,7 @@ pub fn creation_rule(
     let mut rule = config::resolve(&cli_keys(k), conf, target)?;
     rule.integrity |= crate::env::require_integrity();
     if fmt == Format::Binary {
-        // The binary store writes no rule (spec 3.6).
+        // The binary store writes no rule (docs/sops-format.md §3.6).
         if !matches!(&rule.rule, Rule::UnencryptedSuffix(s) if s == "_unencrypted")
             || rule.mac_only_encrypted
         {

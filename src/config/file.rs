@@ -143,7 +143,7 @@ impl Config {
     }
 
     /// The path `path_regex` is matched against: the absolute target with the config's
-    /// directory and `/` removed from the front when it is a prefix (spec 5.2).
+    /// directory and `/` removed from the front when it is a prefix (docs/sops-format.md §5.2).
     pub fn match_path(&self, target_abs: &Path) -> String {
         let t = target_abs.to_string_lossy().into_owned();
         let mut prefix = self.dir().to_string_lossy().into_owned();

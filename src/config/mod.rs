@@ -1,5 +1,5 @@
 //! `.sops.yaml`: find it, match a creation rule to the file being created, build its key
-//! groups, and merge it with the command line exactly as sops 3.11 does (spec 5).
+//! groups, and merge it with the command line exactly as sops 3.11 does (docs/sops-format.md §5).
 //!
 //! It exists so that a team's existing `.sops.yaml` drives veil unchanged: the same search (from
 //! the current directory, not the file's), the same first-match rule on the path relative to the

@@ -5,7 +5,7 @@ use super::*;
 use crate::error::Result;
 use crate::format::{EmitOptions, Format};
 
-/// `stores` settings: indentation for freshly laid-out output (spec 5.2). Lossless edits keep a
+/// `stores` settings: indentation for freshly laid-out output (docs/sops-format.md §5.2). Lossless edits keep a
 /// file's own indentation; these apply when veil writes a new layout (e.g. a conversion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoresConfig {

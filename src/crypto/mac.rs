@@ -1,5 +1,5 @@
 //! The file MAC: SHA-512 over every leaf's plaintext serialisation, in document order, stored
-//! as uppercase hex sealed with `lastmodified` as its AAD (spec 2).
+//! as uppercase hex sealed with `lastmodified` as its AAD (docs/sops-format.md §2).
 //!
 //! Keys are not hashed (the AAD binds them); comments, nulls and empty strings add nothing. With
 //! `mac_only_encrypted` the hash starts with SHA-256("sops") and covers only encrypted leaves.

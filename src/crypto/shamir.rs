@@ -1,6 +1,6 @@
 //! Shamir's secret sharing over GF(2^8), byte-compatible with sops (which uses HashiCorp Vault's
 //! code): the field is reduced by the AES polynomial x^8+x^4+x^3+x+1 (`0x11B`), a share is the
-//! y-bytes followed by one x byte, and group `g` gets x = `g + 1` (spec 4.8).
+//! y-bytes followed by one x byte, and group `g` gets x = `g + 1` (docs/sops-format.md §4.8).
 //!
 //! It exists because no crate matches that layout (sharks uses `0x11D`). It must not log, print
 //! or keep any secret material: every buffer that holds a secret, a share or a polynomial

@@ -2,7 +2,7 @@
 //! XChaCha20-Poly1305 (veil's opt-in, which sops cannot read).
 //!
 //! `ENC[AES256_GCM,data:<b64>,iv:<b64>,tag:<b64>,type:<type>]`, standard padded base64; `data` is
-//! the ciphertext without the tag. The AAD is the leaf's key path (spec 1.1–1.3). One
+//! the ciphertext without the tag. The AAD is the leaf's key path (docs/sops-format.md §1.1–1.3). One
 //! [`ValueCipher`] is built per file so the key schedule runs once; IVs come from a user-space
 //! CSPRNG seeded from the OS (or from the caller, for deterministic tests).
 

@@ -5,7 +5,7 @@
 use super::guard::SealedRecord;
 use crate::tree::Scalar;
 
-/// sops's IV stash (spec 1.6), done better: IVs seen while opening, keyed by a digest of
+/// sops's IV stash (docs/sops-format.md §1.6), done better: IVs seen while opening, keyed by a digest of
 /// (type, AAD, plaintext), kept *in order of occurrence*. Re-sealing an unchanged value reuses
 /// its IV, so with the same data key its ciphertext is byte-identical and git shows no change.
 /// Unlike sops, two equal values under one path keep their own IVs instead of collapsing onto

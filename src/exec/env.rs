@@ -1,7 +1,7 @@
 //! From an opened document to environment variables, for `veil exec-env`.
 //!
 //! sops takes the top-level items of the first document, skips comments, renders non-strings
-//! with `ValToString` (spec 7.5) and refuses nested maps and lists ("cannot use complex value in
+//! with `ValToString` (docs/sops-format.md §7.5) and refuses nested maps and lists ("cannot use complex value in
 //! environment"). veil does the same, except that by default it flattens nested values: path
 //! segments are joined with a separator (`__`), list indices become segments, so
 //! `DB: {HOST: h}` gives `DB__HOST=h`. `--no-flatten` restores sops's error.
@@ -127,7 +127,7 @@ fn collect(
     }
 }
 
-/// `ValToString` (spec 7.5) as bytes: strings and raw bytes pass unchanged, multi-line included.
+/// `ValToString` (docs/sops-format.md §7.5) as bytes: strings and raw bytes pass unchanged, multi-line included.
 fn scalar_bytes(s: &Scalar) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(match s {
         Scalar::Str(t) => t.as_bytes().to_vec(),

@@ -1,4 +1,4 @@
-//! Binary files (spec 3.6): any file sops cannot parse is one string leaf, `data`, and its
+//! Binary files (docs/sops-format.md §3.6): any file sops cannot parse is one string leaf, `data`, and its
 //! encrypted form is a JSON document `{"data": "ENC[…]", "sops": {…}}`, tab-indented.
 //!
 //! It exists to give the engine the same `Store`/`Parsed` interface for opaque files: the

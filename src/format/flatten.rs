@@ -1,4 +1,4 @@
-//! sops's metadata flattening for the flat formats (dotenv and INI, spec 3.4 and 3.5).
+//! sops's metadata flattening for the flat formats (dotenv and INI, docs/sops-format.md §3.4 and §3.5).
 //!
 //! dotenv and INI cannot nest, so sops stores its metadata block as flat `name=value` pairs:
 //! a map key becomes `__map_<key>`, a list index `__list_<n>`, and dotenv adds the prefix

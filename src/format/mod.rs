@@ -63,7 +63,7 @@ impl Format {
         }
     }
 
-    /// sops's extension rule (spec 6.1): `.yaml`/`.yml`, `.json`, `.env` (exact suffix), `.ini`;
+    /// sops's extension rule (docs/sops-format.md §6.1): `.yaml`/`.yml`, `.json`, `.env` (exact suffix), `.ini`;
     /// veil adds `.toml`; anything else is binary.
     pub fn from_path(path: &str) -> Format {
         let lower = path.to_ascii_lowercase();
@@ -148,7 +148,7 @@ pub trait Store {
     /// tree, already in sops's field order) appended as the format stores it, if given.
     fn emit(&self, docs: &[Value], meta: Option<&Value>, opts: &EmitOptions) -> Result<Vec<u8>>;
 
-    /// Write one extracted value for `decrypt --extract` (spec 6.3): a string leaf raw with no
+    /// Write one extracted value for `decrypt --extract` (docs/sops-format.md §6.3): a string leaf raw with no
     /// newline, other scalars with the store's value emitter, maps/lists as documents.
     fn emit_value(&self, v: &Value, opts: &EmitOptions) -> Result<Vec<u8>> {
         match v {

@@ -1,6 +1,6 @@
 //! AWS KMS master keys, through the official SDK (aws-config + aws-sdk-kms).
 //!
-//! As sops does it (spec 4.4): `Encrypt(KeyId = arn, Plaintext, EncryptionContext)` and `enc` =
+//! As sops does it (docs/sops-format.md §4.4): `Encrypt(KeyId = arn, Plaintext, EncryptionContext)` and `enc` =
 //! standard base64 of the ciphertext blob; decrypt passes the same key id and context. The
 //! region comes from the ARN; a key's `role` is assumed through STS with the session name
 //! `sops@<hostname>`; `aws_profile` selects the shared-config profile. Everything else is the

@@ -223,7 +223,7 @@ impl KeyService {
 
 #[cfg(test)]
 mod secret_debug_tests {
-    //! House rule 1: `Debug` of every type that holds key material or credentials shows none.
+    //! docs/architecture.md rule 1: `Debug` of every type that holds key material or credentials shows none.
 
     #[test]
     fn debug_of_secret_holders_shows_no_material() {

@@ -2,7 +2,7 @@
 //!
 //! sops first tries a Go OpenPGP library on `pubring.gpg`/`secring.gpg`, which GnuPG ≥ 2.1 no
 //! longer writes, and then falls back to the binary; veil goes straight to the binary, with
-//! sops's arguments (spec 4.3): encrypt with `--no-default-recipient --yes --encrypt -a -r FP
+//! sops's arguments (docs/sops-format.md §4.3): encrypt with `--no-default-recipient --yes --encrypt -a -r FP
 //! --trusted-key <last 16 hex> --no-encrypt-to` and the secret on stdin, store the armor
 //! whitespace-trimmed; decrypt with `--use-agent -d` and the armor on stdin. `SOPS_GPG_EXEC`
 //! replaces `gpg`, `GNUPGHOME` becomes `--homedir`; both are read when the backend is built.

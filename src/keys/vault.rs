@@ -1,6 +1,6 @@
 //! HashiCorp Vault / OpenBao transit master keys: two HTTP calls, and a guard on the token.
 //!
-//! A key is `https://host:port/v1/<engine path…>/keys/<name>` (spec 4.7). Encrypt is
+//! A key is `https://host:port/v1/<engine path…>/keys/<name>` (docs/sops-format.md §4.7). Encrypt is
 //! `PUT {addr}/v1/{engine}/encrypt/{name}` with `{"plaintext": base64}`, and the returned
 //! `vault:v1:…` ciphertext is stored verbatim; decrypt is the mirror image. The token comes from
 //! `VAULT_TOKEN`, else `~/.vault-token`; `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_NAMESPACE` and

@@ -1,6 +1,6 @@
 //! The `sops` metadata block: the internal [`Metadata`] and its on-disk tree form.
 //!
-//! The on-disk form is a [`Value`] tree in sops 3.11's field order (spec 3.1), which each format
+//! The on-disk form is a [`Value`] tree in sops 3.11's field order (docs/sops-format.md §3.1), which each format
 //! renders in its own syntax. Reading accepts every order (3.13 sorts alphabetically), old
 //! `kms: []` lists and quoted dates. The internal form is separate from the on-disk one (as sops
 //! keeps `stores/stores.go` apart), so field-order and quoting rules live here only. Each key
@@ -21,7 +21,7 @@ pub use load_checks::{check_loadable, check_version};
 /// The version veil writes into `version`: the sops format version it is compatible with.
 pub const SOPS_FORMAT_VERSION: &str = "3.11.0";
 
-/// Which leaves are encrypted (spec 1.5). At most one rule is set.
+/// Which leaves are encrypted (docs/sops-format.md §1.5). At most one rule is set.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Rule {
     /// No rule in the file (binary store): read as `_unencrypted`.
@@ -104,7 +104,7 @@ fn keys_of_kind(group: &[WrappedKey], kind: &str) -> Vec<Value> {
 }
 
 impl Metadata {
-    /// The on-disk tree in sops 3.11's field order (spec 3.1). `null_empty_lists` gives JSON's
+    /// The on-disk tree in sops 3.11's field order (docs/sops-format.md §3.1). `null_empty_lists` gives JSON's
     /// `"hc_vault": null` for empty always-written group lists; YAML writes `[]`.
     pub fn to_tree(&self, null_empty_lists: bool) -> Value {
         let mut items = Vec::new();
@@ -230,7 +230,7 @@ impl Metadata {
                 m.rule = mk(t);
             }
         }
-        // Flat lists win over key_groups when both are present (spec 3.1).
+        // Flat lists win over key_groups when both are present (docs/sops-format.md §3.1).
         let mut flat = Vec::new();
         for kind in kind::in_file_order() {
             if let Some(list) = v.get(kind.name()) {

@@ -1,4 +1,4 @@
-//! dotenv files, with sops 3.11's exact rules (spec 1.7, 3.4, 7.3).
+//! dotenv files, with sops 3.11's exact rules (docs/sops-format.md §1.7, §3.4, §7.3).
 //!
 //! A dotenv file is a flat list of `KEY=value` lines and `#` comment lines. sops does no quote
 //! processing and no variable expansion: the key is everything before the first `=` (spaces and

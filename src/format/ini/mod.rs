@@ -1,4 +1,4 @@
-//! INI files, read as sops 3.11 reads them (go-ini v1.67, spec 1.7, 3.5, 7.4), written
+//! INI files, read as sops 3.11 reads them (go-ini v1.67, docs/sops-format.md §1.7, §3.5, §7.4), written
 //! losslessly.
 //!
 //! The tree is section → key → string. Keys before the first header belong to `DEFAULT`, which

@@ -140,7 +140,7 @@ fn is_ws(b: u8) -> bool {
 }
 
 impl JsonDoc {
-    /// Parse a JSON file whose top level is an object (spec 7.2).
+    /// Parse a JSON file whose top level is an object (docs/sops-format.md §7.2).
     pub fn parse(src: &[u8]) -> Result<JsonDoc> {
         let p = parse::parse(src)?;
         Ok(JsonDoc {
