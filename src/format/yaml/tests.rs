@@ -440,46 +440,6 @@ fn emit_with_meta_and_indent() {
     assert_eq!(d.metadata(), Some(&sample_meta()));
 }
 
-/// A manual measurement, not a timed test: `cargo test --release --lib yaml::tests::big_file
-/// -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn big_file_speed() {
-    let mut src = String::new();
-    let mut i = 0;
-    while src.len() < 10_000_000 {
-        src.push_str(&format!(
-            "section{i}:\n    # comment {i}\n    key0: value number {i} with some text\n    key1: \"quoted {i}\"\n    n: {i}\n    list:\n        - item {i}\n        - 'single {i}'\n    block: |\n        line one {i}\n        line two\n"
-        ));
-        i += 1;
-    }
-    let t = std::time::Instant::now();
-    let mut p = saphyr_parser::Parser::new_from_str(&src);
-    let mut events = 0;
-    while let Some(Ok(_)) = p.next_event() {
-        events += 1;
-    }
-    let t_saphyr = t.elapsed();
-    let t = std::time::Instant::now();
-    let d = doc(&src);
-    let t_parse = t.elapsed();
-    eprintln!("saphyr alone: {events} events in {t_saphyr:?}");
-    let edits = seal_all(&d);
-    let t = std::time::Instant::now();
-    let out = render(&d, &edits, None);
-    let t_render = t.elapsed();
-    let t = std::time::Instant::now();
-    let kept = render(&d, &keep_all(&d), None);
-    let t_keep = t.elapsed();
-    assert_eq!(kept, src);
-    eprintln!(
-        "{} bytes, {} leaves: parse {t_parse:?}, seal+render+verify {t_render:?} ({} bytes), keep render {t_keep:?}",
-        src.len(),
-        edits.len(),
-        out.len()
-    );
-}
-
 #[test]
 fn flow_root_map_is_written_in_block_style_with_metadata() {
     // Tools find a sops file by its top-level `sops:` line; sops writes every document in
