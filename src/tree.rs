@@ -353,6 +353,50 @@ pub fn walk_leaves_mut(docs: &mut [Value], mut f: impl FnMut(usize, &[String], &
     }
 }
 
+/// Lay out the comments that stand as list items the way sops's JSON store does: a sealed one
+/// is a string (sops's encryption returns the token as a string), any other is left out (its
+/// JSON store skips comments in arrays, so a decrypted file converted to JSON has none).
+/// `sealed(i)` says whether leaf `i` (in [`walk_leaves`] order) was sealed.
+pub fn list_comments_for_json(docs: &mut [Value], sealed: &dyn Fn(usize) -> bool) {
+    fn go(v: &mut Value, n: &mut usize, sealed: &dyn Fn(usize) -> bool) {
+        match v {
+            Value::Null => {}
+            Value::Scalar(_) => *n += 1,
+            Value::List(items) => {
+                let mut keep = Vec::with_capacity(items.len());
+                for it in items.iter_mut() {
+                    match it {
+                        Value::Scalar(Scalar::Comment(t)) => {
+                            let k = sealed(*n);
+                            if k {
+                                *it = Value::Scalar(Scalar::Str(std::mem::take(t)));
+                            }
+                            keep.push(k);
+                            *n += 1;
+                        }
+                        _ => {
+                            go(it, n, sealed);
+                            keep.push(true);
+                        }
+                    }
+                }
+                let mut k = keep.into_iter();
+                items.retain(|_| k.next().unwrap_or(true));
+            }
+            Value::Map(items) => {
+                for it in items.iter_mut() {
+                    match it {
+                        Item::Comment(_) => *n += 1,
+                        Item::Entry(_, v) => go(v, n, sealed),
+                    }
+                }
+            }
+        }
+    }
+    let mut n = 0usize;
+    docs.iter_mut().for_each(|d| go(d, &mut n, sealed));
+}
+
 /// Parse a float the way Go's `strconv.ParseFloat(s, 64)` does for the forms sops writes:
 /// decimal and exponent notation, `+Inf`/`-Inf`/`Inf`/`NaN` (any case), optional sign.
 pub fn parse_go_float(s: &str) -> Option<f64> {

@@ -50,9 +50,22 @@ pub fn decrypt(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Outpu
     } else {
         data
     };
-    let (parsed, dec) = lossless(data, req, outf != inf, obs)?;
-    if outf == inf {
+    let (parsed, mut dec) = lossless(data, req, outf != inf, obs)?;
+    let opens_a_comment = || {
+        dec.edits
+            .iter()
+            .any(|e| matches!(e, Edit::Open(s) if s.is_comment()))
+    };
+    if outf == inf && !(outf == Format::Json && opens_a_comment()) {
         return Ok(Output::Bytes(parsed.render(&dec.edits, None)?));
+    }
+    if outf == Format::Json {
+        // sops's JSON store leaves comments out of arrays; a JSON file holds one only as a
+        // sealed list item, and is then written afresh without it, as sops does.
+        if inf == Format::Json {
+            dec.docs = engine::apply_edits(parsed.docs(), &dec.edits);
+        }
+        crate::tree::list_comments_for_json(&mut dec.docs, &|_| false);
     }
     // A conversion: the plaintext must read back as the decrypted data before it is written
     // anywhere.
@@ -71,6 +84,12 @@ pub fn decrypt_tree(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<
 
 /// One value of a decrypted file (`--extract`) as plaintext in `outf`.
 pub fn emit_value(v: &Value, outf: Format, layout: &LayoutOptions) -> Result<Vec<u8>> {
+    if outf == Format::Json && matches!(v, Value::List(_) | Value::Map(_)) {
+        // As a whole file converted to JSON: no comments in arrays.
+        let mut v = [v.clone()];
+        crate::tree::list_comments_for_json(&mut v, &|_| false);
+        return outf.store().emit_value(&v[0], &layout.fresh(outf)?);
+    }
     outf.store().emit_value(v, &layout.fresh(outf)?)
 }
 

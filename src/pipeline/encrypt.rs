@@ -76,7 +76,12 @@ pub fn encrypt(
         }
         // A conversion writes a fresh layout: read it back with veil's own reader and refuse
         // to write a file whose leaves are not exactly the intended ones.
-        let docs = engine::apply_edits(parsed.docs(), &enc.edits);
+        let mut docs = engine::apply_edits(parsed.docs(), &enc.edits);
+        if outf == Format::Json {
+            crate::tree::list_comments_for_json(&mut docs, &|i| {
+                matches!(enc.edits.get(i), Some(crate::format::Edit::Seal(_)))
+            });
+        }
         let out = outf.store().emit(&docs, Some(&meta), req.emit)?;
         let back = outf.store().parse_encrypted(&out)?;
         engine::verify_same_leaves(&docs, back.docs(), false)?;

@@ -925,3 +925,69 @@ fn global_options_work_before_or_after_the_subcommand() {
         assert!(text(&o.stdout).contains(&r1), "{args:?}");
     }
 }
+
+/// Comments that stand as list items, converted to JSON, as sops does it: a decrypted file
+/// has none in its arrays (sops's JSON store skips them), an encrypted one keeps each sealed
+/// as a string, and a JSON file holding such a sealed comment decrypts without it. Compared
+/// with the real sops's output byte for byte, both directions.
+#[test]
+fn list_comments_go_to_json_as_sops_writes_them() {
+    if !require_peer("sops") {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let key = sb.age_key_file(TestKey::Age1);
+    sb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let r = TestKey::Age1.recipient();
+    sb.write(
+        "p.yaml",
+        "a:\n  # top\n  - x # after\n  # mid\n  - y\nb: 1\n",
+    );
+    let enc = run_ok(
+        sb.veil().args(["encrypt", "--age", &r, "p.yaml"]),
+        "encrypt",
+    );
+    sb.write("e.yaml", enc);
+    let both = |args: &[&str]| -> Vec<u8> {
+        let v = run_ok(sb.veil().args(args), "veil");
+        let s = run_ok(sb.sops().args(args), "sops");
+        assert_eq!(text(&v), text(&s), "veil and sops differ on {args:?}");
+        v
+    };
+    let json = both(&["decrypt", "--output-type", "json", "e.yaml"]);
+    assert_eq!(
+        text(&json),
+        "{\n\t\"a\": [\n\t\t\"x\",\n\t\t\"y\"\n\t],\n\t\"b\": 1\n}\n"
+    );
+    both(&[
+        "decrypt",
+        "--extract",
+        "[\"a\"]",
+        "--output-type",
+        "json",
+        "e.yaml",
+    ]);
+    // Encrypted to JSON: every comment of the list sealed as a string item.
+    for (name, prog) in [("v.json", sb.veil()), ("s.json", sb.sops())] {
+        let mut prog = prog;
+        let out = run_ok(
+            prog.args(["encrypt", "--age", &r, "--output-type", "json", "p.yaml"]),
+            name,
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        let items = doc["a"].as_array().expect("a list");
+        assert_eq!(items.len(), 5, "{name}: three comments and two values");
+        assert!(items
+            .iter()
+            .all(|i| i.as_str().is_some_and(|s| s.starts_with("ENC["))));
+        sb.write(name, out);
+    }
+    for name in ["v.json", "s.json"] {
+        let plain = both(&["decrypt", name]);
+        assert_eq!(
+            text(&plain),
+            "{\n\t\"a\": [\n\t\t\"x\",\n\t\t\"y\"\n\t],\n\t\"b\": 1\n}\n"
+        );
+        both(&["decrypt", "--output-type", "yaml", name]);
+    }
+}
