@@ -22,6 +22,14 @@ else
 	trap 'scripts/peers.sh stop' EXIT
 fi
 
+# The signal tests send SIGINT and SIGQUIT to veil. A shell without job control starts its
+# background jobs with both ignored, children inherit that, and those tests then fail: say so.
+ign=$(awk '/^SigIgn:/ {print $2}' /proc/self/status 2>/dev/null || true)
+if [[ -n "$ign" ]] && (((16#$ign & 0x6) != 0)); then
+	echo "[test] WARNING: SIGINT/SIGQUIT are ignored in this shell (a background job without job" \
+		"control?); the signal tests will fail. Run in the foreground, or with 'set -m'." >&2
+fi
+
 # Property tests draw their cases from a fixed seed, so a run is reproducible and CI does not
 # pass or fail by luck; set PROPTEST_RNG_SEED to explore other cases (and commit any failure as
 # a regression test).
