@@ -318,6 +318,16 @@ fn toml_agrees_with_the_lossless_path() {
     assert_eq!(taken.len(), 7, "{taken:#?}");
 }
 
+/// toml_edit refuses a dotted key of more than 80 parts: such a header goes back to the
+/// lossless path (which refuses it), one of 80 parts streams (found by the `flat_fast` target).
+#[test]
+fn toml_headers_past_tomls_key_depth_go_back() {
+    let header = |n: usize| format!("[{}]\na = 1\n", vec!["k"; n].join("."));
+    assert!(agree(Format::Toml, &header(80)));
+    assert!(!agree(Format::Toml, &header(81)));
+    assert!(Format::Toml.store().parse(header(81).as_bytes()).is_err());
+}
+
 #[test]
 fn dotenv_agrees_with_the_lossless_path() {
     let mut taken = 0;

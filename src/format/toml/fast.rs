@@ -79,6 +79,9 @@ pub(crate) struct Scan {
     meta: Option<Value>,
 }
 
+/// The most parts a dotted key may have: toml_edit's parser refuses more.
+const MAX_KEY_PARTS: usize = 80;
+
 fn is_bare(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
@@ -272,7 +275,9 @@ impl Scan {
                         c.i += 1;
                         path.push(c.bare_key()?);
                     }
-                    if c.peek() != Some(b']') {
+                    // toml_edit refuses a key of more than 80 parts; such a header is the
+                    // lossless path's to refuse.
+                    if path.len() > MAX_KEY_PARTS || c.peek() != Some(b']') {
                         return None;
                     }
                     c.i += 1;
