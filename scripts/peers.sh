@@ -81,10 +81,17 @@ apt_ensure() {
 	if command -v "$cmd" >/dev/null 2>&1; then
 		return 0
 	fi
-	command -v apt-get >/dev/null 2>&1 || die "'$cmd' is missing and apt-get is not available; install '$pkg' by hand"
+	apt_install "$pkg"
+	command -v "$cmd" >/dev/null 2>&1 || die "installed $pkg but '$cmd' is still not on PATH"
+}
+
+apt_install() {
+	# apt_install PACKAGE: installs a Debian package (as root, or through sudo).
+	local pkg="$1"
+	command -v apt-get >/dev/null 2>&1 || die "apt-get is not available; install '$pkg' by hand"
 	local sudo=()
 	if [[ "$(id -u)" != 0 ]]; then
-		command -v sudo >/dev/null 2>&1 || die "'$cmd' is missing; run as root or install '$pkg' by hand"
+		command -v sudo >/dev/null 2>&1 || die "run as root or install '$pkg' by hand"
 		sudo=(sudo)
 	fi
 	log "installing Debian package $pkg"
@@ -94,7 +101,6 @@ apt_ensure() {
 		"${sudo[@]}" apt-get update -qq >/dev/null
 		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$pkg" >/dev/null
 	fi
-	command -v "$cmd" >/dev/null 2>&1 || die "installed $pkg but '$cmd' is still not on PATH"
 }
 
 venv_is_current() {
@@ -148,6 +154,14 @@ cmd_install() {
 	apt_ensure age age-keygen
 	apt_ensure gnupg gpg
 	apt_ensure zsh zsh # tests/integration/cli/completions.rs loads completions/_veil
+	apt_ensure curl curl # waits for the servers to answer
+	if [[ -z "${VEIL_PYTHON:-}" ]]; then
+		apt_ensure python3 python3
+		# Debian's python3 has no ensurepip (so no `-m venv`) without python3-venv.
+		if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+			apt_install python3-venv
+		fi
+	fi
 
 	if venv_is_current; then
 		log "pip peers already installed ($STAMP_TEXT)"

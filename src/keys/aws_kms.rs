@@ -37,7 +37,15 @@ pub fn region_of(arn: &str) -> Option<String> {
     let re = regex::Regex::new(ARN_REGEX).ok()?;
     re.captures(arn)
         .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_string())
+        .map(|m| m.as_str())
+        // The region becomes part of the host the signed request goes to: a file must not
+        // be able to name another host through it (sops's pattern takes any text there).
+        .filter(|r| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .map(str::to_string)
 }
 
 /// Parse `--encryption-context k1:v1,k2:v2` as sops does: every item must split on `:` into
@@ -398,6 +406,9 @@ mod tests {
             Some("us-gov-west-1")
         );
         assert_eq!(region_of("alias/foo"), None);
+        // A region that is not a host label never reaches the endpoint.
+        assert_eq!(region_of("arn:aws:kms:evil.example#:1:key/x"), None);
+        assert_eq!(region_of("arn:aws:kms:a/b:1:key/x"), None);
         assert_eq!(region_of("arn:aws:kms:us-east-1:abc:key/x"), None);
     }
 

@@ -136,7 +136,7 @@ fn veil_opens_a_stanza_made_by_go_age() {
     let rewrapped = rewrap_with_go_age(&sb, &fixture, &r2);
     let file = sb.write("go-age.enc.yaml", &rewrapped);
     let key2 = sb.age_key_file(TestKey::Age2);
-    if peer_path("sops").is_some() {
+    if require_peer("sops") {
         // The construction is a valid sops file: sops itself opens it with key 2.
         run_ok(
             sb.sops()
