@@ -85,6 +85,7 @@ pub fn encrypt(
         let out = outf.store().emit(&docs, Some(&meta), req.emit)?;
         let back = outf.store().parse_encrypted(&out)?;
         engine::verify_same_leaves(&docs, back.docs(), false)?;
+        super::readback::check_metadata(back.as_ref(), metadata)?;
         Ok(out)
     };
     let mut metadata = enc.metadata.clone();

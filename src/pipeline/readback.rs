@@ -136,19 +136,7 @@ fn check_written(
 ) -> Result<()> {
     let back = outf.store().parse_encrypted(out)?;
     engine::verify_prints(expected, &engine::leaf_prints(back.docs(), None, strict))?;
-    let got = engine::metadata_of(back.as_ref())?;
-    if by_kind(&got.key_groups) != by_kind(&meta.key_groups)
-        || got.mac != meta.mac
-        || got.lastmodified != meta.lastmodified
-        || got.rule != meta.rule
-        || got.integrity != meta.integrity
-    {
-        return Err(Error::new(
-            Code::ErrorDumpingTree,
-            "refusing to write: the output's sops metadata does not read back as intended",
-        )
-        .hint("this is a veil bug; the original file is untouched; please report the file's format and key types"));
-    }
+    let got = check_metadata(back.as_ref(), meta)?;
     // The integrity field was computed over `expected`: a reader must see exactly that.
     use crate::metadata::integrity::manifest;
     if let Some(want) = expected_manifest {
@@ -161,6 +149,30 @@ fn check_written(
         }
     }
     Ok(())
+}
+
+/// Refuse unless the sops metadata `back` reads back is what `meta` meant to write: keys
+/// (within a group, in any order of kinds), MAC, `lastmodified`, rule, Shamir threshold,
+/// `mac_only_encrypted` and the integrity field. Returns what was read.
+pub(crate) fn check_metadata(back: &dyn Parsed, meta: &Metadata) -> Result<Metadata> {
+    let got = engine::metadata_of(back)?;
+    // A threshold is written only for several groups; with one it means nothing.
+    let threshold = |m: &Metadata| (m.key_groups.len() > 1).then_some(m.shamir_threshold);
+    if by_kind(&got.key_groups) != by_kind(&meta.key_groups)
+        || got.mac != meta.mac
+        || got.lastmodified != meta.lastmodified
+        || got.rule != meta.rule
+        || threshold(&got) != threshold(meta)
+        || got.mac_only_encrypted != meta.mac_only_encrypted
+        || got.integrity != meta.integrity
+    {
+        return Err(Error::new(
+            Code::ErrorDumpingTree,
+            "refusing to write: the output's sops metadata does not read back as intended",
+        )
+        .hint("this is a veil bug; the original file is untouched; please report the file's format and key types"));
+    }
+    Ok(got)
 }
 
 #[cfg(test)]
