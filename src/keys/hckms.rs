@@ -93,6 +93,37 @@ pub fn default_endpoint(region: &str) -> String {
     format!("https://kms.{region}.{domain}")
 }
 
+/// What `--verbose` says about where Huawei credentials and endpoints come from: variable
+/// names, paths and endpoints, never a secret.
+pub fn key_source_lines() -> Vec<String> {
+    let mut out = Vec::new();
+    if env::var(HUAWEICLOUD_SDK_AK).is_some() {
+        out.push(format!(
+            "key source: {HUAWEICLOUD_SDK_AK} is set ({HUAWEICLOUD_SDK_SK} {})",
+            if env::var(HUAWEICLOUD_SDK_SK).is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+        ));
+    }
+    for var in [HUAWEICLOUD_SDK_CREDENTIALS_FILE, HUAWEICLOUD_SDK_PROJECT_ID] {
+        if let Some(v) = env::var(var) {
+            out.push(format!("key source: {var}={v}"));
+        }
+    }
+    // vars_os: a variable that is not UTF-8 must not make --verbose panic.
+    let mut overrides: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, v)| k.starts_with(REGION_ENDPOINT_PREFIX) && !v.is_empty())
+        .collect();
+    overrides.sort();
+    for (k, v) in overrides {
+        out.push(format!("key source: {k}={v}"));
+    }
+    out
+}
+
 /// An access key pair and where it came from.
 #[derive(Clone)]
 pub struct Credentials {
@@ -340,6 +371,8 @@ pub fn service_error(json: Option<&serde_json::Value>) -> String {
 pub struct HckmsBackend {
     creds: OnceCell<std::result::Result<Credentials, NoCredentials>>,
     given: Option<Credentials>,
+    /// An endpoint for every region instead of Huawei's (tests, embedding).
+    endpoint: Option<String>,
     client: OnceCell<std::result::Result<reqwest::blocking::Client, String>>,
 }
 
@@ -366,6 +399,7 @@ impl HckmsBackend {
         HckmsBackend {
             creds: OnceCell::new(),
             given: None,
+            endpoint: None,
             client: OnceCell::new(),
         }
     }
@@ -376,6 +410,13 @@ impl HckmsBackend {
             given: Some(c),
             ..HckmsBackend::new()
         }
+    }
+
+    /// Send every call to `url` (`scheme://host[:port]`) instead of the region's endpoint;
+    /// the region is still checked.
+    pub fn with_endpoint(mut self, url: impl Into<String>) -> HckmsBackend {
+        self.endpoint = Some(url.into());
+        self
     }
 
     fn credentials(&self) -> std::result::Result<&Credentials, NoCredentials> {
@@ -411,7 +452,7 @@ impl HckmsBackend {
             ));
         }
         let var = endpoint_env_var(region);
-        let (text, from) = match env::var(&var) {
+        let (text, from) = match self.endpoint.clone().or_else(|| env::var(&var)) {
             Some(v) => (
                 v.split(',').next().unwrap_or_default().trim().to_string(),
                 var,
