@@ -12,8 +12,9 @@
 //! the canonical path ends in `/`, and the date header is `X-Sdk-Date`). Credentials come from
 //! where Huawei's SDKs look: `HUAWEICLOUD_SDK_AK` / `_SK` (`_SECURITY_TOKEN`, `_PROJECT_ID`),
 //! else the `[basic]` section of `HUAWEICLOUD_SDK_CREDENTIALS_FILE` or
-//! `~/.huaweicloud/credentials`. The project id is required here (the SDKs can look it up in
-//! IAM; veil does not).
+//! `~/.huaweicloud/credentials`. Without a project id it is looked up once per region in IAM
+//! (`GET /v3/projects?name=REGION`, signed the same way), as the SDKs do; IAM's host is
+//! `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else the region's from the SDK's table, else the global one.
 //!
 //! **Where the signed request goes**: the host is derived from the key's region,
 //! `https://kms.{region}.myhuaweicloud.com` (`.eu` for `eu-west-101`, as in the SDK's table),
@@ -29,7 +30,8 @@ use crate::net::{describe_reqwest, one_line, percent_encode};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -43,6 +45,8 @@ pub const HUAWEICLOUD_SDK_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN
 pub const HUAWEICLOUD_SDK_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
 /// The SDKs' credentials file, instead of `~/.huaweicloud/credentials`.
 pub const HUAWEICLOUD_SDK_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+/// IAM, where the project id is looked up when none is given.
+pub const HUAWEICLOUD_SDK_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
 /// Federated login (the SDKs read these); veil does not support it.
 const HUAWEICLOUD_SDK_IDP_ID: &str = "HUAWEICLOUD_SDK_IDP_ID";
 /// Prefix of the SDKs' per-region endpoint override: `HUAWEICLOUD_SDK_REGION_KMS_TR_WEST_1`.
@@ -123,6 +127,61 @@ pub fn key_source_lines() -> Vec<String> {
     }
     out
 }
+
+fn refuse_region(region: &str) -> String {
+    format!(
+        "refusing the region {region:?}: a region is one lower-case DNS label (like tr-west-1), and the host the signed request goes to is made from it"
+    )
+}
+
+/// `text` as a base URL: `http(s)://host[:port]` and nothing else.
+fn checked_base(text: &str, from: &str) -> std::result::Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("the endpoint {text:?} from {from} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "https" | "http")
+        || url.host_str().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || !matches!(url.path(), "" | "/")
+    {
+        return Err(format!(
+            "the endpoint {text:?} from {from} must be https://host[:port]"
+        ));
+    }
+    Ok(url)
+}
+
+/// The regions with their own IAM host in the SDK's table (others use the global one).
+const IAM_REGIONS: [&str; 27] = [
+    "cn-north-2",
+    "cn-north-4",
+    "cn-north-1",
+    "cn-east-2",
+    "cn-east-3",
+    "cn-south-1",
+    "cn-south-2",
+    "cn-southwest-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "af-south-1",
+    "sa-brazil-1",
+    "la-south-2",
+    "na-mexico-1",
+    "la-north-2",
+    "cn-north-9",
+    "eu-west-0",
+    "my-kualalumpur-1",
+    "ru-moscow-1",
+    "me-east-1",
+    "ap-southeast-4",
+    "ae-ad-1",
+    "cn-east-4",
+    "cn-east-5",
+    "tr-west-1",
+    "cn-north-12",
+];
 
 /// An access key pair and where it came from.
 #[derive(Clone)]
@@ -278,12 +337,14 @@ pub struct SignInput<'a> {
     pub method: &'a str,
     /// The path as sent (segments already percent-encoded).
     pub path: &'a str,
+    /// The query as sent: `k=v` pairs percent-encoded and sorted, joined by `&` (or empty).
+    pub query: &'a str,
     /// The headers to sign, names in any case; `Host` and `X-Sdk-Date` included.
     pub headers: &'a [(&'a str, &'a str)],
     pub body: &'a [u8],
 }
 
-/// The canonical request of Huawei's SDK signer: method, path with a trailing `/`, empty query,
+/// The canonical request of Huawei's SDK signer: method, path with a trailing `/`, the query,
 /// lower-cased `name:value` lines of the signed headers (sorted), their names joined by `;`,
 /// and the hex SHA-256 of the body. Returns (canonical request, signed header names).
 pub fn canonical_request(r: &SignInput) -> (String, String) {
@@ -306,8 +367,9 @@ pub fn canonical_request(r: &SignInput) -> (String, String) {
     let body_hash = hex(&Sha256::digest(r.body));
     (
         format!(
-            "{}\n{path}\n\n{lines}\n{signed}\n{body_hash}",
-            r.method.to_ascii_uppercase()
+            "{}\n{path}\n{}\n{lines}\n{signed}\n{body_hash}",
+            r.method.to_ascii_uppercase(),
+            r.query
         ),
         signed,
     )
@@ -373,6 +435,10 @@ pub struct HckmsBackend {
     given: Option<Credentials>,
     /// An endpoint for every region instead of Huawei's (tests, embedding).
     endpoint: Option<String>,
+    /// An IAM endpoint instead of `HUAWEICLOUD_SDK_IAM_ENDPOINT` / Huawei's (tests, embedding).
+    iam: Option<String>,
+    /// Project ids looked up in IAM, per region.
+    projects: RefCell<HashMap<String, String>>,
     client: OnceCell<std::result::Result<reqwest::blocking::Client, String>>,
 }
 
@@ -400,6 +466,8 @@ impl HckmsBackend {
             creds: OnceCell::new(),
             given: None,
             endpoint: None,
+            iam: None,
+            projects: RefCell::new(HashMap::new()),
             client: OnceCell::new(),
         }
     }
@@ -416,6 +484,12 @@ impl HckmsBackend {
     /// the region is still checked.
     pub fn with_endpoint(mut self, url: impl Into<String>) -> HckmsBackend {
         self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Look project ids up at `url` instead of Huawei's IAM.
+    pub fn with_iam_endpoint(mut self, url: impl Into<String>) -> HckmsBackend {
+        self.iam = Some(url.into());
         self
     }
 
@@ -447,32 +521,76 @@ impl HckmsBackend {
     /// The endpoint for a key's region, checked: the user's override, else Huawei's host.
     pub fn endpoint(&self, region: &str) -> std::result::Result<reqwest::Url, String> {
         if !region_is_label(region) {
-            return Err(format!(
-                "refusing the region {region:?}: a region is one lower-case DNS label (like tr-west-1), and the host the signed request goes to is made from it"
-            ));
+            return Err(refuse_region(region));
         }
         let var = endpoint_env_var(region);
-        let (text, from) = match self.endpoint.clone().or_else(|| env::var(&var)) {
-            Some(v) => (
-                v.split(',').next().unwrap_or_default().trim().to_string(),
-                var,
-            ),
-            None => (default_endpoint(region), "the region".to_string()),
-        };
-        let url = reqwest::Url::parse(&text)
-            .map_err(|e| format!("the endpoint {text:?} from {from} is not a URL: {e}"))?;
-        if !matches!(url.scheme(), "https" | "http")
-            || url.host_str().is_none()
-            || !url.username().is_empty()
-            || url.password().is_some()
-            || url.query().is_some()
-            || !matches!(url.path(), "" | "/")
-        {
-            return Err(format!(
-                "the endpoint {text:?} from {from} must be https://host[:port]"
-            ));
+        match self.endpoint.clone().or_else(|| env::var(&var)) {
+            Some(v) => checked_base(v.split(',').next().unwrap_or_default().trim(), &var),
+            None => checked_base(&default_endpoint(region), "the region"),
         }
-        Ok(url)
+    }
+
+    /// The project id: the credentials', else looked up once per region in IAM
+    /// (`GET /v3/projects?name=REGION`), as Huawei's SDKs do.
+    fn project(&self, region: &str, creds: &Credentials) -> std::result::Result<String, CallError> {
+        if let Some(p) = creds.project_id.as_deref().filter(|p| !p.is_empty()) {
+            return Ok(p.to_string());
+        }
+        if let Some(p) = self.projects.borrow().get(region) {
+            return Ok(p.clone());
+        }
+        let no = |why: String| {
+            CallError::Failed(format!(
+                "no project id for region {region}: {why}; set {HUAWEICLOUD_SDK_PROJECT_ID} (or project_id in the credentials file)"
+            ))
+        };
+        let base = self.iam_endpoint(region).map_err(CallError::Refused)?;
+        let answer = self
+            .send(
+                creds,
+                &base,
+                "GET",
+                "/v3/projects",
+                &[("name", region)],
+                None,
+                &[],
+            )
+            .map_err(|e| no(e.text()))?;
+        let ids: Vec<String> = answer
+            .get("projects")
+            .and_then(|p| p.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.get("id").and_then(|i| i.as_str()).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match ids.as_slice() {
+            [one] => {
+                self.projects
+                    .borrow_mut()
+                    .insert(region.to_string(), one.clone());
+                Ok(one.clone())
+            }
+            [] => Err(no("IAM lists no project by that name".into())),
+            many => Err(no(format!("IAM lists several: {}", many.join(", ")))),
+        }
+    }
+
+    /// IAM for a region: `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else the region's IAM host from the
+    /// SDK's table, else the global one.
+    fn iam_endpoint(&self, region: &str) -> std::result::Result<reqwest::Url, String> {
+        if !region_is_label(region) {
+            return Err(refuse_region(region));
+        }
+        let text = match (self.iam.clone(), env::var(HUAWEICLOUD_SDK_IAM_ENDPOINT)) {
+            (Some(u), _) | (None, Some(u)) => u,
+            _ if IAM_REGIONS.contains(&region) => {
+                format!("https://iam.{region}.myhuaweicloud.com")
+            }
+            _ => "https://iam.myhuaweicloud.com".to_string(),
+        };
+        checked_base(&text, HUAWEICLOUD_SDK_IAM_ENDPOINT)
     }
 
     /// `POST {endpoint}/v1.0/{project}/kms/{op}` with a signed JSON body; returns the answer.
@@ -480,34 +598,52 @@ impl HckmsBackend {
         &self,
         region: &str,
         op: &str,
-        body: &serde_json::Value,
+        body: &[u8],
     ) -> std::result::Result<serde_json::Map<String, serde_json::Value>, CallError> {
         let base = self.endpoint(region).map_err(CallError::Refused)?;
         let creds = self.credentials().map_err(|e| match e {
             NoCredentials::Absent(s) => CallError::NoCredentials(s),
             NoCredentials::Unusable(s) => CallError::Failed(s),
         })?;
-        let Some(project) = creds.project_id.as_deref().filter(|p| !p.is_empty()) else {
-            return Err(CallError::Failed(format!(
-                "no project id: set {HUAWEICLOUD_SDK_PROJECT_ID} (or project_id in the credentials file) to the project of region {region}"
-            )));
-        };
+        let project = self.project(region, creds)?;
+        let path = format!("/v1.0/{}/kms/{op}", percent_encode(&project));
+        self.send(creds, &base, "POST", &path, &[], Some(&project), body)
+    }
+
+    /// One signed request; returns the JSON object answered, or the service's error.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        creds: &Credentials,
+        base: &reqwest::Url,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        project: Option<&str>,
+        body: &[u8],
+    ) -> std::result::Result<serde_json::Map<String, serde_json::Value>, CallError> {
         let client = self.client().map_err(CallError::Failed)?;
-        let path = format!("/v1.0/{}/kms/{op}", percent_encode(project));
         let mut url = base.clone();
-        url.set_path(&path);
+        url.set_path(path);
+        let mut q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect();
+        q.sort();
+        let q = q.join("&");
+        url.set_query(Some(&q).filter(|q| !q.is_empty()).map(|q| q.as_str()));
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_string(),
         };
-        let body = Zeroizing::new(serde_json::to_vec(body).unwrap_or_default());
         let date = sdk_date();
-        let mut headers: Vec<(&str, &str)> = vec![
-            ("Content-Type", CONTENT_TYPE),
-            ("Host", &host),
-            ("X-Project-Id", project),
-            ("X-Sdk-Date", &date),
-        ];
+        let mut headers: Vec<(&str, &str)> = vec![("Host", &host), ("X-Sdk-Date", &date)];
+        if !body.is_empty() {
+            headers.push(("Content-Type", CONTENT_TYPE));
+        }
+        if let Some(p) = project {
+            headers.push(("X-Project-Id", p));
+        }
         if let Some(t) = &creds.security_token {
             headers.push(("X-Security-Token", t.as_str()));
         }
@@ -516,19 +652,23 @@ impl HckmsBackend {
             &creds.sk,
             &date,
             &SignInput {
-                method: "POST",
-                path: &path,
+                method,
+                path,
+                query: &q,
                 headers: &headers,
-                body: &body,
+                body,
             },
         );
-        let mut req = client.post(url.clone());
+        let mut req = if method == "GET" {
+            client.get(url.clone())
+        } else {
+            client.post(url.clone()).body(body.to_vec())
+        };
         for (k, v) in &headers {
             req = req.header(*k, *v);
         }
         let resp = req
             .header("Authorization", auth)
-            .body(body.to_vec())
             .send()
             .map_err(|e| CallError::Failed(describe_reqwest(&e)))?;
         let status = resp.status();
@@ -592,12 +732,18 @@ impl Backend for HckmsBackend {
         let Some((region, uuid)) = split_key_id(key_id) else {
             return Err(fail("the key id is not region:key-uuid".into()));
         };
+        // The body holds the data key: built in one zeroizing buffer of the right size, not
+        // through a JSON value (whose strings are freed without being wiped).
         let plain = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(secret));
-        let body = serde_json::json!({
-            "key_id": uuid,
-            "plain_text": plain.as_str(),
-            "encryption_algorithm": ENCRYPTION_ALGORITHM,
-        });
+        let id = serde_json::to_string(uuid).unwrap_or_default();
+        let mut body = Zeroizing::new(Vec::with_capacity(plain.len() + id.len() + 96));
+        body.extend_from_slice(b"{\"key_id\":");
+        body.extend_from_slice(id.as_bytes());
+        body.extend_from_slice(b",\"plain_text\":\"");
+        body.extend_from_slice(plain.as_bytes());
+        body.extend_from_slice(b"\",\"encryption_algorithm\":\"");
+        body.extend_from_slice(ENCRYPTION_ALGORITHM.as_bytes());
+        body.extend_from_slice(b"\"}");
         let answer = self.call(region, "encrypt-data", &body).map_err(|e| {
             let hint = match &e {
                 CallError::Refused(_) => format!(
@@ -610,7 +756,6 @@ impl Backend for HckmsBackend {
             };
             fail(e.text()).hint(hint)
         });
-        // The request body held the data key: wipe it now rather than when dropped.
         drop(body);
         match answer?.get("cipher_text").and_then(|c| c.as_str()) {
             Some(c) if !c.is_empty() => Ok(c.to_string()),
@@ -627,22 +772,25 @@ impl Backend for HckmsBackend {
                 "hckms: the key id {key_id:?} is not region:key-uuid"
             )));
         };
-        let body = serde_json::json!({
+        let body = serde_json::to_vec(&serde_json::json!({
             "cipher_text": enc,
             "encryption_algorithm": ENCRYPTION_ALGORITHM,
             "key_id": uuid,
-        });
-        let answer = self
+        }))
+        .unwrap_or_default();
+        let mut answer = self
             .call(region, "decrypt-data", &body)
             .map_err(|e| match e {
                 CallError::NoCredentials(s) => Outcome::NoIdentity(format!("hckms: {s}")),
                 other => Outcome::Failed(format!("hckms: {}", other.text())),
             })?;
-        let Some(pt) = answer.get("plain_text").and_then(|p| p.as_str()) else {
+        // Moved out of the answer into a zeroizing string, so it is wiped when dropped.
+        let Some(serde_json::Value::String(pt)) = answer.remove("plain_text") else {
             return Err(Outcome::Failed(
                 "hckms: the answer has no plain_text".into(),
             ));
         };
+        let pt = Zeroizing::new(pt);
         let out = base64::engine::general_purpose::STANDARD
             .decode(pt.trim())
             .map(Zeroizing::new)
@@ -734,6 +882,7 @@ mod tests {
             &SignInput {
                 method: "POST",
                 path: "/v1.0/0123456789abcdef0123456789abcdef/kms/encrypt-data",
+                query: "",
                 headers: &headers,
                 body,
             },

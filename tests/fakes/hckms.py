@@ -2,7 +2,8 @@
 """A PROTOCOL FAKE of Huawei Cloud KMS's data encryption API, for veil's tests only.
 
 It is not Huawei's service and not an emulator of it: it implements the two calls sops uses
-(POST /v1.0/{project_id}/kms/encrypt-data and decrypt-data), their JSON fields, the
+(POST /v1.0/{project_id}/kms/encrypt-data and decrypt-data), IAM's project list (GET
+/v3/projects?name=REGION, where the SDKs find a missing project id), their JSON fields, the
 SDK-HMAC-SHA256 request signature (recomputed from the known AK/SK and compared), the
 X-Project-Id and X-Security-Token headers, and error bodies in the shapes Huawei's SDKs parse.
 Error codes are the fake's own choice in Huawei's style. That the fake speaks the real wire
@@ -13,7 +14,7 @@ Wrapping is real encryption: every key id it is given gets a random AES-256-GCM 
 memory, the cipher text names the key, and decrypting under another key id fails.
 
 Usage: hckms.py --port P --dir D --ak AK --sk SK --project PID --keys UUID[,UUID...]
-               [--security-token T] [--plain-http]
+               [--security-token T] [--project-regions R1,R2] [--plain-http]
 It writes D/ca.pem (a throwaway CA that signed its 127.0.0.1 certificate), appends one line per
 request to D/requests.log, creates D/ready when listening, and exits after an hour at most.
 Python stdlib plus `cryptography` (for the certificates and AES-GCM).
@@ -164,7 +165,20 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self):
-        self.gateway_error(404, "APIGW.0101", "The API does not exist or has not been published")
+        # IAM's project list, which the SDKs (and veil) call when no project id is given.
+        path, _, query = self.path.partition("?")
+        if path != "/v3/projects":
+            return self.gateway_error(404, "APIGW.0101",
+                                      "The API does not exist or has not been published")
+        bad = self.check_signature(b"")
+        if bad:
+            return self.gateway_error(401, "APIGW.0301",
+                                      "Incorrect IAM authentication information: " + bad)
+        name = dict(parse_qsl(query)).get("name")
+        projects = [{"id": self.cfg.project, "name": name, "domain_id": "0" * 32,
+                     "enabled": True, "is_domain": False, "parent_id": "0" * 32}] \
+            if name in self.cfg.project_regions.split(",") else []
+        self.reply(200, {"projects": projects, "links": {"self": "https://iam.fake/v3/projects"}})
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -237,6 +251,7 @@ def main():
     p.add_argument("--project", required=True)
     p.add_argument("--keys", required=True)
     p.add_argument("--security-token", default="")
+    p.add_argument("--project-regions", default="tr-west-1")
     p.add_argument("--plain-http", action="store_true")
     cfg = p.parse_args()
     Handler.cfg = cfg

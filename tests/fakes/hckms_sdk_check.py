@@ -3,8 +3,10 @@
 
 This is the proof that tests/fakes/hckms.py speaks Huawei Cloud KMS's wire protocol: the
 vendor's own client signs the requests, builds the bodies and parses the answers. Commands
-(the endpoint comes from the SDK's own HUAWEICLOUD_SDK_REGION_KMS_<REGION> variable, the CA
-from --ca; credentials from HUAWEICLOUD_SDK_AK/SK/PROJECT_ID, read by the SDK's env provider):
+(the endpoint comes from the SDK's own HUAWEICLOUD_SDK_REGION_KMS_<REGION> variable, IAM's
+from HUAWEICLOUD_SDK_IAM_ENDPOINT, the CA from --ca; credentials from
+HUAWEICLOUD_SDK_AK/SK/PROJECT_ID, read by the SDK's env provider; without a project id the SDK
+looks it up in IAM):
 
   sign-vector                      print the SDK signer's Authorization for a fixed request
   encrypt REGION KEY_UUID B64      print cipher_text of plain_text=B64 (sops's way: the base64

@@ -68,6 +68,7 @@ fn sdk(py: &PathBuf, fake: &HckmsFake, env: &[(&str, &str)], args: &[&str]) -> (
         .env("HUAWEICLOUD_SDK_SK", HCKMS_SK)
         .env("HUAWEICLOUD_SDK_PROJECT_ID", HCKMS_PROJECT)
         .env(REGION_VAR, &fake.url)
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &fake.url)
         .arg(script);
     if fake.url.starts_with("https") {
         c.arg("--ca").arg(&fake.ca);
@@ -182,6 +183,8 @@ fn hw_sandbox(fake: &HckmsFake) -> Sandbox {
         .set_env("HUAWEICLOUD_SDK_SK", HCKMS_SK)
         .set_env("HUAWEICLOUD_SDK_PROJECT_ID", HCKMS_PROJECT)
         .set_env(REGION_VAR, &fake.url)
+        // Never Huawei's real IAM, even when a test leaves the project id out.
+        .set_env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &fake.url)
         .set_env("SSL_CERT_FILE", &fake.ca);
     sb
 }
@@ -380,13 +383,24 @@ fn hckms_bad_credentials_unknown_keys_and_credential_files() {
         err.contains(&unknown) && err.contains("KMS.0205") && err.contains("hint:"),
         "{err}"
     );
-    // No project id: said plainly, before any request.
+    // No project id: looked up in IAM (as Huawei's SDKs do), and said plainly when IAM has none.
+    let (code, out, err) = run(sb
+        .veil()
+        .args(["decrypt", "secret.yaml"])
+        .env_remove("HUAWEICLOUD_SDK_PROJECT_ID"));
+    assert_eq!((code, text(&out)), (Some(0), PLAIN), "{err}");
+    let elsewhere = format!("cn-north-4:{HCKMS_KEY1}");
     let (code, _, err) = run(sb
         .veil()
-        .args(["encrypt", "--hckms", &k1, "plain.yaml"])
+        .args(["encrypt", "--hckms", &elsewhere, "plain.yaml"])
+        .env("HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4", &fake.url)
         .env_remove("HUAWEICLOUD_SDK_PROJECT_ID"));
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("HUAWEICLOUD_SDK_PROJECT_ID"), "{err}");
+    assert!(
+        err.contains("no project id for region cn-north-4")
+            && err.contains("HUAWEICLOUD_SDK_PROJECT_ID"),
+        "{err}"
+    );
 }
 
 /// A file's metadata must not choose where the signed request goes: its region becomes part of
