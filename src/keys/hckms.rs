@@ -890,6 +890,33 @@ mod tests {
         assert_eq!(got, SDK_VECTOR);
     }
 
+    /// Same for a GET with a query and a security token (the IAM project lookup);
+    /// `hckms_sdk_check.py sign-vector-get`.
+    #[test]
+    fn iam_signature_matches_the_sdk_signer() {
+        let headers = [
+            ("Host", "iam.tr-west-1.myhuaweicloud.com"),
+            ("X-Sdk-Date", "20260102T030405Z"),
+            ("X-Security-Token", "tok+en/="),
+        ];
+        let got = authorization(
+            "TESTAK0123456789",
+            "test-secret-key-0123456789",
+            "20260102T030405Z",
+            &SignInput {
+                method: "GET",
+                path: "/v3/projects",
+                query: "name=tr-west-1",
+                headers: &headers,
+                body: b"",
+            },
+        );
+        assert_eq!(
+            got,
+            "SDK-HMAC-SHA256 Access=TESTAK0123456789, SignedHeaders=host;x-sdk-date;x-security-token, Signature=5032546ec91ce0836189d395dd57421a60eef35307f23277a1b0bb4c38e22a5c"
+        );
+    }
+
     const SDK_VECTOR: &str = "SDK-HMAC-SHA256 Access=TESTAK0123456789, SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature=ebe99b78b30d2dd3d0e5626459867d4b1a5a9d1de3ac59deeaf2294fac9aef72";
 
     #[test]

@@ -9,6 +9,7 @@ HUAWEICLOUD_SDK_AK/SK/PROJECT_ID, read by the SDK's env provider; without a proj
 looks it up in IAM):
 
   sign-vector                      print the SDK signer's Authorization for a fixed request
+  sign-vector-get                  the same for a fixed IAM project lookup (GET with a query)
   encrypt REGION KEY_UUID B64      print cipher_text of plain_text=B64 (sops's way: the base64
                                    text of the data key is the plain text)
   decrypt REGION KEY_UUID CIPHER   print the plain_text
@@ -46,6 +47,17 @@ def sign_vector():
     print(Signer(creds).sign(req).header_params["Authorization"])
 
 
+def sign_vector_get():
+    # Must stay the request of `iam_signature_matches_the_sdk_signer` in src/keys/hckms.rs.
+    req = SdkRequest(method="GET", schema="https", host="iam.tr-west-1.myhuaweicloud.com",
+                     resource_path="/v3/projects", query_params=[("name", "tr-west-1")],
+                     header_params={"X-Sdk-Date": "20260102T030405Z",
+                                    "X-Security-Token": "tok+en/="},
+                     body="")
+    creds = BasicCredentials("TESTAK0123456789", "test-secret-key-0123456789")
+    print(Signer(creds).sign(req).header_params["Authorization"])
+
+
 def client(region, ca):
     config = HttpConfig.get_default_config()
     config.ssl_ca_cert = ca
@@ -63,6 +75,8 @@ def main(argv):
     cmd = argv[1]
     if cmd == "sign-vector":
         return sign_vector()
+    if cmd == "sign-vector-get":
+        return sign_vector_get()
     region, key = argv[2], argv[3]
     c = client(region, ca)
     try:
