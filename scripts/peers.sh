@@ -46,7 +46,11 @@ GCS_PIN="gcp-storage-emulator==2026.7.19"
 ANSIBLE_PIN="ansible==12.3.0"
 # PyYAML is the YAML 1.1 reader the YAML tests hold veil's output against (Ansible's reader).
 PYYAML_PIN="PyYAML==6.0.4"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN")
+# Huawei's official KMS SDK (and its core): the proof that tests/fakes/hckms.py speaks Huawei
+# Cloud KMS's protocol.
+HCKMS_SDK_PIN="huaweicloudsdkkms==3.1.219"
+HCKMS_CORE_PIN="huaweicloudsdkcore==3.1.219"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$HCKMS_SDK_PIN" "$HCKMS_CORE_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only

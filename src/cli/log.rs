@@ -101,6 +101,10 @@ pub fn key_sources() {
     if env::var("VAULT_TOKEN").is_some() {
         step("key source: VAULT_TOKEN is set");
     }
+    #[cfg(feature = "hckms")]
+    for line in crate::keys::hckms::key_source_lines() {
+        step(line);
+    }
     if let Some(p) = crate::keys::age::default_key_file() {
         let state = if p.exists() { "present" } else { "absent" };
         step(format!(

@@ -1,8 +1,8 @@
-//! Huawei Cloud KMS keys, `region:uuid`. Named and stored only: no backend yet.
+//! Huawei Cloud KMS keys, `region:uuid`; the backend is `crate::keys::hckms` (feature `hckms`).
 
 use super::{Field, FieldSource, GroupSyntax, KeyKind, ParseOptions};
 use crate::error::{Error, Result};
-use crate::keys::KeyRef;
+use crate::keys::{Backend, KeyRef, LocalOptions};
 
 pub struct Hckms;
 
@@ -45,6 +45,12 @@ impl KeyKind for Hckms {
         KeyRef::Hckms {
             key_id: entry.text("key_id"),
         }
+    }
+    fn backend(&self, _: &LocalOptions) -> Option<Box<dyn Backend>> {
+        #[cfg(feature = "hckms")]
+        return Some(Box::new(crate::keys::hckms::HckmsBackend::new()));
+        #[cfg(not(feature = "hckms"))]
+        None
     }
 }
 

@@ -468,3 +468,75 @@ impl Recorder {
         }
     }
 }
+
+/// The Huawei Cloud KMS test access key (test-only, loopback-only).
+pub const HCKMS_AK: &str = "VEILTESTAK00000000001";
+/// The Huawei Cloud KMS test secret key (test-only, loopback-only).
+pub const HCKMS_SK: &str = "veil-test-hckms-secret-key-7e3f9b";
+/// The test project id.
+pub const HCKMS_PROJECT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// Two keys the fake knows.
+pub const HCKMS_KEY1: &str = "5d0c7a1e-8f3b-4c2d-9e6a-1b2c3d4e5f60";
+pub const HCKMS_KEY2: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+/// The Huawei Cloud KMS protocol fake (`tests/fakes/hckms.py`, a fake, proved by Huawei's SDK
+/// in `keys::hckms`), on a free 127.0.0.1 port, HTTPS with a throwaway CA unless `plain`.
+pub struct HckmsFake {
+    pub server: Server,
+    /// `https://127.0.0.1:PORT` (or `http://` when plain).
+    pub url: String,
+    /// The CA that signed its certificate (clients trust it through `SSL_CERT_FILE`).
+    pub ca: PathBuf,
+}
+
+impl HckmsFake {
+    pub fn start(python: &Path, plain: bool, security_token: Option<&str>) -> HckmsFake {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_ports(1);
+        let script = super::peers::repo_root().join("tests/fakes/hckms.py");
+        let mut args = vec![
+            script.display().to_string(),
+            "--port".into(),
+            port.to_string(),
+            "--dir".into(),
+            dir.path().display().to_string(),
+            "--ak".into(),
+            HCKMS_AK.into(),
+            "--sk".into(),
+            HCKMS_SK.into(),
+            "--project".into(),
+            HCKMS_PROJECT.into(),
+            "--keys".into(),
+            format!("{HCKMS_KEY1},{HCKMS_KEY2}"),
+        ];
+        if let Some(t) = security_token {
+            args.push("--security-token".into());
+            args.push(t.into());
+        }
+        if plain {
+            args.push("--plain-http".into());
+        }
+        let ready = dir.path().join("ready");
+        let ca = dir.path().join("ca.pem");
+        let mut server = Server::spawn(python, &args, &[], dir);
+        server.wait_ready("the hckms fake", || {
+            ready.exists() && TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let scheme = if plain { "http" } else { "https" };
+        server.addr = format!("127.0.0.1:{port}");
+        HckmsFake {
+            url: format!("{scheme}://127.0.0.1:{port}"),
+            server,
+            ca,
+        }
+    }
+
+    /// The requests it has answered so far: `METHOD PATH STATUS` lines.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.server.dir.path().join("requests.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
