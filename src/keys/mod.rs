@@ -26,6 +26,8 @@
 pub mod age;
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
+#[cfg(feature = "gcp-kms")]
+pub mod gcp_kms;
 pub mod kind;
 #[cfg(feature = "pgp")]
 pub mod pgp;
