@@ -46,7 +46,9 @@ GCS_PIN="gcp-storage-emulator==2026.7.19"
 ANSIBLE_PIN="ansible==12.3.0"
 # PyYAML is the YAML 1.1 reader the YAML tests hold veil's output against (Ansible's reader).
 PYYAML_PIN="PyYAML==6.0.4"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN")
+# Google's Cloud KMS client (REST transport) proves the Cloud KMS protocol fake (tests/fakes).
+GCP_KMS_PIN="google-cloud-kms==3.18.0"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$GCP_KMS_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only
