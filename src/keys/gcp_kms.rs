@@ -261,12 +261,12 @@ impl GcpKmsBackend {
                 )
                 .map_err(failed)
             } else {
-                google_auth::from_json(
-                    c.as_bytes(),
-                    &format!("the JSON in {GOOGLE_CREDENTIALS}"),
-                    SCOPE,
-                )
-                .map_err(failed)
+                let what = if c.trim_start().starts_with('{') {
+                    format!("the JSON in {GOOGLE_CREDENTIALS}")
+                } else {
+                    format!("{GOOGLE_CREDENTIALS} (not an existing file, so read as JSON)")
+                };
+                google_auth::from_json(c.as_bytes(), &what, SCOPE).map_err(failed)
             };
         }
         if let Some(t) = &self.settings.access_token {

@@ -11,6 +11,10 @@ What it speaks (https://cloud.google.com/kms/docs/reference/rest):
   POST /v1/projects/P/locations/L/keyRings/R/cryptoKeys/K:decrypt
        {"ciphertext": b64, "additionalAuthenticatedData"?: b64}
     -> {"plaintext": b64, "usedPrimary": true, "protectionLevel": ...}
+  POST /token  (only with --service-account FILE: Google's OAuth token endpoint, jwt-bearer
+       grant) assertion=RS256 JWT -> {"access_token": SA_TOKEN, ...}; the signature is checked
+       with the account's public key, iss/aud/scope/exp too; a bad one is 400 invalid_grant.
+       SA_TOKEN (--sa-token) is then accepted like --token.
   Authorization: Bearer TOKEN, checked against --token; errors in Google's JSON shape
   {"error": {"code", "message", "status"}} (401 UNAUTHENTICATED, 403 PERMISSION_DENIED for a
   key it does not hold, 400 INVALID_ARGUMENT for a ciphertext that does not open).
@@ -20,6 +24,7 @@ the key's name as associated data, so a ciphertext opens only with the key that 
 
 Usage: gcp_kms.py --port N --token T [--token T2] --key RESOURCE_ID [--key ...]
                   [--tls-dir DIR]   (HTTPS with a throwaway CA written to DIR/ca.pem)
+                  [--service-account FILE --sa-token T]
 Listens on 127.0.0.1 only. Python stdlib plus `cryptography`.
 """
 
@@ -34,6 +39,7 @@ import os
 import re
 import ssl
 import sys
+import time
 import urllib.parse
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,6 +55,40 @@ class Kms:
     def __init__(self, tokens, keys):
         self.tokens = set(tokens)
         self.keys = {k: AESGCM(os.urandom(32)) for k in keys}
+        self.account = None  # (client_email, RSA public key, token to issue)
+
+
+def b64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def check_assertion(jwt, token_url):
+    """Why a jwt-bearer assertion is refused, or None when it is good."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    email, public, _ = KMS.account
+    try:
+        h, c, sig = jwt.split(".")
+        header, claims = json.loads(b64url(h)), json.loads(b64url(c))
+    except ValueError:
+        return "Invalid JWT."
+    if header.get("alg") != "RS256":
+        return "Invalid JWT: unsupported algorithm."
+    try:
+        public.verify(b64url(sig), (h + "." + c).encode(), padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return "Invalid JWT Signature."
+    if claims.get("iss") != email:
+        return "Invalid issuer."
+    if claims.get("aud") != token_url:
+        return "Invalid JWT: audience is not the token endpoint."
+    if "cloudkms" not in claims.get("scope", "") and "cloud-platform" not in claims.get("scope", ""):
+        return "Invalid scope."
+    if not claims.get("exp", 0) > time.time():
+        return "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe."
+    return None
 
 
 def b64decode(s):
@@ -79,6 +119,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def error(self, code, status, message):
         self.reply(code, {"error": {"code": code, "message": message, "status": status}})
 
+    def token(self, raw):
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"))
+        grant = form.get("grant_type", [""])[0]
+        if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return self.reply(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: " + grant})
+        scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+        token_url = "%s://%s/token" % (scheme, self.headers.get("Host", ""))
+        why = check_assertion(form.get("assertion", [""])[0], token_url)
+        if why:
+            return self.reply(400, {"error": "invalid_grant", "error_description": why})
+        return self.reply(200, {"access_token": KMS.account[2], "expires_in": 3599, "token_type": "Bearer"})
+
     def do_GET(self):
         self.drain()
         self.error(404, "NOT_FOUND", "The requested URL was not found on this server.")
@@ -90,6 +142,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.drain()
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/token" and KMS.account:
+            return self.token(raw)
         query = urllib.parse.parse_qs(urllib.parse.unquote(url.query).replace(";", "&"))
         int_enums = "int" in query.get("enum-encoding", [])
         m = PATH.match(urllib.parse.unquote(url.path))
@@ -245,8 +299,18 @@ def main():
     p.add_argument("--token", action="append", required=True)
     p.add_argument("--key", action="append", default=[])
     p.add_argument("--tls-dir")
+    p.add_argument("--service-account")
+    p.add_argument("--sa-token")
     a = p.parse_args()
     KMS = Kms(a.token, a.key)
+    if a.service_account:
+        from cryptography.hazmat.primitives import serialization
+
+        with open(a.service_account) as f:
+            sa = json.load(f)
+        key = serialization.load_pem_private_key(sa["private_key"].encode(), None)
+        KMS.account = (sa["client_email"], key.public_key(), a.sa_token)
+        KMS.tokens.add(a.sa_token)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     if a.tls_dir:
         srv.socket = make_tls(a.tls_dir).wrap_socket(srv.socket, server_side=True)

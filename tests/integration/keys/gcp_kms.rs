@@ -19,10 +19,13 @@ use veil::keys::{Backend, KeyRef};
 use zeroize::Zeroizing;
 
 const TOKEN: &str = "ya29.veil-fake-gcp-token-7d3e";
+/// What the fake's token endpoint issues for the test service account.
+const SA_TOKEN: &str = "ya29.veil-fake-from-service-account-91b0";
 const KEY_A: &str = "projects/veil-test/locations/global/keyRings/sops/cryptoKeys/key-a";
 const KEY_B: &str = "projects/veil-test/locations/europe-west1/keyRings/sops/cryptoKeys/key-b";
 const UNKNOWN: &str = "projects/veil-test/locations/global/keyRings/sops/cryptoKeys/nope";
-const PLAIN: &str = "db:\n  user: admin\n  password: hunter2-gcp\nport: 5432\n";
+/// Indented as sops writes YAML (4 spaces), so sops's output can be compared too.
+const PLAIN: &str = "db:\n    user: admin\n    password: hunter2-gcp\nport: 5432\n";
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
@@ -39,6 +42,25 @@ struct Fake {
 
 impl Fake {
     fn start(python: &Path, tls: bool) -> Fake {
+        Fake::start_with(python, tls, &[])
+    }
+
+    /// With the test service account's token endpoint at `/token`.
+    fn with_service_account(python: &Path) -> Fake {
+        let sa = testdata("keys/test-gcp-service-account.json");
+        Fake::start_with(
+            python,
+            false,
+            &[
+                "--service-account".into(),
+                sa.display().to_string(),
+                "--sa-token".into(),
+                SA_TOKEN.into(),
+            ],
+        )
+    }
+
+    fn start_with(python: &Path, tls: bool, extra: &[String]) -> Fake {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_ports(1);
         let script = repo_root().join("tests/fakes/gcp_kms.py");
@@ -53,6 +75,7 @@ impl Fake {
             "--key".into(),
             KEY_B.into(),
         ];
+        args.extend(extra.iter().cloned());
         let tls_dir = dir.path().join("tls");
         if tls {
             std::fs::create_dir(&tls_dir).unwrap();
@@ -97,9 +120,16 @@ impl Drop for Fake {
     }
 }
 
-/// The peers' Python, when it has Google's client; a missing one fails in CI.
+/// The peers' venv Python (where `scripts/peers.sh` installs the pinned google-cloud-kms; the
+/// `bin/python` link starts the interpreter outside the venv), when it has Google's client; a
+/// missing one fails in CI.
 fn python_with_sdk() -> Option<PathBuf> {
-    let py = require_peer_path("python")?;
+    let venv = peers_dir().join("venv/bin/python");
+    let py = if venv.exists() {
+        venv
+    } else {
+        require_peer_path("python")?
+    };
     let ok = Command::new(&py)
         .args(["-c", "import google.cloud.kms, google.oauth2.credentials"])
         .output()
@@ -161,17 +191,39 @@ fn gcp(id: &str) -> KeyRef {
     }
 }
 
-/// The `enc` values of a YAML file's `gcp_kms` entries, in order.
+/// sops's entry layout: `resource_id`, then `created_at` (quoted RFC 3339, UTC), then `enc`
+/// (standard base64), on consecutive lines.
+fn assert_sops_layout(file: &str, key: &str) {
+    let lines: Vec<&str> = file.lines().map(str::trim).collect();
+    let i = lines
+        .iter()
+        .position(|l| *l == format!("- resource_id: {key}"))
+        .unwrap_or_else(|| panic!("no entry for {key} in\n{file}"));
+    let created = lines[i + 1]
+        .strip_prefix("created_at: \"")
+        .and_then(|c| c.strip_suffix("Z\""))
+        .unwrap_or_else(|| panic!("created_at after resource_id in\n{file}"));
+    assert_eq!(created.len(), "2026-01-01T00:00:00".len(), "{file}");
+    let enc = lines[i + 2]
+        .strip_prefix("enc: ")
+        .unwrap_or_else(|| panic!("enc after created_at in\n{file}"));
+    assert!(b64().decode(enc).is_ok(), "{enc}");
+}
+
+/// The `enc` values of a YAML file's `gcp_kms` entries (the only entries with a
+/// `resource_id`), in order.
 fn encs(yaml: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut in_gcp = false;
+    let mut pending = false;
     for line in yaml.lines() {
         let t = line.trim_start();
-        if t.starts_with("gcp_kms:") {
-            in_gcp = true;
-        } else if in_gcp && t.starts_with("enc: ") {
-            out.push(t["enc: ".len()..].trim().to_string());
-            in_gcp = false;
+        if t.starts_with("- resource_id: ") {
+            pending = true;
+        } else if pending {
+            if let Some(e) = t.strip_prefix("enc: ") {
+                out.push(e.trim().to_string());
+                pending = false;
+            }
         }
     }
     out
@@ -238,18 +290,11 @@ fn gcp_files_round_trip_through_the_binary_and_googles_client_reads_their_data_k
     );
     let file = String::from_utf8(sb.read("s.yaml")).unwrap();
     assert!(!file.contains("hunter2"), "{file}");
-    // sops's layout: resource_id, created_at, enc, in that order.
-    let at = |s: &str| {
-        file.find(s)
-            .unwrap_or_else(|| panic!("{s} missing in\n{file}"))
-    };
+    assert_sops_layout(&file, KEY_A);
     assert!(
-        file.contains(&format!(
-            "    gcp_kms:\n        - resource_id: {KEY_A}\n          created_at: \""
-        )),
+        file.contains("\n    gcp_kms:\n        - resource_id: "),
         "{file}"
     );
-    assert!(at("resource_id:") < at("created_at:") && at("created_at:") < at("enc: "));
     let out = run_ok(sb.veil().args(["decrypt", "s.yaml"]), "decrypt");
     assert_eq!(text(&out), PLAIN);
 
@@ -327,7 +372,7 @@ fn gcp_sops_yaml_flat_and_key_groups_forms_build_the_same_group() {
 }
 
 #[test]
-fn gcp_mixed_with_age_in_shamir_groups() {
+fn gcp_mixed_with_age_in_key_groups() {
     let Some(py) = python_with_sdk() else {
         return;
     };
@@ -335,22 +380,21 @@ fn gcp_mixed_with_age_in_shamir_groups() {
     let sb = fake.sandbox();
     let age_keys = sb.age_key_file(TestKey::Age1);
     let age = TestKey::Age1.recipient();
-    for (threshold, name) in [(2, "two.yaml"), (1, "one.yaml")] {
-        sb.write(
-            ".sops.yaml",
-            format!("creation_rules:\n  - shamir_threshold: {threshold}\n    key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n      - age: [{age}]\n"),
-        );
+    // (rule, file, whether the GCP key alone opens it, whether age alone opens it)
+    let two_groups = format!("shamir_threshold: 2\n    key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n      - age: [{age}]");
+    let one_group =
+        format!("key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n        age: [{age}]");
+    for (rule, name, alone) in [
+        (two_groups, "two.yaml", false),
+        (one_group, "one.yaml", true),
+    ] {
+        sb.write(".sops.yaml", format!("creation_rules:\n  - {rule}\n"));
         sb.write(name, PLAIN);
         run_ok(sb.veil().args(["encrypt", "-i", name]), "encrypt");
         let f = String::from_utf8(sb.read(name)).unwrap();
-        assert!(
-            f.contains("key_groups:") && f.contains(&format!("shamir_threshold: {threshold}")),
-            "{f}"
-        );
-        assert!(
-            f.contains(&format!("- gcp_kms:\n              - resource_id: {KEY_A}")),
-            "{f}"
-        );
+        assert_sops_layout(&f, KEY_A);
+        // One group is written as top-level lists, as sops does.
+        assert_eq!(f.contains("key_groups:"), !alone, "{f}");
         // Both the age identity and the GCP token: opens.
         let mut both = sb.veil();
         both.env("SOPS_AGE_KEY_FILE", &age_keys)
@@ -358,7 +402,7 @@ fn gcp_mixed_with_age_in_shamir_groups() {
         assert_eq!(text(&run_ok(&mut both, "decrypt")), PLAIN);
         // Only GCP (no age identity).
         let (code, out, err) = run(sb.veil().args(["decrypt", name]));
-        if threshold == 1 {
+        if alone {
             assert_eq!(code, Some(0), "{err}");
             assert_eq!(text(&out), PLAIN);
         } else {
@@ -371,7 +415,7 @@ fn gcp_mixed_with_age_in_shamir_groups() {
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.wrong")
             .args(["decrypt", name]);
         let (code, out, err) = run(&mut age_only);
-        if threshold == 1 {
+        if alone {
             assert_eq!(code, Some(0), "{err}");
             assert_eq!(text(&out), PLAIN);
         } else {
@@ -379,6 +423,16 @@ fn gcp_mixed_with_age_in_shamir_groups() {
             assert!(err.contains("UNAUTHENTICATED"), "{err}");
         }
     }
+    // A threshold of 1 over two groups is refused, as sops refuses it (Shamir needs 2).
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - shamir_threshold: 1\n    key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n      - age: [{age}]\n"),
+    );
+    sb.write("t1.yaml", PLAIN);
+    let (code, _, err) = run(sb.veil().args(["encrypt", "-i", "t1.yaml"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("threshold must be at least 2"), "{err}");
+    assert_eq!(text(&sb.read("t1.yaml")), PLAIN);
 }
 
 #[test]
@@ -505,7 +559,7 @@ fn gcp_tampered_resource_ids_are_refused_before_any_connection() {
 }
 
 /// sops 3.11 cannot reach the fake (gRPC only, no endpoint setting), but it must read veil's
-/// `gcp_kms` entries: it decrypts through the age group of a 1-of-2 file, and `sops set`
+/// `gcp_kms` entries: it decrypts through the age key of a group mixing both, and `sops set`
 /// rewrites the file with its own serializer, which must keep the entry as veil wrote it.
 #[test]
 fn gcp_sops_reads_and_rewrites_veils_gcp_metadata() {
@@ -519,7 +573,7 @@ fn gcp_sops_reads_and_rewrites_veils_gcp_metadata() {
     let age = TestKey::Age1.recipient();
     sb.write(
         ".sops.yaml",
-        format!("creation_rules:\n  - shamir_threshold: 1\n    key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n      - age: [{age}]\n"),
+        format!("creation_rules:\n  - key_groups:\n      - gcp_kms: [{{resource_id: {KEY_A}}}]\n        age: [{age}]\n"),
     );
     sb.write("s.yaml", PLAIN);
     run_ok(sb.veil().args(["encrypt", "-i", "s.yaml"]), "encrypt");
@@ -531,13 +585,20 @@ fn gcp_sops_reads_and_rewrites_veils_gcp_metadata() {
     );
     assert_eq!(text(&out), PLAIN);
     run_ok(
-        sb.sops().args(["set", "s.yaml", "[\"port\"]", "5433"]),
+        sb.sops()
+            .args(["set", "s.yaml", "[\"db\"][\"user\"]", "\"root\""]),
         "sops set",
     );
     let theirs = String::from_utf8(sb.read("s.yaml")).unwrap();
-    let gcp_block = |f: &str| -> String {
-        let start = f.find("- gcp_kms:").expect("gcp block");
-        f[start..].lines().take(4).collect::<Vec<_>>().join("\n")
+    // sops re-indents the whole file; the entry's lines must be the same, in the same order.
+    assert_sops_layout(&theirs, KEY_A);
+    let gcp_block = |f: &str| -> Vec<String> {
+        let lines: Vec<String> = f.lines().map(|l| l.trim().to_string()).collect();
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with("- resource_id: "))
+            .expect("gcp entry");
+        lines[i..i + 3].to_vec()
     };
     assert_eq!(
         gcp_block(&theirs),
@@ -550,5 +611,95 @@ fn gcp_sops_reads_and_rewrites_veils_gcp_metadata() {
             .args(["decrypt", "--decryption-order", "gcp_kms", "s.yaml"]),
         "decrypt",
     );
-    assert_eq!(text(&out), PLAIN.replace("5432", "5433"));
+    assert_eq!(text(&out), PLAIN.replace("admin", "root"));
+}
+
+/// sops's credential order: `GOOGLE_CREDENTIALS` (the JSON itself, or a path) before
+/// `GOOGLE_OAUTH_ACCESS_TOKEN`, then Application Default Credentials. A service-account key
+/// signs a JWT that the fake's token endpoint checks against the account's public key.
+#[test]
+fn gcp_service_account_credentials_as_sops_finds_them() {
+    let Some(py) = python_with_sdk() else {
+        return;
+    };
+    let fake = Fake::with_service_account(&py);
+    let sb = fake.sandbox();
+    let sa_json = |email: Option<&str>| {
+        let mut j: serde_json::Value =
+            serde_json::from_slice(&read_testdata("keys/test-gcp-service-account.json")).unwrap();
+        j["token_uri"] = format!("{}/token", fake.url).into();
+        if let Some(e) = email {
+            j["client_email"] = e.into();
+        }
+        j.to_string()
+    };
+    let sa_path = sb.write_secret("sa.json", sa_json(None));
+    sb.write("s.yaml", PLAIN);
+    run_ok(
+        sb.veil()
+            .args(["encrypt", "-i", "--gcp-kms", KEY_A, "s.yaml"]),
+        "encrypt",
+    );
+    let decrypt = |vars: &[(&str, &std::ffi::OsStr)], unset_token: bool| {
+        let mut c = sb.veil();
+        if unset_token {
+            c.env_remove("GOOGLE_OAUTH_ACCESS_TOKEN");
+        } else {
+            // A token the fake refuses: only the account's own token can work.
+            c.env("GOOGLE_OAUTH_ACCESS_TOKEN", "ya29.refused");
+        }
+        c.env("GCE_METADATA_HOST", "127.0.0.1:1");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.args(["decrypt", "s.yaml"]);
+        run(&mut c)
+    };
+    let json = sa_json(None);
+    for (what, vars, unset) in [
+        (
+            "GOOGLE_CREDENTIALS holding the JSON",
+            vec![("GOOGLE_CREDENTIALS", json.as_ref())],
+            false,
+        ),
+        (
+            "GOOGLE_CREDENTIALS naming a file",
+            vec![("GOOGLE_CREDENTIALS", sa_path.as_os_str())],
+            false,
+        ),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            vec![("GOOGLE_APPLICATION_CREDENTIALS", sa_path.as_os_str())],
+            true,
+        ),
+    ] {
+        let (code, out, err) = decrypt(&vars, unset);
+        assert_eq!(
+            code,
+            Some(0),
+            "{what}: {err}\nfake log:\n{}",
+            fake.server.log_text()
+        );
+        assert_eq!(text(&out), PLAIN, "{what}");
+    }
+    // The token endpoint refuses the assertion: exit 128 with its error, no key material.
+    let wrong = sa_json(Some("someone-else@veil-test.iam.gserviceaccount.com"));
+    let (code, _, err) = decrypt(&[("GOOGLE_CREDENTIALS", wrong.as_ref())], false);
+    assert_eq!(code, Some(128), "{err}");
+    assert!(err.contains("invalid_grant: Invalid issuer."), "{err}");
+    assert!(
+        !err.contains("PRIVATE KEY") && !err.contains("ya29"),
+        "{err}"
+    );
+    // Neither JSON nor a file: said so, exit 128.
+    let (code, _, err) = decrypt(
+        &[("GOOGLE_CREDENTIALS", "/nonexistent/sa.json".as_ref())],
+        false,
+    );
+    assert_eq!(code, Some(128), "{err}");
+    let err = err.replace("\n      | ", " ");
+    assert!(
+        err.contains("GOOGLE_CREDENTIALS (not an existing file, so read as JSON) is not JSON"),
+        "{err}"
+    );
 }
