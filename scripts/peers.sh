@@ -46,11 +46,13 @@ GCS_PIN="gcp-storage-emulator==2026.7.19"
 ANSIBLE_PIN="ansible==12.3.0"
 # PyYAML is the YAML 1.1 reader the YAML tests hold veil's output against (Ansible's reader).
 PYYAML_PIN="PyYAML==6.0.4"
+# Google's Cloud KMS client (REST transport) proves the Cloud KMS protocol fake (tests/fakes).
+GCP_KMS_PIN="google-cloud-kms==3.18.0"
 # Huawei's official KMS SDK (and its core): the proof that tests/fakes/hckms.py speaks Huawei
 # Cloud KMS's protocol.
 HCKMS_SDK_PIN="huaweicloudsdkkms==3.1.219"
 HCKMS_CORE_PIN="huaweicloudsdkcore==3.1.219"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$HCKMS_SDK_PIN" "$HCKMS_CORE_PIN")
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$GCP_KMS_PIN" "$HCKMS_SDK_PIN" "$HCKMS_CORE_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only
@@ -141,7 +143,11 @@ link_bins() {
 	ln -sfn "$bao_real" "$BIN/bao"
 	ln -sfn "$VENV/bin/moto_server" "$BIN/moto_server"
 	ln -sfn "$VENV/bin/gcp-storage-emulator" "$BIN/gcp-storage-emulator"
-	ln -sfn "$VENV/bin/python" "$BIN/python"
+	# A wrapper, not a symlink: Python finds its venv from the path it was started by, so a
+	# symlink outside venv/bin would run without the venv's packages (the SDK checks).
+	rm -f "$BIN/python"
+	printf '#!/bin/sh\nexec "%s" "$@"\n' "$VENV/bin/python" >"$BIN/python"
+	chmod +x "$BIN/python"
 	ln -sfn "$VENV/bin/ansible-playbook" "$BIN/ansible-playbook"
 	local c
 	for c in age age-keygen gpg gpgconf; do

@@ -1,8 +1,8 @@
 //! Google credentials: an OAuth access token for a scope, found the way Google's client
 //! libraries find Application Default Credentials, plus sops's own `GOOGLE_OAUTH_ACCESS_TOKEN`.
 //!
-//! It exists so that every Google service veil talks to (GCS for `publish` today, Cloud KMS
-//! later) shares one credential chain:
+//! It exists so that every Google service veil talks to (GCS for `publish`, Cloud KMS keys)
+//! shares one credential chain (Cloud KMS puts sops's `GOOGLE_CREDENTIALS` in front of it):
 //!
 //! 1. `GOOGLE_OAUTH_ACCESS_TOKEN`: a token the user already has (`gcloud auth
 //!    print-access-token`), used as it is.
@@ -79,6 +79,12 @@ pub fn access_token(scope: &str) -> Result<AccessToken> {
             source: GOOGLE_OAUTH_ACCESS_TOKEN.into(),
         });
     }
+    application_default(scope)
+}
+
+/// Application Default Credentials alone (steps 2–4 of the chain): the key file named by
+/// `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's well-known file, the metadata server.
+pub fn application_default(scope: &str) -> Result<AccessToken> {
     if let Some(p) = crate::env::var(GOOGLE_APPLICATION_CREDENTIALS) {
         return from_file(Path::new(&p), scope);
     }
@@ -86,6 +92,14 @@ pub fn access_token(scope: &str) -> Result<AccessToken> {
         return from_file(&p, scope);
     }
     metadata_server(scope)
+}
+
+/// A token from an access token the caller already holds (`source` names where it came from).
+pub fn given_token(token: Zeroizing<String>, source: &str) -> AccessToken {
+    AccessToken {
+        token,
+        source: source.into(),
+    }
 }
 
 /// gcloud's application-default credentials file.
@@ -106,14 +120,20 @@ pub fn from_file(path: &Path, scope: &str) -> Result<AccessToken> {
             path.display()
         ))
     })?);
-    let json: serde_json::Value = serde_json::from_slice(&text).map_err(|_| {
-        auth_error(format!(
-            "the Google credentials file {} is not JSON",
-            path.display()
-        ))
-    })?;
+    from_json(
+        &text,
+        &format!("the Google credentials file {}", path.display()),
+        scope,
+    )
+}
+
+/// A token from the text of a JSON credentials file; `source` names where the text came from
+/// (a file, or a variable holding the JSON itself) and never shows the text.
+pub fn from_json(text: &[u8], source: &str, scope: &str) -> Result<AccessToken> {
+    let json: serde_json::Value =
+        serde_json::from_slice(text).map_err(|_| auth_error(format!("{source} is not JSON")))?;
     let field = |name: &str| json.get(name).and_then(|v| v.as_str()).unwrap_or("");
-    let source = path.display().to_string();
+    let source = source.to_string();
     let token_uri = match field("token_uri") {
         "" => DEFAULT_TOKEN_URI,
         u => u,

@@ -15,7 +15,7 @@ pub mod error;
 pub mod exec;
 pub mod format;
 pub mod gitmerge;
-#[cfg(feature = "gcs")]
+#[cfg(any(feature = "gcs", feature = "gcp-kms"))]
 pub mod google_auth;
 pub mod guard;
 pub mod keys;
@@ -24,7 +24,8 @@ pub mod metadata;
     feature = "vault",
     feature = "s3",
     feature = "gcs",
-    feature = "aws-kms"
+    feature = "aws-kms",
+    feature = "gcp-kms"
 ))]
 pub mod net;
 pub mod pipeline;

@@ -50,7 +50,13 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A transport error in one line, with its causes (connection refused, certificate…), prefixed
 /// with the URL's origin and path (never its query).
-#[cfg(any(feature = "vault", feature = "s3", feature = "gcs", feature = "hckms"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "s3",
+    feature = "gcs",
+    feature = "gcp-kms",
+    feature = "hckms"
+))]
 pub fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut s = if e.is_connect() {
         "could not connect".to_string()
@@ -79,7 +85,7 @@ pub fn describe_reqwest(e: &reqwest::Error) -> String {
 /// A blocking HTTPS client (rustls, the system's roots) that never follows a redirect — a
 /// redirect would carry the request's credentials to another host — with a `total` timeout
 /// (connecting gets at most 10 s of it).
-#[cfg(any(feature = "s3", feature = "gcs"))]
+#[cfg(any(feature = "s3", feature = "gcs", feature = "gcp-kms"))]
 pub fn client_without_redirects(
     total: std::time::Duration,
 ) -> crate::error::Result<reqwest::blocking::Client> {

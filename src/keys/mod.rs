@@ -26,6 +26,8 @@
 pub mod age;
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
+#[cfg(feature = "gcp-kms")]
+pub mod gcp_kms;
 #[cfg(feature = "hckms")]
 pub mod hckms;
 pub mod kind;

@@ -1,8 +1,10 @@
-//! GCP Cloud KMS crypto keys, by resource id. Named and stored only: no backend yet.
+//! GCP Cloud KMS crypto keys, by resource id. The backend is `crate::keys::gcp_kms` (feature
+//! `gcp-kms`).
 
 use super::{Field, FieldSource, GroupSyntax, KeyKind, ParseOptions};
 use crate::error::Result;
 use crate::keys::KeyRef;
+use crate::keys::{Backend, LocalOptions};
 
 pub struct GcpKms;
 
@@ -47,5 +49,11 @@ impl KeyKind for GcpKms {
         KeyRef::GcpKms {
             resource_id: entry.text("resource_id"),
         }
+    }
+    fn backend(&self, _: &LocalOptions) -> Option<Box<dyn Backend>> {
+        #[cfg(feature = "gcp-kms")]
+        return Some(Box::new(crate::keys::gcp_kms::GcpKmsBackend::from_env()));
+        #[cfg(not(feature = "gcp-kms"))]
+        None
     }
 }

@@ -1,5 +1,6 @@
 mod aws_kms;
 mod cli;
+mod gcp_kms;
 mod groups;
 mod hckms;
 mod pgp;

@@ -109,7 +109,7 @@ pub struct Server {
 }
 
 impl Server {
-    fn spawn(
+    pub fn spawn(
         prog: &Path,
         args: &[String],
         envs: &[(&str, String)],
@@ -146,11 +146,11 @@ impl Server {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_ready(&self, what: &str, mut ready: impl FnMut() -> bool) {
+    pub fn wait_ready(&self, what: &str, mut ready: impl FnMut() -> bool) {
         let t0 = Instant::now();
         while t0.elapsed() < Duration::from_secs(90) {
             if ready() {
