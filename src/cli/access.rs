@@ -8,6 +8,13 @@ use crate::error::Result;
 use crate::policy::{self, access, Policy};
 
 pub fn run(a: &AccessArgs) -> Result<i32> {
+    let now = match &a.as_of {
+        Some(t) => policy::parse_user_time(t)?,
+        None => {
+            let now = time::OffsetDateTime::now_utc();
+            now.replace_nanosecond(0).unwrap_or(now)
+        }
+    };
     let cwd = std::env::current_dir()?;
     let (conf, warning) = crate::config::load_config(super::explicit_config().as_deref(), &cwd)?;
     if let Some(w) = warning {
@@ -16,13 +23,6 @@ pub fn run(a: &AccessArgs) -> Result<i32> {
     let pol = match &conf {
         Some(c) => Policy::from_config(c)?,
         None => Policy::default(),
-    };
-    let now = match &a.as_of {
-        Some(t) => policy::parse_user_time(t)?,
-        None => {
-            let now = time::OffsetDateTime::now_utc();
-            now.replace_nanosecond(0).unwrap_or(now)
-        }
     };
     let report = access::analyse(&access::Request {
         config: conf.as_ref(),

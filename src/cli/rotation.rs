@@ -2,7 +2,8 @@
 //! its creation rule's `max_age` (`crate::policy::rotation`). Never on stdout, never more than
 //! once per run, and never an error: a policy that cannot be read, or a file with no rule, just
 //! gives no warning here (`veil check` and `veil access` report those). Invoked as `sops`, veil
-//! stays quiet unless `VEIL_ROTATION_WARNING=1` (`crate::env`).
+//! keeps sops's stderr (`log::sops_quiet`: no `--verbose`) unless `VEIL_ROTATION_WARNING=1`
+//! (`crate::env`).
 
 use crate::metadata::Metadata;
 use crate::pipeline::Observer;
@@ -12,7 +13,7 @@ use std::cell::Cell;
 
 /// The limit for `file` (or its `--filename-override`), when a warning may be printed at all.
 fn limit(name: Option<&str>) -> Option<Limit> {
-    if !crate::env::rotation_warning(super::invoked_name() == "sops") {
+    if !crate::env::rotation_warning(super::log::sops_quiet()) {
         return None;
     }
     let name = name.filter(|n| *n != "-")?;

@@ -336,13 +336,16 @@ pub fn render_by_recipient(report: &Report) -> String {
             if r.stale_in.is_empty() {
                 String::new()
             } else {
-                format!(", {} no longer in their rule", r.stale_in.len())
+                format!(
+                    ", {} of them stale (their rule does not name it)",
+                    r.stale_in.len()
+                )
             },
             if r.missing_in.is_empty() {
                 String::new()
             } else {
                 format!(
-                    ", missing from {} its rule names it for",
+                    "; missing from {} file(s) whose rule names it",
                     r.missing_in.len()
                 )
             },
