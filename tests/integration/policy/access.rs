@@ -68,6 +68,7 @@ fn access_finds_exactly_the_planted_problems_in_a_50_file_repo() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["alice", "ops"]);
+    assert_eq!(expired["key_groups"][0][1]["id"], repo.fpr.as_str());
     assert_eq!(
         file("staging/s00.yaml")["data_key"]["basis"],
         "lastmodified"
@@ -208,7 +209,7 @@ fn the_json_table_and_recipient_views_match_their_golden_files() {
         (vec![], "access.golden.txt"),
         (vec!["--by-recipient"], "by-recipient.golden.txt"),
     ] {
-        let (code, out, err) = run(sb.veil().arg("access").args(&as_of).args(&args));
+        let (code, out, err) = run(sb.veil().arg("access").args(as_of).args(&args));
         assert_eq!(code, Some(10), "{err}");
         assert_eq!(err, "");
         golden(name, &out);
