@@ -1,5 +1,5 @@
 //! The rotation policy in use: `veil check --staged` refuses an expired file and says how to
-//! fix it, decrypt and exec-env warn on stderr (once, stdout untouched, quiet when run as
+//! fix it, decrypt, exec-env, exec-file and edit warn on stderr (once, stdout untouched, quiet when run as
 //! `sops`), and `veil rotate` clears both.
 
 use super::{generate, git, EXPIRED};
@@ -65,7 +65,7 @@ fn check_staged_fails_on_an_expired_file_says_how_to_fix_and_rotate_clears_it() 
 }
 
 #[test]
-fn decrypt_and_exec_env_warn_once_on_stderr_and_leave_stdout_alone() {
+fn decrypt_exec_and_edit_warn_once_on_stderr_and_leave_stdout_alone() {
     let Some(repo) = generate() else { return };
     let sb = &repo.sb;
     let (code, out, err) = run(sb.veil().args(["decrypt", EXPIRED]));
@@ -79,6 +79,14 @@ fn decrypt_and_exec_env_warn_once_on_stderr_and_leave_stdout_alone() {
     let (code, out, err) = run(sb.veil().args(["exec-env", EXPIRED, "echo ran"]));
     assert_eq!((code, text(&out)), (Some(0), "ran\n"), "{err}");
     assert_one_warning(&err);
+    // exec-file and edit (an editor that changes nothing) warn the same way, once.
+    let (code, out, err) = run(sb.veil().args(["exec-file", EXPIRED, "cat {}"]));
+    assert_eq!((code, text(&out)), (Some(0), EXPIRED_PLAIN), "{err}");
+    assert_one_warning(&err);
+    let (_, _, err) = run(sb.veil().env("EDITOR", "true").args(["edit", EXPIRED]));
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert_one_warning(warnings[0]);
     // --extract takes the same road.
     let (code, out, err) =
         run(sb
