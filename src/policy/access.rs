@@ -43,20 +43,22 @@ impl Recipient {
 
     /// `alice (age age1…)`, or `age age1…` without a name.
     pub fn label(&self) -> String {
+        let id = printable(&self.id);
         match &self.name {
-            Some(n) => format!("{n} ({} {})", self.kind, self.id),
-            None => format!("{} {}", self.kind, self.id),
+            Some(n) => format!("{n} ({} {id})", self.kind),
+            None => format!("{} {id}", self.kind),
         }
     }
 
     /// The name, or a shortened identity, for table cells.
     pub fn short(&self) -> String {
+        let id = printable(&self.id);
         match &self.name {
             Some(n) => n.clone(),
-            None if self.id.chars().count() > 16 => {
-                format!("{}…", self.id.chars().take(15).collect::<String>())
+            None if id.chars().count() > 16 => {
+                format!("{}…", id.chars().take(15).collect::<String>())
             }
-            None => self.id.clone(),
+            None => id,
         }
     }
 }
@@ -130,8 +132,27 @@ impl Finding {
     }
 }
 
-/// A path as a shell word (quoted when it needs to be), for the fix lines.
+/// `s` with control characters escaped (`\u{1b}`): identities come from file metadata and
+/// paths from the file system, and neither may drive the terminal a report is read on.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A path as a shell word (quoted when it needs to be), for the fix lines; control characters
+/// are escaped ([`printable`]).
 pub fn shell_word(p: &str) -> String {
+    let p = &printable(p);
     if !p.is_empty()
         && p.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+=@:,".contains(c))
@@ -395,6 +416,18 @@ mod tests {
         assert_eq!(shell_word("a/b-c_d.yaml"), "a/b-c_d.yaml");
         assert_eq!(shell_word("my file's.yaml"), r"'my file'\''s.yaml'");
         assert_eq!(shell_word("$(x).env"), "'$(x).env'");
+    }
+
+    #[test]
+    fn identities_and_paths_cannot_drive_the_terminal() {
+        let r = Recipient {
+            name: None,
+            kind: "age",
+            id: "age1\x1b[2Jx".into(),
+        };
+        assert_eq!(r.label(), "age age1\\u{1b}[2Jx");
+        assert!(!r.short().contains('\x1b'));
+        assert_eq!(shell_word("a\nb"), "'a\\u{a}b'");
     }
 
     #[test]

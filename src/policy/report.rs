@@ -5,7 +5,7 @@
 //! Everything printed here is metadata the files already show in plain text (key identities,
 //! times, paths): never a value.
 
-use super::access::{shell_word, FileReport, Finding, Recipient, Report, State};
+use super::access::{printable, shell_word, FileReport, Finding, Recipient, Report, State};
 use super::Basis;
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
@@ -259,9 +259,9 @@ fn findings_text(report: &Report) -> String {
         for x in &f.findings {
             s.push_str(&format!(
                 "  {}: {}: {}\n      fix: {}\n",
-                f.path,
+                printable(&f.path),
                 x.kind().replace('_', " "),
-                x.message(f.rule),
+                printable(&x.message(f.rule)),
                 x.fix(&f.path)
             ));
         }
