@@ -65,6 +65,20 @@ pub fn streaming(format: crate::format::Format) -> bool {
     }
 }
 
+/// veil's own: the rotation warning of decrypt, edit and exec-* for a file past its policy's
+/// `max_age` (docs/policy.md). Unset: printed, except when veil runs as `sops` without
+/// `--verbose` (scripts that run sops see sops's stderr); `1`: always; `0`: never.
+pub const VEIL_ROTATION_WARNING: &str = "VEIL_ROTATION_WARNING";
+
+/// Whether the rotation warning is printed; `as_sops`: stderr must be sops's.
+pub fn rotation_warning(as_sops: bool) -> bool {
+    match var(VEIL_ROTATION_WARNING).as_deref() {
+        Some("0") => false,
+        Some("1") => true,
+        _ => !as_sops,
+    }
+}
+
 /// Read a variable, treating an empty value as unset.
 pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

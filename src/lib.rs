@@ -29,6 +29,7 @@ pub mod metadata;
 ))]
 pub mod net;
 pub mod pipeline;
+pub mod policy;
 pub mod publish;
 pub mod select;
 pub mod tree;

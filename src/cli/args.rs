@@ -85,6 +85,25 @@ pub enum Command {
     Check(CheckArgs),
     /// git integration: diff and merge drivers, setup
     Git(GitArgs),
+    /// Who can read which files, how old their data keys are, and what differs from .sops.yaml
+    /// (exit 10 on findings; reads metadata only, needs no key)
+    Access(AccessArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AccessArgs {
+    /// Per key, the files it opens (instead of per file)
+    #[arg(long)]
+    pub by_recipient: bool,
+    /// Machine-readable output (schema in docs/policy.md)
+    #[arg(long)]
+    pub json: bool,
+    /// Judge data-key ages as of this time (RFC 3339), e.g. to see what expires next month
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Files or directories (default: the current directory; in a git work tree, what git
+    /// lists there, without ignored files)
+    pub paths: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

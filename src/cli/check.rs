@@ -1,8 +1,9 @@
 //! `veil check [PATHS…]`: the pre-commit guard. It refuses a file that a creation rule matches
 //! but that is not encrypted, a leaf the file's rule says must be sealed but is plaintext,
 //! malformed sops metadata (as sops would refuse it), a missing `veil_integrity` field the
-//! creation rule requires, and (when a key is at hand) an integrity field or a MAC that does not
-//! verify — including a rule edited in the metadata.
+//! creation rule requires, a data key past its rule's `max_age` (docs/policy.md), and (when a
+//! key is at hand) an integrity field or a MAC that does not verify — including a rule edited
+//! in the metadata.
 //!
 //! It exists because sops has no verifying check and plaintext gets committed. It must never
 //! print a value: reasons name key paths only. With `--staged` it reads what git will commit
@@ -16,6 +17,8 @@ use crate::error::{Code, Error, Result};
 use crate::format::Format;
 use crate::keys::KeyService;
 use crate::metadata::{Metadata, Rule};
+use crate::policy::access::{metadata_of, Sops};
+use crate::policy::rotation;
 use crate::tree::{aad, walk_leaves};
 use std::path::{Path, PathBuf};
 
@@ -289,10 +292,23 @@ pub fn load_conf() -> Result<Option<Config>> {
 
 pub fn run(a: &CheckArgs) -> Result<i32> {
     let conf = load_conf()?;
+    let policy = conf
+        .as_ref()
+        .map(crate::policy::Policy::from_config)
+        .transpose()?;
+    let now = time::OffsetDateTime::now_utc();
     let ks = KeyService::local();
     let mut verdicts = Vec::new();
+    let mut overdue_only = 0;
     for path in targets(a)? {
         let matched = matching(conf.as_ref(), &PathBuf::from(&path))?;
+        let limit = matched.as_ref().and_then(|r| {
+            let max_age = policy.as_ref()?.max_age(r.index)?.clone();
+            Some(rotation::Limit {
+                max_age,
+                rule: r.index,
+            })
+        });
         let require_integrity =
             crate::env::require_integrity() || matched.as_ref().is_some_and(|r| r.integrity);
         let creation = matched.map(|r| r.rule);
@@ -330,7 +346,7 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
             .as_deref()
             .and_then(Format::from_name)
             .unwrap_or_else(|| Format::from_path(&path));
-        verdicts.push(check_bytes(
+        let mut v = check_bytes(
             &path,
             &data,
             format,
@@ -338,7 +354,17 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
             require_integrity,
             !a.no_mac,
             &ks,
-        ));
+        );
+        // A data key past its rule's max_age (the policy in .sops.yaml, docs/policy.md).
+        if let (Some(l), Sops::Meta(meta)) = (&limit, metadata_of(&data, format)) {
+            if let Some(o) = rotation::overdue(&meta, l, now) {
+                v.reasons.push(o.reason(&path));
+                if v.reasons.len() == 1 {
+                    overdue_only += 1;
+                }
+            }
+        }
+        verdicts.push(v);
     }
     let failed = verdicts.iter().filter(|v| !v.reasons.is_empty()).count();
     if a.json {
@@ -369,9 +395,13 @@ pub fn run(a: &CheckArgs) -> Result<i32> {
                 s.push_str(&format!("{}: note: {n}\n", v.path));
             }
         }
-        if failed > 0 {
+        if failed > overdue_only {
             s.push_str(&format!(
                 "veil check: {failed} file(s) failed; encrypt them (`veil encrypt -i FILE`) or restore them before committing\n"
+            ));
+        } else if failed > 0 {
+            s.push_str(&format!(
+                "veil check: {failed} file(s) past their max_age; rotate them (`veil rotate -i FILE`) before committing\n"
             ));
         }
         super::io::write_stdout(s.as_bytes())?;

@@ -45,9 +45,14 @@ pub fn run(
         layout: &layout,
         streaming: path.is_none() && crate::env::streaming(inf),
     };
+    let watch = super::rotation::Watch::new(
+        &Verbose,
+        file.unwrap_or("-"),
+        input.filename_override.as_deref(),
+    );
     let out = match path {
         Some(path) => {
-            let dec = pipeline::decrypt_tree(data, &req, &Verbose)?;
+            let dec = pipeline::decrypt_tree(data, &req, &watch)?;
             let doc = dec
                 .docs
                 .first()
@@ -56,7 +61,7 @@ pub fn run(
                 super::extract::lookup(doc, &path).map_err(prefixed("error truncating tree"))?;
             pipeline::Output::Bytes(pipeline::emit_value(v, outf, &layout)?)
         }
-        None => pipeline::decrypt(data, &req, &Verbose)?,
+        None => pipeline::decrypt(data, &req, &watch)?,
     };
     super::io::emit_output_parts(
         file,

@@ -370,6 +370,11 @@ pub fn run(r: &EditRequest<'_>) -> Result<i32> {
         )
     };
     let mut o = open()?;
+    super::rotation::warn_opened(
+        r.file,
+        r.input.filename_override.as_deref(),
+        &o.dec.metadata,
+    );
     let show = r.show_master_keys && o.inf != Format::Binary;
     if r.show_master_keys && !show {
         eprintln!("warning: --show-master-keys is ignored for binary files");

@@ -215,6 +215,7 @@ fn open(
         &KeyService::local(),
         &super::log::Verbose,
     )?;
+    super::rotation::warn_opened(file, None, &o.dec.metadata);
     let (parsed, dec) = (o.parsed, o.dec);
     let other = (outf != inf).then_some(outf);
     Ok((parsed, dec, other))

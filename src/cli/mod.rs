@@ -3,6 +3,7 @@
 //! `main` turns every error into sops's exit code after printing its cause line and hint on
 //! stderr. Nothing here prints a secret: errors carry key paths and key identifiers only.
 
+pub mod access;
 pub mod args;
 pub mod assets;
 pub mod check;
@@ -22,6 +23,7 @@ pub mod lifecycle;
 pub mod log;
 pub mod publish;
 pub mod rotate;
+pub mod rotation;
 pub mod set;
 pub mod updatekeys;
 
@@ -228,6 +230,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Git(g)) => git::run(&g),
+        Some(Command::Access(a)) => access::run(&a),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)

@@ -19,6 +19,8 @@ pub struct Config {
     creation_rules: Option<Vec<Node>>,
     /// `destination_rules`, read by `publish` (`crate::publish::rules`).
     destination_rules: Vec<Node>,
+    /// The top-level `veil:` map (veil's policy, read by `crate::policy`); sops ignores it.
+    veil: Option<Node>,
     pub stores: StoresConfig,
 }
 
@@ -119,10 +121,12 @@ impl Config {
         let abs = std::env::current_dir()
             .map(|cwd| absolute_clean(path, &cwd))
             .unwrap_or_else(|_| path.to_path_buf());
+        let veil = root.get("veil").cloned();
         Ok(Config {
             path: abs,
             creation_rules,
             destination_rules,
+            veil,
             stores,
         })
     }
@@ -130,6 +134,17 @@ impl Config {
     /// The `destination_rules` entries, in order (interpreted by `publish`).
     pub(crate) fn destination_rules(&self) -> &[Node] {
         &self.destination_rules
+    }
+
+    /// The top-level `veil:` map, if any (interpreted by `crate::policy`).
+    pub(crate) fn veil_section(&self) -> Option<&Node> {
+        self.veil.as_ref()
+    }
+
+    /// The `creation_rules` entries, in order, uninterpreted (`crate::policy` reads its own
+    /// `veil_*` keys from them).
+    pub(crate) fn creation_rule_nodes(&self) -> &[Node] {
+        self.creation_rules.as_deref().unwrap_or(&[])
     }
 
     /// Whether the file has `creation_rules` at all.

@@ -42,6 +42,8 @@ mod interop;
 mod keys;
 /// Changing encrypted files: set, unset, rotate, updatekeys, edits that keep git diffs small.
 mod lifecycle;
+/// The access and rotation policy: `veil access`, `max_age` warnings and `veil check`.
+mod policy;
 /// `publish` to S3, GCS and Vault KV.
 mod publish;
 /// What an attacker or an interrupted process must not achieve: tampered files, the integrity
