@@ -6,6 +6,7 @@
 //! and computes the MAC ([`engine`]), key backends wrap the data key ([`keys`]).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -370,6 +370,8 @@ pub fn run(r: &EditRequest<'_>) -> Result<i32> {
         )
     };
     let mut o = open()?;
+    // Audited before the plaintext is written for the editor.
+    crate::audit::session::release()?;
     let show = r.show_master_keys && o.inf != Format::Binary;
     if r.show_master_keys && !show {
         eprintln!("warning: --show-master-keys is ignored for binary files");

@@ -215,6 +215,8 @@ fn open(
         &KeyService::local(),
         &super::log::Verbose,
     )?;
+    // Audited before any value reaches an environment or a file.
+    crate::audit::session::release()?;
     let (parsed, dec) = (o.parsed, o.dec);
     let other = (outf != inf).then_some(outf);
     Ok((parsed, dec, other))
