@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod diff;
 pub mod engine;
 pub mod env;
 pub mod error;

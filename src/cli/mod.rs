@@ -7,6 +7,7 @@ pub mod args;
 pub mod assets;
 pub mod check;
 pub mod decrypt;
+pub mod diff;
 pub mod edit;
 pub mod encrypt;
 pub mod exec;
@@ -287,6 +288,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Init(a)) => init::run(&a.age),
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Git(g)) => git::run(&g),
+        Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)
