@@ -99,7 +99,7 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand publish 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules'
             cand check 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
             cand git 'git integration: diff and merge drivers, setup'
-            cand access 'Who can read which files, how old their data keys are, and what differs from .sops.yaml (exit 10 on findings; reads metadata only, needs no key)'
+            cand diff 'Which key paths were added, removed or changed between two versions, without a key'
         }
         &'veil;encrypt'= {
             cand --input-type 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)'
@@ -516,12 +516,12 @@ set edit:completion:arg-completer[veil] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'veil;access'= {
-            cand --as-of 'Judge data-key ages as of this time (RFC 3339), e.g. to see what expires next month'
+        &'veil;diff'= {
+            cand --input-type 'The input format (default: from each file''s extension)'
             cand --config 'Path of the .sops.yaml config (default: searched upward from the current directory)'
             cand --indent 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)'
-            cand --by-recipient 'Per key, the files it opens (instead of per file)'
-            cand --json 'Machine-readable output (schema in docs/policy.md)'
+            cand --values 'Also decrypt both versions (needs a key) and show the old and new values'
+            cand --json 'Machine-readable output'
             cand --verbose 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
             cand --force 'Replace a file that has other hard links (they keep the old content)'
             cand --disable-version-check 'Accepted for sops compatibility: veil never checks for updates'

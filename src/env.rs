@@ -41,6 +41,19 @@ pub const VEIL_TEST_HOLD_WRITE: &str = "VEIL_TEST_HOLD_WRITE";
 /// `.sops.yaml` that can require it is as trusted as whoever last changed it.
 pub const VEIL_REQUIRE_INTEGRITY: &str = "VEIL_REQUIRE_INTEGRITY";
 
+/// veil's own: the audit log (`docs/audit.md`). A file path (appended to, created 0600), or
+/// `syslog` for the local syslog socket `/dev/log` (journald reads it), or `syslog:SOCKET`.
+/// Unset: no audit.
+pub const VEIL_AUDIT: &str = "VEIL_AUDIT";
+/// veil's own: `1` makes the audit log fail closed: a command that cannot write its entry
+/// refuses to run (or, once it has decrypted, to hand the plaintext out). Default: a warning.
+pub const VEIL_AUDIT_REQUIRED: &str = "VEIL_AUDIT_REQUIRED";
+
+/// Whether `VEIL_AUDIT_REQUIRED=1`.
+pub fn audit_required() -> bool {
+    var(VEIL_AUDIT_REQUIRED).as_deref() == Some("1")
+}
+
 /// Whether `VEIL_REQUIRE_INTEGRITY=1`.
 pub fn require_integrity() -> bool {
     var(VEIL_REQUIRE_INTEGRITY).as_deref() == Some("1")

@@ -6,9 +6,11 @@
 //! and computes the MAC ([`engine`]), key backends wrap the data key ([`keys`]).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod diff;
 pub mod engine;
 pub mod env;
 pub mod error;

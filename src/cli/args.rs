@@ -88,6 +88,8 @@ pub enum Command {
     /// Who can read which files, how old their data keys are, and what differs from .sops.yaml
     /// (exit 10 on findings; reads metadata only, needs no key)
     Access(AccessArgs),
+    /// Which key paths were added, removed or changed between two versions, without a key
+    Diff(DiffArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -104,6 +106,26 @@ pub struct AccessArgs {
     /// Files or directories (default: the current directory; in a git work tree, what git
     /// lists there, without ignored files)
     pub paths: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  veil diff HEAD~1..HEAD\n  \
+veil diff main.. secrets/\n  veil diff old.enc.yaml new.enc.yaml\n  \
+GIT_EXTERNAL_DIFF='veil diff' git log -p --ext-diff -- secrets/")]
+pub struct DiffArgs {
+    /// Also decrypt both versions (needs a key) and show the old and new values
+    #[arg(long)]
+    pub values: bool,
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// The input format (default: from each file's extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// REV..REV [PATH...] (git revisions; an empty side is HEAD), or OLD NEW (two files), or
+    /// the seven arguments git passes a GIT_EXTERNAL_DIFF program
+    #[arg(value_name = "ARGS", allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -63,6 +63,8 @@ pub fn run(
         }
         None => pipeline::decrypt(data, &req, &watch)?,
     };
+    // The audit entry is written before the plaintext leaves (in required mode, or not at all).
+    crate::audit::session::release()?;
     super::io::emit_output_parts(
         file,
         output.in_place,

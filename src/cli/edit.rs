@@ -375,6 +375,8 @@ pub fn run(r: &EditRequest<'_>) -> Result<i32> {
         r.input.filename_override.as_deref(),
         &o.dec.metadata,
     );
+    // Audited before the plaintext is written for the editor.
+    crate::audit::session::release()?;
     let show = r.show_master_keys && o.inf != Format::Binary;
     if r.show_master_keys && !show {
         eprintln!("warning: --show-master-keys is ignored for binary files");

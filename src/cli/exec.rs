@@ -216,6 +216,8 @@ fn open(
         &super::log::Verbose,
     )?;
     super::rotation::warn_opened(file, None, &o.dec.metadata);
+    // Audited before any value reaches an environment or a file.
+    crate::audit::session::release()?;
     let (parsed, dec) = (o.parsed, o.dec);
     let other = (outf != inf).then_some(outf);
     Ok((parsed, dec, other))

@@ -40,6 +40,7 @@ fn decrypt_bytes(
 ) -> Result<Vec<u8>> {
     let parsed = format.store().parse_encrypted(data)?;
     let ks = KeyService::local();
+    crate::audit::session::unwrapping(parsed.metadata());
     let dec = engine::decrypt(
         parsed.as_ref(),
         &DecryptOptions {
@@ -49,7 +50,12 @@ fn decrypt_bytes(
         },
         &ks,
     )?;
-    parsed.render(&dec.edits, None)
+    crate::audit::session::unwrapped_by(&dec.unwrapped_by);
+    let out = parsed.render(&dec.edits, None)?;
+    // Audited before git sees the plaintext; a log that cannot be written when it is
+    // required shows the ciphertext instead.
+    crate::audit::session::release()?;
+    Ok(out)
 }
 
 fn first_line(e: &Error) -> String {
@@ -58,6 +64,7 @@ fn first_line(e: &Error) -> String {
 
 /// What textconv shows when the file cannot be opened: the ciphertext, with the reason.
 fn ciphertext(file: &str, e: &Error, data: Vec<u8>) -> Vec<u8> {
+    crate::audit::session::failed(e);
     eprintln!(
         "veil: {file}: cannot decrypt ({}); showing the ciphertext",
         first_line(e)

@@ -34,7 +34,9 @@ fn regroup(
     let (groups, threshold) = change(&meta)?;
     let ks = KeyService::trusting(named);
     let order = engine::parse_decryption_order(decryption_order)?;
-    let key = engine::unwrap_data_key(&meta, &ks, &order)?;
+    crate::audit::session::unwrapping(parsed.metadata());
+    let (key, by) = engine::unwrap_data_key_by(&meta, &ks, &order)?;
+    crate::audit::session::unwrapped_by(&by);
     // An integrity field is checked before the new groups are authenticated in its place.
     let required = super::integrity_required(&input, Some(file));
     engine::check_integrity(&meta, parsed.docs(), &key, required)?;

@@ -143,7 +143,8 @@ pub fn new_keys(groups: &[Vec<crate::keys::KeyRef>]) {
 
 /// The pipeline's observer for this run: its steps, the keys a file names and where
 /// identities come from, and the master keys that unwrapped the data key, all under
-/// `--verbose` (public identifiers only).
+/// `--verbose` (public identifiers only); the file's version and those keys also go to the
+/// audit entry (`crate::audit::session`), which is silent unless `VEIL_AUDIT` is set.
 pub struct Verbose;
 
 impl crate::pipeline::Observer for Verbose {
@@ -153,8 +154,10 @@ impl crate::pipeline::Observer for Verbose {
     fn unwrapping(&self, metadata: Option<&crate::tree::Value>) {
         key_sources();
         file_keys(metadata);
+        crate::audit::session::unwrapping(metadata);
     }
     fn unwrapped_by(&self, keys: &[String]) {
+        crate::audit::session::unwrapped_by(keys);
         if !keys.is_empty() {
             step(format!("data key unwrapped by {}", keys.join(", ")));
         }

@@ -8,6 +8,7 @@ pub mod args;
 pub mod assets;
 pub mod check;
 pub mod decrypt;
+pub mod diff;
 pub mod edit;
 pub mod encrypt;
 pub mod exec;
@@ -190,6 +191,65 @@ pub fn run(cli: Cli) -> Result<i32> {
     log::step(format!("invoked as {}", invoked_name()));
     // Commands that rewrite their input in place hold its lock from before reading it until the
     // new version is in place (set, unset and edit take theirs themselves).
+    // The audit entry (when VEIL_AUDIT is set) starts before the file is touched: in required
+    // mode an unusable log stops the command here.
+    if let Some((command, file)) = audited(&cli) {
+        match crate::audit::session::begin(command, file) {
+            // The textconv driver never makes git fail: it shows the ciphertext instead.
+            Err(e) if command == "git-textconv" => eprintln!("veil: {}", e.message),
+            r => r?,
+        }
+    }
+    let r = dispatch(cli);
+    crate::audit::session::finish(&r)?;
+    r
+}
+
+/// The audited command of this command line and its file (see `crate::audit`); `None` for
+/// commands that open no existing secret, and for updatekeys, which logs each file itself.
+fn audited(cli: &Cli) -> Option<(&'static str, Option<&str>)> {
+    Some(match &cli.command {
+        Some(Command::Decrypt(a)) => ("decrypt", a.file.as_deref()),
+        Some(Command::Edit(a)) => ("edit", Some(a.file.as_str())),
+        Some(Command::Set(a)) => ("set", Some(a.file.as_str())),
+        Some(Command::Unset(a)) => ("unset", Some(a.file.as_str())),
+        Some(Command::Rotate(a)) => ("rotate", Some(a.file.as_str())),
+        Some(Command::ExecEnv(a)) => ("exec-env", Some(a.file.as_str())),
+        Some(Command::ExecFile(a)) => ("exec-file", Some(a.file.as_str())),
+        Some(Command::Groups(g)) => match &g.command {
+            args::GroupsCommand::Add(a) => ("groups-add", Some(a.file.as_str())),
+            args::GroupsCommand::Delete(a) => ("groups-delete", Some(a.file.as_str())),
+        },
+        Some(Command::Git(g)) => match &g.command {
+            args::GitCommand::Textconv(a) => ("git-textconv", Some(a.file.as_str())),
+            _ => return None,
+        },
+        Some(Command::Encrypt(a)) if a.reuse_from.is_some() => {
+            ("encrypt-reuse-from", a.reuse_from.as_deref())
+        }
+        None => {
+            let l = &cli.legacy;
+            let file = l.file.as_deref()?;
+            // The same precedence as `dispatch`.
+            let command = if l.decrypt {
+                "decrypt"
+            } else if l.encrypt {
+                return None;
+            } else if l.rotate {
+                "rotate"
+            } else if l.set.is_some() {
+                "set"
+            } else {
+                "edit"
+            };
+            (command, Some(file))
+        }
+        _ => return None,
+    })
+}
+
+/// Run the command of a parsed command line (after [`run`]'s set-up).
+fn dispatch(cli: Cli) -> Result<i32> {
     let _lock = match in_place_target(&cli) {
         Some(f) => Some(io::lock_for_update(f)?),
         None => None,
@@ -231,6 +291,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Git(g)) => git::run(&g),
         Some(Command::Access(a)) => access::run(&a),
+        Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)

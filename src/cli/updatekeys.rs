@@ -189,9 +189,19 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
 }
 
 /// Re-wrap (or rotate) one planned file and write it.
-fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
+/// `audit` gets the file's version and the keys that unwrapped its data key.
+fn apply(
+    plan: &Plan,
+    a: &UpdatekeysArgs,
+    ks: &KeyService,
+    audit: &mut crate::audit::Access,
+) -> Result<()> {
     let order = engine::parse_decryption_order(a.change.decryption_order.as_deref())?;
     let parsed = plan.inf.store().parse_encrypted(&plan.data)?;
+    if let Some(m) = parsed.metadata() {
+        (audit.mac, audit.lastmodified) = crate::audit::version_of(m);
+    }
+    let key_uses = |by: &[String]| crate::audit::key_uses(parsed.metadata(), by);
     let mut ctx = Context::system();
     let adding = |meta: &crate::metadata::Metadata| plan.integrity && meta.integrity.is_none();
     if a.change.ignore_mac && plan.integrity {
@@ -212,6 +222,7 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
             },
             ks,
         )?;
+        audit.keys = key_uses(&dec.unwrapped_by);
         let mut stash = dec.stash.clone();
         let docs = dec.docs.clone();
         // The MAC (and any integrity field) verified above: the new key may authenticate it.
@@ -238,7 +249,8 @@ fn apply(plan: &Plan, a: &UpdatekeysArgs, ks: &KeyService) -> Result<()> {
         lifecycle::render_same_shape(&o, &docs, r.edits, &r.metadata, &super::layout())?
     } else {
         let mut meta = engine::metadata_of(parsed.as_ref())?;
-        let key = engine::unwrap_data_key(&meta, ks, &order)?;
+        let (key, by) = engine::unwrap_data_key_by(&meta, ks, &order)?;
+        audit.keys = key_uses(&by);
         // Never re-authenticate what did not verify: the old field, or (adding it) the MAC.
         engine::check_integrity(&meta, parsed.docs(), &key, false)?;
         let authenticate = meta.integrity.is_some() || adding(&meta);
@@ -430,7 +442,8 @@ pub fn run(a: &UpdatekeysArgs) -> Result<i32> {
         }
     }
 
-    // 3. Apply, in parallel.
+    // 3. Apply, in parallel; each file applied gets its audit entry (VEIL_AUDIT).
+    let audit = crate::audit::Log::from_env()?;
     let total = plans.len();
     let jobs = a
         .jobs
@@ -455,7 +468,25 @@ pub fn run(a: &UpdatekeysArgs) -> Result<i32> {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(plan) = plans.get(i) else { break };
-                    let outcome = match apply(plan, a, &ks) {
+                    let mut access = crate::audit::Access {
+                        command: if a.rotate {
+                            "updatekeys-rotate"
+                        } else {
+                            "updatekeys"
+                        }
+                        .into(),
+                        file: Some(crate::audit::absolute(&plan.file)),
+                        ..Default::default()
+                    };
+                    let mut r = apply(plan, a, &ks, &mut access);
+                    if let Some(log) = &audit {
+                        let logged = log.append(&access, crate::audit::Outcome::of(&r));
+                        if r.is_ok() {
+                            // Required and not written: the file is changed but unrecorded.
+                            r = logged;
+                        }
+                    }
+                    let outcome = match r {
                         Ok(()) => Outcome::Updated,
                         Err(e) => Outcome::Failed(e),
                     };

@@ -1,4 +1,5 @@
 mod diff;
+mod keyless_diff;
 mod keys;
 mod set;
 mod yaml;

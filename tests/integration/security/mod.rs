@@ -1,3 +1,4 @@
+mod audit;
 mod integrity;
 mod signals;
 mod tamper_corpus;
