@@ -330,3 +330,53 @@ fn keyservice_refuses_a_non_loopback_tcp_address_unless_allowed() {
     assert!(err.contains("not a loopback address"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
+
+/// Connect to `sock` as `uid` (through setpriv) and send an HTTP/2 preface; the number of bytes
+/// the server answered with (0: it closed the connection).
+fn h2_hello_as(uid: u32, sock: &Path) -> usize {
+    let py = "import socket,sys\n\
+s=socket.socket(socket.AF_UNIX)\n\
+s.settimeout(60)\n\
+s.connect(sys.argv[1])\n\
+try:\n  s.sendall(b'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n'+bytes([0,0,0,4,0,0,0,0,0]))\n  d=s.recv(100)\n\
+except OSError:\n  d=b''\n\
+print(len(d))\n";
+    let id = uid.to_string();
+    let out = run_ok(
+        assert_cmd::Command::new("/usr/bin/setpriv")
+            .args([
+                &format!("--reuid={id}"),
+                &format!("--regid={id}"),
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                py,
+            ])
+            .arg(sock),
+        "h2 hello",
+    );
+    text(&out).trim().parse().unwrap()
+}
+
+#[test]
+fn keyservice_refuses_connections_from_another_uid() {
+    if !rustix::process::geteuid().is_root() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "keyservice_refuses_connections_from_another_uid needs root, and CI runs as root"
+        );
+        eprintln!("SKIP keyservice_refuses_connections_from_another_uid: needs root");
+        return;
+    }
+    let sb = server_sandbox();
+    let srv = start(&sb, &veil_bin(), Net::Unix, &[]);
+    let sock = sb.path().join("ks.sock");
+    // Open the socket's file modes on purpose, so that only the peer-uid check stands between
+    // another user and the keys.
+    std::fs::set_permissions(sb.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+    assert!(h2_hello_as(0, &sock) > 0, "the owner gets an HTTP/2 answer");
+    assert_eq!(h2_hello_as(65534, &sock), 0, "another uid is cut off");
+    let log = srv.log();
+    assert!(log.contains("refused a connection from uid 65534"), "{log}");
+}
