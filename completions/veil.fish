@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_veil_global_optspecs
-    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= gcp-kms= azure-kv= hckms= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted integrity shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force disable-version-check check-for-updates h/help V/version
+    string join \n e/encrypt d/decrypt r/rotate set= s/show-master-keys add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= add-hckms= rm-hckms= input-type= output-type= filename-override= i/in-place output= a/age= k/kms= aws-profile= encryption-context= gcp-kms= azure-kv= hckms= p/pgp= hc-vault-transit= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted integrity shamir-secret-sharing-threshold= cipher= extract= ignore-mac decryption-order= config= indent= verbose force disable-version-check keyservice= enable-local-keyservice= check-for-updates h/help V/version
 end
 
 function __fish_veil_needs_command
@@ -64,6 +64,8 @@ complete -c veil -n "__fish_veil_needs_command" -l extract -d 'Print only the va
 complete -c veil -n "__fish_veil_needs_command" -l decryption-order -d 'Order in which key types are tried' -r
 complete -c veil -n "__fish_veil_needs_command" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_needs_command" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_needs_command" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_needs_command" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_needs_command" -s e -l encrypt -d 'Encrypt the file (legacy form)'
 complete -c veil -n "__fish_veil_needs_command" -s d -l decrypt -d 'Decrypt the file (legacy form)'
 complete -c veil -n "__fish_veil_needs_command" -s r -l rotate -d 'Rotate the file\'s data key (legacy form)'
@@ -95,7 +97,7 @@ complete -c veil -n "__fish_veil_needs_command" -a "groups" -d 'Add or delete ke
 complete -c veil -n "__fish_veil_needs_command" -a "publish" -d 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules'
 complete -c veil -n "__fish_veil_needs_command" -a "check" -d 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
 complete -c veil -n "__fish_veil_needs_command" -a "git" -d 'git integration: diff and merge drivers, setup'
-complete -c veil -n "__fish_veil_needs_command" -a "diff" -d 'Which key paths were added, removed or changed between two versions, without a key'
+complete -c veil -n "__fish_veil_needs_command" -a "keyservice" -d 'Serve sops\'s key service (gRPC): unwrap data keys for other machines with this one\'s keys'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
@@ -120,6 +122,8 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l cipher -d 'Value c
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l reuse-from -d 'Re-encrypt a plaintext working copy against this encrypted file: its data key, keys and rules are used, and every unchanged value keeps its exact ciphertext' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
@@ -136,6 +140,8 @@ complete -c veil -n "__fish_veil_using_subcommand decrypt" -l extract -d 'Print 
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -146,6 +152,8 @@ complete -c veil -n "__fish_veil_using_subcommand decrypt" -s h -l help -d 'Prin
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l input-type -d 'The input format (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand filestatus" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand filestatus" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand filestatus" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -154,6 +162,8 @@ complete -c veil -n "__fish_veil_using_subcommand filestatus" -s h -l help -d 'P
 complete -c veil -n "__fish_veil_using_subcommand keygen" -s o -l output -d 'Write the identity here instead of $XDG_CONFIG_HOME/sops/age/keys.txt' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand keygen" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand keygen" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l append -d 'Add a new identity to an existing key file instead of refusing'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l pq -d 'Make a hybrid post-quantum identity (age1pq1…; read by sops 3.12+ and age 1.3+ only)'
 complete -c veil -n "__fish_veil_using_subcommand keygen" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -163,6 +173,8 @@ complete -c veil -n "__fish_veil_using_subcommand keygen" -l check-for-updates -
 complete -c veil -n "__fish_veil_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand completion" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand completion" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand completion" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand completion" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand completion" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand completion" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand completion" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -174,6 +186,8 @@ complete -c veil -n "__fish_veil_using_subcommand exec-env" -l decryption-order 
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l separator -d 'What joins the key segments of a nested value\'s variable name' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l background -d 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l pristine -d 'Pass only the decrypted values, not veil\'s own environment'
@@ -191,6 +205,8 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l output-type -d '
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l filename -d 'Name of the decrypted file inside the private directory (default: tmp-file)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l background -d 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 regular file instead of a FIFO'
@@ -202,6 +218,8 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -s h -l help -d 'Pr
 complete -c veil -n "__fish_veil_using_subcommand init" -s a -l age -d 'age recipients (default: the public key of your default age key file)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand init" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand init" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand init" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand init" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand init" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -230,6 +248,8 @@ complete -c veil -n "__fish_veil_using_subcommand edit" -l cipher -d 'Value ciph
 complete -c veil -n "__fish_veil_using_subcommand edit" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand edit" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
 complete -c veil -n "__fish_veil_using_subcommand edit" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
@@ -246,6 +266,8 @@ complete -c veil -n "__fish_veil_using_subcommand set" -l decryption-order -d 'O
 complete -c veil -n "__fish_veil_using_subcommand set" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir); accepted for sops compatibility' -r
 complete -c veil -n "__fish_veil_using_subcommand set" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand set" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand set" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand set" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand set" -l value-file -d 'VALUE names a file whose content is the JSON value (keeps secrets out of `ps`)'
 complete -c veil -n "__fish_veil_using_subcommand set" -l value-stdin -d 'Read the JSON value from stdin (VALUE is then omitted)'
@@ -262,6 +284,8 @@ complete -c veil -n "__fish_veil_using_subcommand unset" -l decryption-order -d 
 complete -c veil -n "__fish_veil_using_subcommand unset" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir); accepted for sops compatibility' -r
 complete -c veil -n "__fish_veil_using_subcommand unset" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand unset" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand unset" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand unset" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand unset" -l idempotent -d 'Succeed without writing when the path does not exist'
 complete -c veil -n "__fish_veil_using_subcommand unset" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -291,6 +315,8 @@ complete -c veil -n "__fish_veil_using_subcommand rotate" -l rm-hckms -d 'Remove
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l encryption-context -d 'KMS encryption context for added KMS keys (k1:v1,k2:v2)' -r
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand rotate" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand rotate" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand rotate" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -305,6 +331,8 @@ complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l shamir-secret-s
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s y -l yes -d 'Apply the changes without asking'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l dry-run -d 'Show what would change, write nothing'
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l rotate -d 'Also generate a new data key (re-encrypting every value), so a removed key cannot read the file\'s future versions'
@@ -316,6 +344,8 @@ complete -c veil -n "__fish_veil_using_subcommand updatekeys" -l check-for-updat
 complete -c veil -n "__fish_veil_using_subcommand updatekeys" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand groups; and not __fish_seen_subcommand_from add delete" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -338,6 +368,8 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l input-type -d 'The input format (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Write the result back to the file (atomically) instead of stdout'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from add" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -351,6 +383,8 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l input-type -d 'The input format (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Write the result back to the file (atomically) instead of stdout'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcommand_from delete" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -361,6 +395,8 @@ complete -c veil -n "__fish_veil_using_subcommand groups; and __fish_seen_subcom
 complete -c veil -n "__fish_veil_using_subcommand publish" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
 complete -c veil -n "__fish_veil_using_subcommand publish" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand publish" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand publish" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand publish" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand publish" -s y -l yes -d 'Pre-approve every upload and run non-interactively'
 complete -c veil -n "__fish_veil_using_subcommand publish" -l omit-extensions -d 'Leave the file extension out of the destination name'
 complete -c veil -n "__fish_veil_using_subcommand publish" -l recursive -d 'When FILE is a directory, publish everything under it (names keep their relative path)'
@@ -372,6 +408,8 @@ complete -c veil -n "__fish_veil_using_subcommand publish" -s h -l help -d 'Prin
 complete -c veil -n "__fish_veil_using_subcommand check" -l input-type -d 'The input format (default: from each file\'s extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand check" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand check" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand check" -l staged -d 'Check what is staged in the git index (what will be committed), not the work tree'
 complete -c veil -n "__fish_veil_using_subcommand check" -l no-mac -d 'Do not verify the MAC (it is checked only when a key is available anyway)'
 complete -c veil -n "__fish_veil_using_subcommand check" -l json -d 'Machine-readable output'
@@ -382,6 +420,8 @@ complete -c veil -n "__fish_veil_using_subcommand check" -l check-for-updates -d
 complete -c veil -n "__fish_veil_using_subcommand check" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -393,6 +433,8 @@ complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subco
 complete -c veil -n "__fish_veil_using_subcommand git; and not __fish_seen_subcommand_from textconv setup merge-driver resolve" -f -a "resolve" -d 'Resolve a conflicted merge of FILE in $EDITOR (base/ours/theirs shown), seal and stage it'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from textconv" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -401,6 +443,8 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l pattern -d 'Use this .gitattributes pattern instead of the creation rules\' files (repeatable)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l global -d 'Write the driver config to the user\'s git config instead of .git/config'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l check -d 'Report what is missing, change nothing (exit 1 when something is)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
@@ -410,6 +454,8 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from setup" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -417,18 +463,23 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from merge-driver" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l input-type -d 'The input format (default: from each file\'s extension)' -r
-complete -c veil -n "__fish_veil_using_subcommand diff" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
-complete -c veil -n "__fish_veil_using_subcommand diff" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
-complete -c veil -n "__fish_veil_using_subcommand diff" -l values -d 'Also decrypt both versions (needs a key) and show the old and new values'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l json -d 'Machine-readable output'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l force -d 'Replace a file that has other hard links (they keep the old content)'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
-complete -c veil -n "__fish_veil_using_subcommand diff" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
-complete -c veil -n "__fish_veil_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l network -l net -d 'Network to listen on: unix (veil\'s default) or tcp (sops\'s default)' -r -f -a "unix\t''
+tcp\t''"
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l address -l addr -d 'Socket path (default $XDG_RUNTIME_DIR/veil/keyservice.sock) or, for tcp, host:port (default 127.0.0.1:5000)' -r
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l allow-remote -d 'Serve tcp on an address that is not loopback (the protocol has no authentication)'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand keyservice" -s h -l help -d 'Print help'

@@ -21,6 +21,8 @@ pub mod gitmerge;
 pub mod google_auth;
 pub mod guard;
 pub mod keys;
+#[cfg(feature = "keyservice")]
+pub mod keyservice;
 pub mod metadata;
 #[cfg(any(
     feature = "vault",

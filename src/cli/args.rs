@@ -42,6 +42,19 @@ pub struct GlobalArgs {
     /// Accepted for sops compatibility: veil never checks for updates
     #[arg(long, global = true, hide = true)]
     pub disable_version_check: bool,
+    /// A key service to wrap and unwrap data keys with, after the local one (repeatable):
+    /// unix:///path/to/socket or tcp://host:port
+    #[arg(
+        long = "keyservice",
+        global = true,
+        env = "SOPS_KEYSERVICE",
+        value_name = "URI",
+        value_delimiter = ','
+    )]
+    pub keyservice: Vec<String>,
+    /// Use this machine's own keys; --enable-local-keyservice=false uses only --keyservice
+    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true", value_parser = parse_bool_flag)]
+    pub enable_local_keyservice: bool,
     /// Accepted for sops compatibility: veil never checks for updates (no network)
     #[arg(long, global = true, hide = true)]
     pub check_for_updates: bool,
@@ -90,6 +103,8 @@ pub enum Command {
     Access(AccessArgs),
     /// Which key paths were added, removed or changed between two versions, without a key
     Diff(DiffArgs),
+    /// Serve sops's key service (gRPC): unwrap data keys for other machines with this one's keys
+    Keyservice(KeyserviceArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -126,6 +141,29 @@ pub struct DiffArgs {
     /// the seven arguments git passes a GIT_EXTERNAL_DIFF program
     #[arg(value_name = "ARGS", allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// sops's boolean syntax (Go's strconv.ParseBool).
+fn parse_bool_flag(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("{s:?} is not a boolean (true or false)")),
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct KeyserviceArgs {
+    /// Network to listen on: unix (veil's default) or tcp (sops's default)
+    #[arg(long, visible_alias = "net", value_name = "NETWORK", default_value = "unix", value_parser = ["unix", "tcp"])]
+    pub network: String,
+    /// Socket path (default $XDG_RUNTIME_DIR/veil/keyservice.sock) or, for tcp, host:port
+    /// (default 127.0.0.1:5000)
+    #[arg(long, visible_alias = "addr", value_name = "ADDRESS")]
+    pub address: Option<String>,
+    /// Serve tcp on an address that is not loopback (the protocol has no authentication)
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -20,6 +20,7 @@ pub mod groups;
 pub mod init;
 pub mod io;
 pub mod keygen;
+pub mod keyservice;
 pub mod lifecycle;
 pub mod log;
 pub mod publish;
@@ -64,7 +65,7 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
     if name == "sops" {
         // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
         // sops's version and pick flags and behaviour by it: report the sops whose command line
-        // and behaviour veil follows. (What veil lacks — `keyservice`, the GCP/Azure/Huawei
+        // and behaviour veil follows. (What veil lacks — the GCP/Azure/Huawei
         // backends — every sops version has, so no lower number would be truer about it.)
         cmd = cmd.version(concat!(
             sops_version!(),
@@ -92,10 +93,18 @@ pub fn hoist_globals(cmd: &clap::Command, argv: Vec<OsString>) -> Vec<OsString> 
             "--check-for-updates",
         ]
         .contains(&a);
-        if flag || a.starts_with("--config=") || a.starts_with("--indent=") {
+        let flag = flag || a == "--enable-local-keyservice";
+        let joined = [
+            "--config=",
+            "--indent=",
+            "--keyservice=",
+            "--enable-local-keyservice=",
+        ];
+        if flag || joined.iter().any(|p| a.starts_with(p)) {
             globals.push(i);
             i += 1;
-        } else if (a == "--config" || a == "--indent") && i + 1 < argv.len() {
+        } else if (a == "--config" || a == "--indent" || a == "--keyservice") && i + 1 < argv.len()
+        {
             globals.extend([i, i + 1]);
             i += 2;
         } else {
@@ -189,6 +198,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         force: cli.global.force,
     });
     log::step(format!("invoked as {}", invoked_name()));
+    keyservice::configure(&cli.global)?;
     // Commands that rewrite their input in place hold its lock from before reading it until the
     // new version is in place (set, unset and edit take theirs themselves).
     // The audit entry (when VEIL_AUDIT is set) starts before the file is touched: in required
@@ -292,6 +302,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Git(g)) => git::run(&g),
         Some(Command::Access(a)) => access::run(&a),
         Some(Command::Diff(a)) => diff::run(&a),
+        Some(Command::Keyservice(a)) => keyservice::run(&a),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)

@@ -130,6 +130,15 @@ pub trait Backend {
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
 }
 
+/// A key service that wraps and unwraps for every kind of key: a remote one (`--keyservice`),
+/// which holds the identities and credentials itself.
+pub trait Remote {
+    /// The service's address, for reports.
+    fn name(&self) -> String;
+    fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String>;
+    fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
+}
+
 /// What the caller knows from the user for this run, as opposed to what a file says.
 #[derive(Clone, Debug, Default)]
 pub struct LocalOptions {
@@ -155,9 +164,13 @@ impl LocalOptions {
 }
 
 /// Every backend this build has; the engine's only door to keys.
+///
+/// Like sops, it tries this machine's backends first (unless `--enable-local-keyservice=false`)
+/// and then each `--keyservice`, in order; the first that wraps or unwraps a key wins.
 #[derive(Default)]
 pub struct KeyService {
     backends: Vec<Box<dyn Backend>>,
+    remotes: Vec<Box<dyn Remote>>,
 }
 
 impl KeyService {
@@ -181,8 +194,31 @@ impl KeyService {
         KeyService::local_with(&LocalOptions::trusting_groups(named))
     }
 
-    /// [`KeyService::local`] with options the caller knows from the user (not from a file).
+    /// [`KeyService::local`] with options the caller knows from the user (not from a file),
+    /// plus the key services the command line named (`--keyservice`, after the local ones).
     pub fn local_with(opts: &LocalOptions) -> KeyService {
+        #[cfg(feature = "keyservice")]
+        {
+            let svcs = crate::keyservice::configured();
+            let mut ks = if svcs.local {
+                KeyService::backends_only(opts)
+            } else {
+                KeyService::new()
+            };
+            for e in svcs.remote {
+                ks.add_remote(Box::new(crate::keyservice::client::RemoteKeyService::new(
+                    e,
+                )));
+            }
+            ks
+        }
+        #[cfg(not(feature = "keyservice"))]
+        KeyService::backends_only(opts)
+    }
+
+    /// This machine's backends alone, never a remote key service (what a key service server
+    /// answers with).
+    pub fn backends_only(opts: &LocalOptions) -> KeyService {
         let mut ks = KeyService::new();
         for r in &kind::REGISTRY {
             if let Some(b) = r.kind.backend(opts) {
@@ -190,6 +226,10 @@ impl KeyService {
             }
         }
         ks
+    }
+
+    pub fn add_remote(&mut self, r: Box<dyn Remote>) {
+        self.remotes.push(r);
     }
 
     pub fn add(&mut self, b: Box<dyn Backend>) {
@@ -204,24 +244,64 @@ impl KeyService {
     }
 
     pub fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String> {
-        match self.backend(key.kind()) {
-            Some(b) => b.wrap(key, secret),
-            None => Err(Error::new(
-                crate::error::Code::CouldNotRetrieveKey,
-                format!(
-                    "{} keys are not supported by this veil build yet",
-                    key.kind()
-                ),
-            )
-            .hint("use an age key (--age) for now, or a sops build for this key type")),
+        let mut first_err = None;
+        if let Some(b) = self.backend(key.kind()) {
+            match b.wrap(key, secret) {
+                Ok(enc) => return Ok(enc),
+                Err(e) if self.remotes.is_empty() => return Err(e),
+                Err(e) => first_err = Some(e),
+            }
         }
+        for r in &self.remotes {
+            match r.wrap(key, secret) {
+                Ok(enc) => return Ok(enc),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_err.unwrap_or_else(|| {
+            if self.backends.is_empty() {
+                Error::new(
+                    crate::error::Code::CouldNotRetrieveKey,
+                    format!("no key service to wrap the data key for {}", key.describe()),
+                )
+                .hint("the local key service is disabled (--enable-local-keyservice=false): name one with --keyservice")
+            } else {
+                Error::new(
+                    crate::error::Code::CouldNotRetrieveKey,
+                    format!(
+                        "{} keys are not supported by this veil build yet",
+                        key.kind()
+                    ),
+                )
+                .hint("use an age key (--age) for now, or a sops build for this key type")
+            }
+        }))
     }
 
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
-        match self.backend(key.kind()) {
-            Some(b) => b.unwrap(key, enc),
-            None => Err(Outcome::Unsupported),
+        let mut outcome = match self.backend(key.kind()) {
+            Some(b) => match b.unwrap(key, enc) {
+                Ok(s) => return Ok(s),
+                Err(o) => o,
+            },
+            None if self.backends.is_empty() && self.remotes.is_empty() => Outcome::NoIdentity(
+                "the local key service is disabled and no --keyservice was given".into(),
+            ),
+            None => Outcome::Unsupported,
+        };
+        for r in &self.remotes {
+            match r.unwrap(key, enc) {
+                Ok(s) => return Ok(s),
+                // A failure says more than "no identity here" or "not built in".
+                Err(o @ Outcome::Failed(_)) if !matches!(outcome, Outcome::Failed(_)) => {
+                    outcome = o
+                }
+                Err(_) => {}
+            }
         }
+        Err(outcome)
     }
 }
 

@@ -3,6 +3,7 @@ mod cli;
 mod gcp_kms;
 mod groups;
 mod hckms;
+mod keyservice;
 mod pgp;
 mod shamir;
 mod vault;
