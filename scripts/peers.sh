@@ -46,7 +46,11 @@ GCS_PIN="gcp-storage-emulator==2026.7.19"
 ANSIBLE_PIN="ansible==12.3.0"
 # PyYAML is the YAML 1.1 reader the YAML tests hold veil's output against (Ansible's reader).
 PYYAML_PIN="PyYAML==6.0.4"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN")
+# Microsoft's own Key Vault client and credential library: the Azure Key Vault fake
+# (tests/fakes/azure_kv.py) is proven against them.
+AZURE_KEYS_PIN="azure-keyvault-keys==4.11.3"
+AZURE_IDENTITY_PIN="azure-identity==1.27.0"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$AZURE_KEYS_PIN" "$AZURE_IDENTITY_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only

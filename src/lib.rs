@@ -6,6 +6,8 @@
 //! and computes the MAC ([`engine`]), key backends wrap the data key ([`keys`]).
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "azure-kv")]
+pub mod azure_auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -24,7 +26,8 @@ pub mod metadata;
     feature = "vault",
     feature = "s3",
     feature = "gcs",
-    feature = "aws-kms"
+    feature = "aws-kms",
+    feature = "azure-kv"
 ))]
 pub mod net;
 pub mod pipeline;

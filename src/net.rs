@@ -50,7 +50,12 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A transport error in one line, with its causes (connection refused, certificate…), prefixed
 /// with the URL's origin and path (never its query).
-#[cfg(any(feature = "vault", feature = "s3", feature = "gcs"))]
+#[cfg(any(
+    feature = "vault",
+    feature = "s3",
+    feature = "gcs",
+    feature = "azure-kv"
+))]
 pub fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut s = if e.is_connect() {
         "could not connect".to_string()

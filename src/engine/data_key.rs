@@ -38,6 +38,7 @@ pub fn wrap_groups(
     for (g, share) in groups.iter().zip(shares.iter()) {
         let mut wk = Vec::new();
         for k in g {
+            let k = &keys.resolve(k)?;
             let enc = keys.wrap(k, share)?;
             let created = crate::keys::kind::of(k)
                 .records_created_at()
