@@ -365,7 +365,8 @@ impl AzureKvBackend {
             .call(
                 vault_url,
                 reqwest::Method::GET,
-                &format!("/keys/{name}"),
+                // sops's Go SDK asks `/keys/{name}/` (an empty version segment).
+                &format!("/keys/{name}/"),
                 None,
             )
             .map_err(|e| fail(e.text()))?;

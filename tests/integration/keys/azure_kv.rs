@@ -24,11 +24,13 @@ enum Cred {
 
 struct Az {
     fake: AzureKvFake,
+    /// The peers' virtualenv interpreter (the SDK and `cryptography` are installed there).
     python: PathBuf,
 }
 
 fn start() -> Option<Az> {
-    let python = require_peer_path("python")?;
+    require_peer_path("python")?;
+    let python = peers_dir().join("venv/bin/python");
     let fake = AzureKvFake::start(&python);
     Some(Az { fake, python })
 }
@@ -119,7 +121,8 @@ impl Az {
     fn sdk(&self, sb: &Sandbox, args: &[&str]) -> String {
         let script = repo_root().join("tests/fakes/azure_kv_sdk_check.py");
         let dir = self.fake.file("");
-        let mut c = sb.peer("python");
+        let mut c = Command::new(&self.python);
+        sb.isolate(&mut c);
         c.arg(script).arg(args[0]).arg(dir).args(&args[1..]);
         text(&run_ok(&mut c, "the Azure SDK check"))
             .trim()
@@ -127,28 +130,26 @@ impl Az {
     }
 }
 
-const PLAIN: &str = "db:\n  user: admin\n  password: hunter2\nlist:\n  - 1\n  - two\n";
+/// Laid out as sops prints YAML (four spaces), so both tools' output compares as text.
+const PLAIN: &str = "db:\n    user: admin\n    password: hunter2\nlist:\n    - 1\n    - two\n";
 
-/// The `azure_kv` entries' fields of an encrypted YAML file, in order: (field, value).
+/// The `azure_kv` entries' fields of an encrypted YAML file, in order: (field, value). An entry
+/// starts at `vault_url` and ends at `enc`, at any indentation (single or multiple groups).
 fn azure_fields(yaml: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut inside = false;
     for line in yaml.lines() {
         let t = line.trim_start();
-        if t.starts_with("azure_kv:") {
-            inside = true;
+        let t = t.strip_prefix("- ").unwrap_or(t);
+        let Some((k, v)) = t.split_once(": ") else {
             continue;
+        };
+        if k == "vault_url" {
+            inside = true;
         }
-        if inside {
-            let t = t.trim_start_matches("- ");
-            match t.split_once(": ") {
-                Some((k, v))
-                    if ["vault_url", "name", "version", "created_at", "enc"].contains(&k) =>
-                {
-                    out.push((k.to_string(), v.trim_matches('"').to_string()))
-                }
-                _ => inside = line.starts_with("        ") && !t.is_empty(),
-            }
+        if inside && ["vault_url", "name", "version", "created_at", "enc"].contains(&k) {
+            out.push((k.to_string(), v.trim_matches('"').to_string()));
+            inside = k != "enc";
         }
     }
     out
@@ -367,14 +368,22 @@ fn azure_key_groups_with_age_rotate_and_updatekeys() {
     age_only.write("g.yaml", &enc);
     let (code, _, err) = run(age_only.veil().args(["decrypt", "g.yaml"]));
     assert_eq!(code, Some(128), "{err}");
-    // 1 of 2: either group alone opens it.
-    sb.write(".sops.yaml", cfg(1, ""));
+    // One group holding both keys (a flat rule): either key alone opens it.
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - azure_keyvault: {}\n    age: {}\n",
+            az.url("sops-key"),
+            TestKey::Age1.recipient()
+        ),
+    );
     let enc1 = encrypt(&sb, &[], "one.yaml");
     age_only.write("one.yaml", &enc1);
     decrypts(&age_only, "one.yaml");
     let azure_only = az.sandbox(Cred::Secret);
     azure_only.write("one.yaml", &enc1);
     decrypts(&azure_only, "one.yaml");
+    sb.write(".sops.yaml", cfg(2, ""));
     // rotate: a new data key, re-wrapped by the vault.
     run_ok(sb.veil().args(["rotate", "-i", "g.yaml"]), "rotate");
     let rotated = String::from_utf8(sb.read("g.yaml")).unwrap();
@@ -451,6 +460,30 @@ fn azure_sops_opens_veils_files_and_veil_opens_sops_files() {
         "{sops_enc}"
     );
     assert_eq!(azure_fields(&sops_enc).len(), 5, "{sops_enc}");
+    // The key_groups form, two groups (2 of 2) with an explicit older version in one: the same
+    // groups.
+    let older = az.fake.versions("sops-key")[0].clone();
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - azure_keyvault:\n          - vaultUrl: {v}\n            key: sops-key\n            version: {older}\n      - azure_keyvault:\n          - vaultUrl: {v}\n            key: other-key\n            version: \"\"\n",
+            v = az.fake.vault
+        ),
+    );
+    let p = sb.write("k.yaml", PLAIN);
+    let sops_groups = text(&run_ok(sb.sops().arg("encrypt").arg(&p), "sops encrypt")).to_string();
+    let veil_groups = encrypt(&sb, &[], "k2.yaml");
+    assert_eq!(
+        strip(azure_fields(&veil_groups)),
+        strip(azure_fields(&sops_groups)),
+        "{sops_groups}"
+    );
+    assert_eq!(azure_fields(&sops_groups).len(), 10, "{sops_groups}");
+    sb.write("k.yaml", &sops_groups);
+    decrypts(&sb, "k.yaml");
+    sb.write("k2.yaml", &veil_groups);
+    let out = run_ok(sb.sops().args(["decrypt", "k2.yaml"]), "sops decrypt");
+    assert_eq!(text(&out), PLAIN);
     let log = az.fake.requests();
     assert!(log.contains("api-version=7.6"), "{log}");
 }
