@@ -256,6 +256,19 @@ fn azure_every_credential_source_of_the_chain_works() {
         let enc = encrypt(&sb, &["--azure-kv", &az.url("sops-key")], "c.yaml");
         sb.write("c.yaml", &enc);
         decrypts(&sb, "c.yaml");
+        // --verbose names where the token came from, and never shows it (the fake's tokens
+        // all start with "fake-").
+        let (code, _, err) = run(sb.veil().args(["decrypt", "--verbose", "c.yaml"]));
+        assert_eq!(code, Some(0), "{err}");
+        let source = match cred {
+            Cred::Secret => "from client secret (AZURE_CLIENT_SECRET)",
+            Cred::Certificate => "from client certificate ",
+            Cred::Workload => "from workload identity (AZURE_FEDERATED_TOKEN_FILE)",
+            Cred::Managed => "from managed identity (IDENTITY_ENDPOINT)",
+            _ => "from Azure CLI",
+        };
+        assert!(err.contains(source), "{err}");
+        assert!(!err.contains("fake-"), "{err}");
         if cred == Cred::Cli {
             let args = String::from_utf8(sb.read("az-args")).unwrap();
             assert!(
