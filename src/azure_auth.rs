@@ -173,21 +173,7 @@ impl Settings {
             if let Some(p) = &self.certificate_path {
                 let endpoint = self.token_endpoint(t)?;
                 let jwt = certificate_assertion(Path::new(p), c, &endpoint, SystemTime::now())?;
-                return self
-                    .exchange(
-                        t,
-                        &[
-                            ("grant_type", "client_credentials"),
-                            ("client_id", c),
-                            ("scope", scope),
-                            ("client_assertion_type", ASSERTION_TYPE),
-                            ("client_assertion", &jwt),
-                        ],
-                    )
-                    .map(|token| AccessToken {
-                        token,
-                        source: format!("client certificate {p}"),
-                    });
+                return self.assertion_grant(t, c, scope, &jwt, format!("client certificate {p}"));
             }
             if let Some(f) = &self.federated_token_file {
                 let assertion = std::fs::read(f).map(Zeroizing::new).map_err(|e| {
@@ -195,21 +181,13 @@ impl Settings {
                 })?;
                 let assertion =
                     Zeroizing::new(String::from_utf8_lossy(&assertion).trim().to_string());
-                return self
-                    .exchange(
-                        t,
-                        &[
-                            ("grant_type", "client_credentials"),
-                            ("client_id", c),
-                            ("scope", scope),
-                            ("client_assertion_type", ASSERTION_TYPE),
-                            ("client_assertion", &assertion),
-                        ],
-                    )
-                    .map(|token| AccessToken {
-                        token,
-                        source: format!("workload identity ({AZURE_FEDERATED_TOKEN_FILE})"),
-                    });
+                return self.assertion_grant(
+                    t,
+                    c,
+                    scope,
+                    &assertion,
+                    format!("workload identity ({AZURE_FEDERATED_TOKEN_FILE})"),
+                );
             }
         }
         let resource = scope.strip_suffix("/.default").unwrap_or(scope);
@@ -218,6 +196,28 @@ impl Settings {
             other => return other,
         }
         self.azure_cli(resource)
+    }
+
+    /// The client-credentials grant with a signed assertion (certificate or federated token).
+    fn assertion_grant(
+        &self,
+        tenant: &str,
+        client: &str,
+        scope: &str,
+        assertion: &str,
+        source: String,
+    ) -> std::result::Result<AccessToken, AuthError> {
+        self.exchange(
+            tenant,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client),
+                ("scope", scope),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", assertion),
+            ],
+        )
+        .map(|token| AccessToken { token, source })
     }
 
     fn token_endpoint(&self, tenant: &str) -> std::result::Result<String, AuthError> {

@@ -23,7 +23,7 @@ The challenge names the resource `https://0.0.1:PORT`: by the suffix rule the Az
 Usage: azure_kv.py DIR. Writes DIR/ca.pem, DIR/client.pem (a client certificate + key for the
 certificate credential), DIR/federated-token, DIR/cli-token.json (what a stub `az` prints) and,
 once listening, DIR/ready.json with the port and the test credentials. Every request is logged on
-stderr as one line: METHOD PATH api-version=V auth=yes|no. Test-only secrets, loopback only.
+stderr as one line: METHOD PATH api-version=V auth=yes|no len=BODY_BYTES. Test-only secrets, loopback only.
 """
 
 import base64
@@ -165,12 +165,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         auth = self.headers.get("Authorization", "")
+        raw = self.body()
         sys.stderr.write(
-            "%s %s api-version=%s auth=%s\n"
-            % (method, u.path, q.get("api-version", [""])[0], "yes" if auth else "no")
+            "%s %s api-version=%s auth=%s len=%d\n"
+            % (method, u.path, q.get("api-version", [""])[0], "yes" if auth else "no", len(raw))
         )
         sys.stderr.flush()
-        raw = self.body()
         parts = [p for p in u.path.split("/") if p != ""]
         if method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
             return self.token(parts[0], raw)

@@ -214,7 +214,7 @@ fn azure_veil_records_the_newest_version_in_sops_layout_and_the_sdk_opens_it() {
     .is_ok());
     let log = az.fake.requests();
     assert!(
-        log.contains("GET /keys/sops-key/ api-version=7.6 auth=no"),
+        log.contains("GET /keys/sops-key/ api-version=7.6 auth=no len=0"),
         "{log}"
     );
     assert!(
@@ -240,6 +240,20 @@ fn azure_veil_records_the_newest_version_in_sops_layout_and_the_sdk_opens_it() {
     assert_eq!(field(&azure_fields(&enc_file), "version"), older);
     sb.write("o.yaml", &enc_file);
     decrypts(&sb, "o.yaml");
+    // The challenge requests (no token yet) never carry the data key: no body at all.
+    let log = az.fake.requests();
+    assert!(
+        log.contains(&format!(
+            "POST /keys/sops-key/{older}/encrypt api-version=7.6 auth=no len=0"
+        )),
+        "{log}"
+    );
+    for line in log
+        .lines()
+        .filter(|l| l.contains("/keys/") && l.contains("auth=no"))
+    {
+        assert!(line.ends_with(" len=0"), "{line}");
+    }
 }
 
 #[test]
@@ -497,6 +511,13 @@ fn azure_sops_opens_veils_files_and_veil_opens_sops_files() {
     sb.write("k2.yaml", &veil_groups);
     let out = run_ok(sb.sops().args(["decrypt", "k2.yaml"]), "sops decrypt");
     assert_eq!(text(&out), PLAIN);
+    // sops's Go SDK: API 7.6, and its challenge requests carry no body either.
     let log = az.fake.requests();
     assert!(log.contains("api-version=7.6"), "{log}");
+    for line in log
+        .lines()
+        .filter(|l| l.contains("/keys/") && l.contains("auth=no"))
+    {
+        assert!(line.ends_with(" len=0"), "{line}");
+    }
 }

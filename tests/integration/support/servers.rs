@@ -524,7 +524,7 @@ impl AzureKvFake {
             .unwrap_or_default()
     }
 
-    /// The request log: one `METHOD PATH api-version=V auth=yes|no` line per request.
+    /// The request log: one `METHOD PATH api-version=V auth=yes|no len=N` line per request.
     pub fn requests(&self) -> String {
         self.server.log_text()
     }
