@@ -230,6 +230,25 @@ fn azure_veil_records_the_newest_version_in_sops_layout_and_the_sdk_opens_it() {
     assert_ne!(again, enc);
     sb.write("s.yaml", enc_file.replace(enc, &again));
     decrypts(&sb, "s.yaml");
+    // Adding the same key again without a version resolves to the key the file holds: kept
+    // once, not wrapped a second time.
+    run_ok(
+        sb.veil().args([
+            "rotate",
+            "-i",
+            "--add-azure-kv",
+            &az.url("sops-key"),
+            "s.yaml",
+        ]),
+        "rotate --add-azure-kv",
+    );
+    let rotated = String::from_utf8(sb.read("s.yaml")).unwrap();
+    let names = azure_fields(&rotated)
+        .into_iter()
+        .filter(|(k, _)| k == "name")
+        .count();
+    assert_eq!(names, 1, "{rotated}");
+    decrypts(&sb, "s.yaml");
     // An explicit version is kept as given (the older one here).
     let older = az.fake.versions("sops-key")[0].clone();
     let enc_file = encrypt(
