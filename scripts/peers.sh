@@ -52,7 +52,11 @@ GCP_KMS_PIN="google-cloud-kms==3.18.0"
 # Cloud KMS's protocol.
 HCKMS_SDK_PIN="huaweicloudsdkkms==3.1.219"
 HCKMS_CORE_PIN="huaweicloudsdkcore==3.1.219"
-PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$GCP_KMS_PIN" "$HCKMS_SDK_PIN" "$HCKMS_CORE_PIN")
+# Microsoft's own Key Vault client and credential library: the Azure Key Vault fake
+# (tests/fakes/azure_kv.py) is proven against them.
+AZURE_KEYS_PIN="azure-keyvault-keys==4.11.3"
+AZURE_IDENTITY_PIN="azure-identity==1.27.0"
+PIP_PINS=("$SOPS_PIN" "$BAO_PIN" "$MOTO_PIN" "$BOTO3_PIN" "$GCS_PIN" "$ANSIBLE_PIN" "$PYYAML_PIN" "$GCP_KMS_PIN" "$HCKMS_SDK_PIN" "$HCKMS_CORE_PIN" "$AZURE_KEYS_PIN" "$AZURE_IDENTITY_PIN")
 STAMP_TEXT="${PIP_PINS[*]}"
 
 VAULT_TOKEN_VALUE="root-token" # dev-server root token; test-only, loopback-only

@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+#[cfg(feature = "azure-kv")]
+pub mod azure_auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -29,7 +31,8 @@ pub mod metadata;
     feature = "s3",
     feature = "gcs",
     feature = "aws-kms",
-    feature = "gcp-kms"
+    feature = "gcp-kms",
+    feature = "azure-kv"
 ))]
 pub mod net;
 pub mod pipeline;

@@ -55,7 +55,8 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     feature = "s3",
     feature = "gcs",
     feature = "gcp-kms",
-    feature = "hckms"
+    feature = "hckms",
+    feature = "azure-kv"
 ))]
 pub fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut s = if e.is_connect() {

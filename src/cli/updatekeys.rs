@@ -127,7 +127,9 @@ fn plan_file(a: &UpdatekeysArgs, conf: &Config, file: &str, cwd: &Path) -> Resul
         .hint("add creation_rules with the keys this file should have")
     })?;
     let ours = engine::key_refs(&meta);
-    let theirs = rule.key_groups;
+    // sops completes keys when it reads the rule (an Azure key without a version becomes its
+    // newest one), so the comparison is with what would be recorded.
+    let theirs = KeyService::trusting(&rule.key_groups).resolve_groups(&rule.key_groups)?;
     let diffs = diff_groups(&ours, &theirs);
     let wanted = if a.shamir_threshold != 0 {
         a.shamir_threshold

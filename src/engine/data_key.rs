@@ -34,6 +34,7 @@ pub fn wrap_groups(
     } else {
         vec![zeroize::Zeroizing::new(data_key.expose().to_vec())]
     };
+    let groups = &complete(groups, keys)?;
     let mut out = Vec::new();
     for (g, share) in groups.iter().zip(shares.iter()) {
         let mut wk = Vec::new();
@@ -49,6 +50,26 @@ pub fn wrap_groups(
             });
         }
         out.push(wk);
+    }
+    Ok(out)
+}
+
+/// The groups as they will be recorded: each key completed by its backend (an Azure key without
+/// a version becomes its newest version, as sops resolves it when reading flags and rules). A
+/// completed key that is then the same as one already in its group is kept once; other repeats
+/// are left as they were given.
+fn complete(groups: &[Vec<KeyRef>], keys: &KeyService) -> Result<Vec<Vec<KeyRef>>> {
+    let mut out = Vec::new();
+    for g in groups {
+        let mut done: Vec<KeyRef> = Vec::new();
+        for k in g {
+            let r = keys.resolve(k)?;
+            if r != *k && (done.contains(&r) || g.contains(&r)) {
+                continue;
+            }
+            done.push(r);
+        }
+        out.push(done);
     }
     Ok(out)
 }
@@ -246,6 +267,8 @@ pub fn rewrap(
         ));
     }
     let t = effective_threshold(threshold, groups.len())?;
+    // Complete the keys first, so a key the file already holds is recognised and kept.
+    let groups = &complete(groups, keys)?;
     let created_at = ctx.timestamp();
     let new_groups = if groups.len() == 1 && meta.key_groups.len() == 1 {
         let old = &meta.key_groups[0];

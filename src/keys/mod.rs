@@ -26,6 +26,8 @@
 pub mod age;
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
+#[cfg(feature = "azure-kv")]
+pub mod azure_kv;
 #[cfg(feature = "gcp-kms")]
 pub mod gcp_kms;
 #[cfg(feature = "hckms")]
@@ -128,6 +130,13 @@ pub trait Backend {
     /// identity or credential here" (the next key is tried, quietly); `Err(Outcome::Failed)`
     /// means the key was ours and failed (wrong key, server error), which the report shows.
     fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome>;
+    /// The key as it must be recorded before wrapping, when the user's form is incomplete
+    /// (an Azure key without a version is resolved to its newest one, as sops does); `None`
+    /// when it is complete.
+    fn resolve(&self, key: &KeyRef) -> Result<Option<KeyRef>> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// A key service that wraps and unwraps for every kind of key: a remote one (`--keyservice`),
@@ -146,20 +155,32 @@ pub struct LocalOptions {
     /// may be sent there, besides `VAULT_ADDR` and `SOPS_HC_VAULT_ALLOWLIST`. Addresses read
     /// from a file's metadata must never be put here.
     pub vault_addresses: Vec<String>,
+    /// Azure Key Vault URLs the user named (`--azure-kv`, creation rules): a Key Vault token
+    /// may be sent there besides Azure's own domains. Never URLs read from a file.
+    pub azure_vault_urls: Vec<String>,
 }
 
 impl LocalOptions {
     /// The Vault addresses of the given key groups (built from flags or config, not a file).
     pub fn trusting_groups(groups: &[Vec<KeyRef>]) -> LocalOptions {
         let mut vault_addresses: Vec<String> = Vec::new();
+        let mut azure_vault_urls: Vec<String> = Vec::new();
         for k in groups.iter().flatten() {
             if let KeyRef::HcVault { address, .. } = k {
                 if !vault_addresses.contains(address) {
                     vault_addresses.push(address.clone());
                 }
             }
+            if let KeyRef::AzureKv { vault_url, .. } = k {
+                if !azure_vault_urls.contains(vault_url) {
+                    azure_vault_urls.push(vault_url.clone());
+                }
+            }
         }
-        LocalOptions { vault_addresses }
+        LocalOptions {
+            vault_addresses,
+            azure_vault_urls,
+        }
     }
 }
 
@@ -278,6 +299,23 @@ impl KeyService {
                 .hint("use an age key (--age) for now, or a sops build for this key type")
             }
         }))
+    }
+
+    /// The key as it will be recorded (see [`Backend::resolve`]); unchanged when its backend
+    /// has nothing to resolve or is not built in (wrapping then reports that).
+    pub fn resolve(&self, key: &KeyRef) -> Result<KeyRef> {
+        match self.backend(key.kind()) {
+            Some(b) => Ok(b.resolve(key)?.unwrap_or_else(|| key.clone())),
+            None => Ok(key.clone()),
+        }
+    }
+
+    /// [`KeyService::resolve`] for every key of some groups.
+    pub fn resolve_groups(&self, groups: &[Vec<KeyRef>]) -> Result<Vec<Vec<KeyRef>>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|k| self.resolve(k)).collect())
+            .collect()
     }
 
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {

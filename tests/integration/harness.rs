@@ -137,6 +137,7 @@ fn sandbox_is_private_and_scrubbed() {
         "AWS_CONFIG_FILE",
         "AWS_SHARED_CREDENTIALS_FILE",
         "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
         "SOPS_DISABLE_VERSION_CHECK",
         "LC_ALL",
     ];

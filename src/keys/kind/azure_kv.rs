@@ -1,8 +1,8 @@
-//! Azure Key Vault keys: vault URL, key name, version. Named and stored only: no backend yet.
+//! Azure Key Vault keys: vault URL, key name, version. The backend is `keys::azure_kv`.
 
 use super::{Field, FieldSource, GroupSyntax, KeyKind, ParseOptions};
 use crate::error::{Error, Result};
-use crate::keys::KeyRef;
+use crate::keys::{Backend, KeyRef, LocalOptions};
 
 pub struct AzureKv;
 
@@ -53,6 +53,17 @@ impl KeyKind for AzureKv {
                 ("enc", Field::Enc),
             ],
             _ => Vec::new(),
+        }
+    }
+    fn backend(&self, opts: &LocalOptions) -> Option<Box<dyn Backend>> {
+        #[cfg(feature = "azure-kv")]
+        return Some(Box::new(crate::keys::azure_kv::AzureKvBackend::from_env(
+            &opts.azure_vault_urls,
+        )));
+        #[cfg(not(feature = "azure-kv"))]
+        {
+            let _ = opts;
+            None
         }
     }
     fn read_metadata(&self, entry: &dyn FieldSource) -> KeyRef {

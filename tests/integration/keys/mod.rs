@@ -1,4 +1,5 @@
 mod aws_kms;
+mod azure_kv;
 mod cli;
 mod gcp_kms;
 mod groups;

@@ -232,7 +232,7 @@ impl Sandbox {
             .filter_map(|k| std::env::var_os(k).map(|v| ((*k).into(), v)))
             .collect();
         let fake_aws = self.dir.path().join("no-aws-config");
-        let fixed: [(&str, std::ffi::OsString); 12] = [
+        let fixed: [(&str, std::ffi::OsString); 13] = [
             ("HOME", self.home().into()),
             ("XDG_CONFIG_HOME", self.config_home().into()),
             ("GNUPGHOME", self.home().join(".gnupg").into()),
@@ -245,6 +245,12 @@ impl Sandbox {
             ("AWS_CONFIG_FILE", fake_aws.clone().into()),
             ("AWS_SHARED_CREDENTIALS_FILE", fake_aws.into()),
             ("GOOGLE_OAUTH_ACCESS_TOKEN", "veil-test-fake".into()),
+            // Azure's managed-identity fallback asks the instance metadata service: a closed
+            // loopback port instead of 169.254.169.254.
+            (
+                "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+                "http://127.0.0.1:9".into(),
+            ),
             ("SOPS_DISABLE_VERSION_CHECK", "1".into()),
             ("LC_ALL", "C.UTF-8".into()),
         ];

@@ -540,3 +540,64 @@ impl HckmsFake {
             .collect()
     }
 }
+
+/// The Azure Key Vault + Entra protocol fake (`tests/fakes/azure_kv.py`) on a free 127.0.0.1
+/// port, over HTTPS with its own throwaway CA (`dir/ca.pem`). Its test credentials and key
+/// versions are in `ready` (its `ready.json`).
+pub struct AzureKvFake {
+    pub server: Server,
+    /// `https://127.0.0.1:PORT`: the vault URL and the authority host.
+    pub vault: String,
+    pub ready: serde_json::Value,
+}
+
+impl AzureKvFake {
+    pub fn start(python: &Path) -> AzureKvFake {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = super::repo_root().join("tests/fakes/azure_kv.py");
+        let state = dir.path().join("state");
+        let mut server = Server::spawn(
+            python,
+            &[script.display().to_string(), state.display().to_string()],
+            &[],
+            dir,
+        );
+        let ready = state.join("ready.json");
+        server.wait_ready("the Azure Key Vault fake", || ready.is_file());
+        let ready: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&ready).expect("ready.json")).expect("json");
+        server.addr = ready["vault"].as_str().expect("vault").to_string();
+        AzureKvFake {
+            vault: server.addr.clone(),
+            server,
+            ready,
+        }
+    }
+
+    /// A file the fake wrote at start-up (`ca.pem`, `client.pem`, `federated-token`,
+    /// `cli-token.json`).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.server.dir.path().join("state").join(name)
+    }
+
+    pub fn field(&self, name: &str) -> String {
+        self.ready[name].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The versions of a key, oldest first.
+    pub fn versions(&self, key: &str) -> Vec<String> {
+        self.ready["versions"][key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The request log: one `METHOD PATH api-version=V auth=yes|no len=N` line per request.
+    pub fn requests(&self) -> String {
+        self.server.log_text()
+    }
+}
