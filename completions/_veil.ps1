@@ -104,6 +104,8 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)')
             [CompletionResult]::new('git', 'git', [CompletionResultType]::ParameterValue, 'git integration: diff and merge drivers, setup')
+            [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Who can read which files, how old their data keys are, and what differs from .sops.yaml (exit 10 on findings; reads metadata only, needs no key)')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Which key paths were added, removed or changed between two versions, without a key')
             [CompletionResult]::new('keyservice', 'keyservice', [CompletionResultType]::ParameterValue, 'Serve sops''s key service (gRPC): unwrap data keys for other machines with this one''s keys')
             break
         }
@@ -583,6 +585,38 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
             [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
             [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;access' {
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'Judge data-key ages as of this time (RFC 3339), e.g. to see what expires next month')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--by-recipient', '--by-recipient', [CompletionResultType]::ParameterName, 'Per key, the files it opens (instead of per file)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output (schema in docs/policy.md)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;diff' {
+            [CompletionResult]::new('--input-type', '--input-type', [CompletionResultType]::ParameterName, 'The input format (default: from each file''s extension)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--values', '--values', [CompletionResultType]::ParameterName, 'Also decrypt both versions (needs a key) and show the old and new values')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable output')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')

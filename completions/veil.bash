@@ -16,6 +16,9 @@ _veil() {
             ",$1")
                 cmd="veil"
                 ;;
+            veil,access)
+                cmd="veil__subcmd__access"
+                ;;
             veil,check)
                 cmd="veil__subcmd__check"
                 ;;
@@ -24,6 +27,9 @@ _veil() {
                 ;;
             veil,decrypt)
                 cmd="veil__subcmd__decrypt"
+                ;;
+            veil,diff)
+                cmd="veil__subcmd__diff"
                 ;;
             veil,edit)
                 cmd="veil__subcmd__edit"
@@ -95,7 +101,7 @@ _veil() {
 
     case "${cmd}" in
         veil)
-            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups publish check git keyservice"
+            opts="-e -d -r -s -i -a -k -p -h -V --encrypt --decrypt --rotate --set --show-master-keys --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --add-hckms --rm-hckms --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --extract --ignore-mac --decryption-order --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help --version encrypt decrypt filestatus keygen completion exec-env exec-file init edit set unset rotate updatekeys groups publish check git access diff keyservice"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +294,40 @@ _veil() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        veil__subcmd__access)
+            opts="-h --by-recipient --json --as-of --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --enable-local-keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         veil__subcmd__check)
             opts="-h --staged --no-mac --json --input-type --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -380,6 +420,40 @@ _veil() {
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --enable-local-keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        veil__subcmd__diff)
+            opts="-h --values --json --input-type --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --input-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

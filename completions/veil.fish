@@ -97,6 +97,8 @@ complete -c veil -n "__fish_veil_needs_command" -a "groups" -d 'Add or delete ke
 complete -c veil -n "__fish_veil_needs_command" -a "publish" -d 'Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules'
 complete -c veil -n "__fish_veil_needs_command" -a "check" -d 'Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)'
 complete -c veil -n "__fish_veil_needs_command" -a "git" -d 'git integration: diff and merge drivers, setup'
+complete -c veil -n "__fish_veil_needs_command" -a "access" -d 'Who can read which files, how old their data keys are, and what differs from .sops.yaml (exit 10 on findings; reads metadata only, needs no key)'
+complete -c veil -n "__fish_veil_needs_command" -a "diff" -d 'Which key paths were added, removed or changed between two versions, without a key'
 complete -c veil -n "__fish_veil_needs_command" -a "keyservice" -d 'Serve sops\'s key service (gRPC): unwrap data keys for other machines with this one\'s keys'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
@@ -470,6 +472,30 @@ complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcomman
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand git; and __fish_seen_subcommand_from resolve" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand access" -l as-of -d 'Judge data-key ages as of this time (RFC 3339), e.g. to see what expires next month' -r
+complete -c veil -n "__fish_veil_using_subcommand access" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand access" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand access" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand access" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand access" -l by-recipient -d 'Per key, the files it opens (instead of per file)'
+complete -c veil -n "__fish_veil_using_subcommand access" -l json -d 'Machine-readable output (schema in docs/policy.md)'
+complete -c veil -n "__fish_veil_using_subcommand access" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand access" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand access" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand access" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand access" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l input-type -d 'The input format (default: from each file\'s extension)' -r
+complete -c veil -n "__fish_veil_using_subcommand diff" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand diff" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand diff" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand diff" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand diff" -l values -d 'Also decrypt both versions (needs a key) and show the old and new values'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l json -d 'Machine-readable output'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand diff" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c veil -n "__fish_veil_using_subcommand keyservice" -l network -l net -d 'Network to listen on: unix (veil\'s default) or tcp (sops\'s default)' -r -f -a "unix\t''
 tcp\t''"
 complete -c veil -n "__fish_veil_using_subcommand keyservice" -l address -l addr -d 'Socket path (default $XDG_RUNTIME_DIR/veil/keyservice.sock) or, for tcp, host:port (default 127.0.0.1:5000)' -r
