@@ -104,7 +104,7 @@ impl Az {
                     f.file("cli-token.json").display()
                 );
                 let p = bin.join("az");
-                std::fs::write(&p, script).unwrap();
+                crate::support::sandbox::write_file(&p, script.as_bytes());
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
                 let path = std::env::var("PATH").unwrap_or_default();

@@ -155,7 +155,7 @@ fn pgp_zero_bytes_and_failures_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("fake-gpg");
     // Succeeds and prints nothing: zero bytes of plaintext must be an error.
-    std::fs::write(&fake, "#!/bin/sh\ncat >/dev/null\nexit 0\n").unwrap();
+    crate::support::sandbox::write_file(&fake, b"#!/bin/sh\ncat >/dev/null\nexit 0\n");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

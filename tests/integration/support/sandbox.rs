@@ -123,7 +123,7 @@ impl Sandbox {
         if let Some(parent) = p.parent() {
             fs::create_dir_all(parent).expect("mkdir");
         }
-        fs::write(&p, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+        write_file(&p, bytes.as_ref());
         p
     }
 
@@ -464,4 +464,30 @@ pub fn process_env() -> &'static tempfile::TempDir {
         }
         dir
     })
+}
+
+/// Writes `bytes` to `path`. A script (`#!` first) is written by a child process, so that this
+/// test process never holds a write descriptor for it: another test thread forking at that
+/// moment would carry the descriptor into its child until `exec`, and running the script then
+/// fails with ETXTBSY ("Text file busy") for a reason that has nothing to do with veil.
+pub fn write_file(path: &Path, bytes: &[u8]) {
+    if !bytes.starts_with(b"#!") {
+        fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        return;
+    }
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "cat > \"$1\"", "sh"])
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start sh to write {}: {e}", path.display()));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    let status = child.wait().expect("wait for sh");
+    assert!(status.success(), "sh could not write {}", path.display());
 }
