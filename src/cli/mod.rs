@@ -57,7 +57,7 @@ pub fn invoked_name() -> &'static str {
 fn parse() -> std::result::Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let name = invoked_name();
-    let mut cmd = Cli::command().name(name).bin_name(name);
+    let mut cmd = args::lazily(Cli::command).name(name).bin_name(name);
     if name == "sops" {
         // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
         // sops's version and pick flags and behaviour by it: report the sops whose command line
@@ -71,8 +71,18 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
         ));
     }
     let argv = hoist_globals(&cmd, std::env::args_os().collect());
-    let matches = cmd.try_get_matches_from_mut(argv)?;
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    // Freeing the matches and the built command tree (every subcommand, every argument) costs
+    // about a third of what building and parsing did; the process ends soon, so both are leaked.
+    let parsed = match cmd.try_get_matches_from_mut(argv) {
+        Ok(matches) => {
+            let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd));
+            std::mem::forget(matches);
+            cli
+        }
+        Err(e) => Err(e),
+    };
+    std::mem::forget(cmd);
+    parsed
 }
 
 /// Move global options written before a subcommand (`veil --verbose decrypt f`) to just after
