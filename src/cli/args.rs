@@ -1,7 +1,7 @@
 //! The command line, defined once with clap: it is the single source of `--help`, the man page
 //! and the shell completions. Names, flags and env-var defaults follow sops 3.13.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -60,51 +60,124 @@ pub struct GlobalArgs {
     pub check_for_updates: bool,
 }
 
+/// A subcommand's arguments. While [`lazily`] builds the command line, they are added to the
+/// subcommand's `clap::Command` only when clap builds that subcommand (to parse it or print its
+/// help): start-up then builds the top level and the one subcommand used, not every argument of
+/// every command. Otherwise (completions, man page, tests) they are added at once, as derived.
+#[derive(Debug, Clone)]
+pub struct Lazy<T>(pub T);
+
+static LAZY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `build()` with subcommand arguments deferred (see [`Lazy`]). Only for parsing: clap adds
+/// the global options to a subcommand before its deferred arguments, so a deferred tree lists
+/// them first, which would reorder the generated completion scripts (`--help` sorts by display
+/// order and is unchanged).
+pub fn lazily<R>(build: impl FnOnce() -> R) -> R {
+    use std::sync::atomic::Ordering;
+    LAZY.store(true, Ordering::Relaxed);
+    let r = build();
+    LAZY.store(false, Ordering::Relaxed);
+    r
+}
+
+impl<T: Args> Args for Lazy<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        if LAZY.load(std::sync::atomic::Ordering::Relaxed) {
+            cmd.defer(keep_about::<T>)
+        } else {
+            T::augment_args(cmd)
+        }
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+/// Add `T`'s arguments to a subcommand whose `about` is set already. Run late, `T`'s own doc
+/// comment (and those of the structs it flattens) would replace the subcommand's: keep it.
+fn keep_about<T: Args>(cmd: clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let reset = |s: Option<clap::builder::StyledStr>| match s {
+        Some(s) => clap::builder::Resettable::Value(s),
+        None => clap::builder::Resettable::Reset,
+    };
+    T::augment_args(cmd)
+        .about(reset(about))
+        .long_about(reset(long_about))
+}
+
+impl<T: FromArgMatches> FromArgMatches for Lazy<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Lazy)
+    }
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(m).map(Lazy)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+    fn update_from_arg_matches_mut(&mut self, m: &mut clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(m)
+    }
+}
+
+impl<T> std::ops::Deref for Lazy<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 // Parsed once per run; boxing the big variants would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Encrypt a file (to stdout, or in place with -i)
-    Encrypt(EncryptArgs),
+    Encrypt(Lazy<EncryptArgs>),
     /// Decrypt a file (to stdout, or in place with -i)
-    Decrypt(DecryptArgs),
+    Decrypt(Lazy<DecryptArgs>),
     /// Tell whether a file is encrypted: {"encrypted":true|false}
-    Filestatus(FilestatusArgs),
+    Filestatus(Lazy<FilestatusArgs>),
     /// Create an age identity at sops's default key file path and print its public key
-    Keygen(KeygenArgs),
+    Keygen(Lazy<KeygenArgs>),
     /// Print a shell completion script
-    Completion(CompletionArgs),
+    Completion(Lazy<CompletionArgs>),
     /// Run a command with the decrypted values in its environment
-    ExecEnv(ExecEnvArgs),
+    ExecEnv(Lazy<ExecEnvArgs>),
     /// Run a command with the decrypted file at a private path ({} in the command)
-    ExecFile(ExecFileArgs),
+    ExecFile(Lazy<ExecFileArgs>),
     /// Write a starter .sops.yaml here for your age key, and print the next steps
-    Init(InitArgs),
+    Init(Lazy<InitArgs>),
     /// Edit an encrypted file in $EDITOR; unchanged values keep their exact ciphertext
-    Edit(EditArgs),
+    Edit(Lazy<EditArgs>),
     /// Set one value: `veil set FILE '["key"][0]' '"json value"'`
-    Set(SetArgs),
+    Set(Lazy<SetArgs>),
     /// Remove one key or list element: `veil unset FILE '["key"]'`
-    Unset(UnsetArgs),
+    Unset(Lazy<UnsetArgs>),
     /// Generate a new data key, re-encrypt every value and re-wrap every key
-    Rotate(RotateArgs),
+    Rotate(Lazy<RotateArgs>),
     /// Make files' keys match their .sops.yaml creation rules (same data key, values untouched)
-    Updatekeys(UpdatekeysArgs),
+    Updatekeys(Lazy<UpdatekeysArgs>),
     /// Add or delete key groups
-    Groups(GroupsArgs),
+    Groups(Lazy<GroupsArgs>),
     /// Publish a sops file (or a directory) to the destinations of .sops.yaml destination_rules
-    Publish(PublishArgs),
+    Publish(Lazy<PublishArgs>),
     /// Pre-commit check: refuse plaintext, malformed or tampered files (exit 1 on failure)
-    Check(CheckArgs),
+    Check(Lazy<CheckArgs>),
     /// git integration: diff and merge drivers, setup
-    Git(GitArgs),
+    Git(Lazy<GitArgs>),
     /// Who can read which files, how old their data keys are, and what differs from .sops.yaml
     /// (exit 10 on findings; reads metadata only, needs no key)
-    Access(AccessArgs),
+    Access(Lazy<AccessArgs>),
     /// Which key paths were added, removed or changed between two versions, without a key
-    Diff(DiffArgs),
+    Diff(Lazy<DiffArgs>),
     /// Serve sops's key service (gRPC): unwrap data keys for other machines with this one's keys
-    Keyservice(KeyserviceArgs),
+    Keyservice(Lazy<KeyserviceArgs>),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -821,4 +894,39 @@ pub struct GitMergeDriverArgs {
     pub theirs: String,
     /// %P: the path of the file in the repository (for its format)
     pub path: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The lazily built command line leaves every subcommand's arguments unbuilt until clap
+    /// needs them, and then prints the very same help for it as the eager one.
+    #[test]
+    fn lazy_subcommands_are_built_on_demand_with_unchanged_help() {
+        let eager = Cli::command();
+        let lazy = lazily(Cli::command);
+        assert!(lazy
+            .get_subcommands()
+            .all(|sc| sc.get_arguments().next().is_none()));
+        assert!(eager
+            .get_subcommands()
+            .any(|sc| sc.get_arguments().next().is_some()));
+        let names: Vec<String> = eager
+            .get_subcommands()
+            .map(|sc| sc.get_name().to_string())
+            .collect();
+        assert_eq!(names.len(), lazy.get_subcommands().count());
+        for name in names {
+            let help = |cmd: &clap::Command| {
+                let mut cmd = cmd.clone();
+                match cmd.try_get_matches_from_mut(["veil", name.as_str(), "--help"]) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => panic!("{name} --help parsed"),
+                }
+            };
+            assert_eq!(help(&lazy), help(&eager), "help of {name}");
+        }
+    }
 }

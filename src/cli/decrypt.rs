@@ -31,7 +31,7 @@ pub fn run(
     let order = engine::parse_decryption_order(decryption_order)?;
     let data = super::io::read_input(file)?;
     let ks = KeyService::local();
-    let layout = super::layout();
+    let (layout, require_integrity) = super::layout_and_integrity(input, file);
     let req = Decrypt {
         name: file.unwrap_or("stdin"),
         inf,
@@ -39,7 +39,7 @@ pub fn run(
         opts: DecryptOptions {
             ignore_mac,
             decryption_order: order,
-            require_integrity: super::integrity_required(input, file),
+            require_integrity,
         },
         keys: &ks,
         layout: &layout,

@@ -61,7 +61,7 @@ pub fn invoked_name() -> &'static str {
 fn parse() -> std::result::Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let name = invoked_name();
-    let mut cmd = Cli::command().name(name).bin_name(name);
+    let mut cmd = args::lazily(Cli::command).name(name).bin_name(name);
     if name == "sops" {
         // Scripts (e.g. Ansible's community.sops) read the second word of `sops --version` as
         // sops's version and pick flags and behaviour by it: report the sops whose command line
@@ -75,8 +75,18 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
         ));
     }
     let argv = hoist_globals(&cmd, std::env::args_os().collect());
-    let matches = cmd.try_get_matches_from_mut(argv)?;
-    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    // Freeing the matches and the built command tree (every subcommand, every argument) costs
+    // about a third of what building and parsing did; the process ends soon, so both are leaked.
+    let parsed = match cmd.try_get_matches_from_mut(argv) {
+        Ok(matches) => {
+            let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd));
+            std::mem::forget(matches);
+            cli
+        }
+        Err(e) => Err(e),
+    };
+    std::mem::forget(cmd);
+    parsed
 }
 
 /// Move global options written before a subcommand (`veil --verbose decrypt f`) to just after
@@ -395,19 +405,49 @@ pub fn integrity_required(input: &InputArgs, file: Option<&str>) -> bool {
     if crate::env::require_integrity() {
         return true;
     }
+    integrity_rule(input, file, &load_config_here())
+}
+
+/// `.sops.yaml` as every command finds it from the current directory (or `--config`), with
+/// that directory; an unreadable config is kept as the error.
+fn load_config_here() -> Result<(std::path::PathBuf, Option<crate::config::Config>)> {
+    let explicit = explicit_config();
+    let cwd = std::env::current_dir()?;
+    let (conf, _) = crate::config::load_config(explicit.as_deref(), &cwd)?;
+    Ok((cwd, conf))
+}
+
+/// Whether the creation rule matching `file` in a loaded config asks for the integrity field.
+fn integrity_rule(
+    input: &InputArgs,
+    file: Option<&str>,
+    loaded: &Result<(std::path::PathBuf, Option<crate::config::Config>)>,
+) -> bool {
     let name = input.filename_override.as_deref().or(match file {
         Some("-") | None => None,
         f => f,
     });
-    let Some(name) = name else { return false };
-    let Ok(cwd) = std::env::current_dir() else {
+    let (Some(name), Ok((cwd, Some(conf)))) = (name, loaded) else {
         return false;
     };
-    let Ok((Some(conf), _)) = crate::config::load_config(explicit_config().as_deref(), &cwd) else {
-        return false;
-    };
-    let abs = crate::config::absolute_clean(std::path::Path::new(name), &cwd);
+    let abs = crate::config::absolute_clean(std::path::Path::new(name), cwd);
     matches!(conf.rule_for(&abs), Ok(Some(r)) if r.integrity)
+}
+
+/// [`layout`] and [`integrity_required`] for a command that reads an encrypted file, from one
+/// search and parse of `.sops.yaml` instead of two.
+pub fn layout_and_integrity(
+    input: &InputArgs,
+    file: Option<&str>,
+) -> (crate::pipeline::LayoutOptions, bool) {
+    let loaded = load_config_here();
+    let stores = match &loaded {
+        Ok((_, conf)) => Ok(conf.as_ref().map(|c| c.stores)),
+        Err(e) => Err(e.clone()),
+    };
+    let layout = crate::pipeline::LayoutOptions::new(stores, log::globals().indent);
+    let required = crate::env::require_integrity() || integrity_rule(input, file, &loaded);
+    (layout, required)
 }
 
 /// The input and output formats, by sops's rules: the flags, else the extension of the
