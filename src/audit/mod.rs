@@ -16,10 +16,12 @@
 //! [`Log::append`] with their own `command` names); [`session`] is the CLI's one-entry-per-file
 //! record, fed by the pipeline's observer.
 
+mod policy;
 pub mod session;
 mod sink;
 
 use crate::error::{Code, Error, Result};
+pub use policy::{from_config, ConfigAudit};
 pub use sink::Sink;
 
 /// The format version written in every entry's `v` field. Fields are only ever added within
@@ -104,7 +106,11 @@ impl Log {
         let Some(target) = crate::env::var(crate::env::VEIL_AUDIT) else {
             return Ok(None);
         };
-        let required = crate::env::audit_required();
+        Log::open(target, crate::env::audit_required())
+    }
+
+    /// Open `target`; an unusable one is an error when `required`, else a warning and no log.
+    fn open(target: String, required: bool) -> Result<Option<Log>> {
         match Sink::open(&target) {
             Ok(sink) => Ok(Some(Log {
                 sink,
@@ -117,6 +123,42 @@ impl Log {
                 Ok(None)
             }
         }
+    }
+
+    /// The log of a command run under the config `conf`: `VEIL_AUDIT` when set (the
+    /// environment wins, whatever the file says), else the config's `veil.audit` (see
+    /// [`policy`]); `VEIL_AUDIT_REQUIRED=1` or `veil.audit_required: true` make it required.
+    /// A setting the config may not make is treated like a target that cannot be opened.
+    pub fn for_command(
+        conf: impl FnOnce() -> Option<crate::config::Config>,
+    ) -> Result<Option<Log>> {
+        if crate::env::var(crate::env::VEIL_AUDIT).is_some() {
+            return Log::from_env();
+        }
+        let Some(conf) = conf() else { return Ok(None) };
+        let conf = &conf;
+        let env_required = crate::env::audit_required();
+        let (target, required) = match policy::resolved(conf) {
+            Ok(None) => return Ok(None),
+            Ok(Some(a)) => (a.target, a.required || env_required),
+            Err(msg) => {
+                // The file asked for auditing (or tried to): required is its word too.
+                let required = env_required
+                    || conf
+                        .veil_section()
+                        .and_then(|s| s.get("audit_required"))
+                        .and_then(|n| n.text())
+                        == Some("true");
+                let e = std::io::Error::other(msg);
+                let what = format!("(from {})", conf.path.display());
+                if required {
+                    return Err(refused(&what, &e));
+                }
+                warn(&what, &e);
+                return Ok(None);
+            }
+        };
+        Log::open(target, required)
     }
 
     /// A log writing to `sink` (tests, and callers that pick their own target).
@@ -159,9 +201,12 @@ fn now() -> String {
 fn refused(target: &str, e: &std::io::Error) -> Error {
     Error::new(
         Code::Generic,
-        format!("audit log {target}: {e}; nothing was decrypted (VEIL_AUDIT_REQUIRED=1)"),
+        format!("audit log {target}: {e}; nothing was decrypted (auditing is required)"),
     )
-    .hint("fix the audit log (VEIL_AUDIT names it) or ask whoever set VEIL_AUDIT_REQUIRED")
+    .hint(
+        "fix the audit log (VEIL_AUDIT or veil.audit in .sops.yaml names it) or ask whoever \
+         set VEIL_AUDIT_REQUIRED or veil.audit_required",
+    )
 }
 
 fn warn(target: &str, e: &std::io::Error) {

@@ -41,13 +41,18 @@ fn with<R>(f: impl FnOnce(&mut Open) -> R) -> Option<R> {
     }
 }
 
-/// Start the entry of `command` on `file` (`None` or `-` for stdin) when `VEIL_AUDIT` is set.
+/// Start the entry of `command` on `file` (`None` or `-` for stdin) when `VEIL_AUDIT` is set,
+/// or else `conf` (the `.sops.yaml` in effect, read only then) has `veil.audit`.
 /// In required mode an unusable log is an error here, before the file is read.
 ///
 /// After that error, [`release`] refuses too, for a caller that goes on without plaintext
 /// (the textconv driver shows the ciphertext rather than make git fail).
-pub fn begin(command: &str, file: Option<&str>) -> Result<()> {
-    let log = match Log::from_env() {
+pub fn begin(
+    command: &str,
+    file: Option<&str>,
+    conf: impl FnOnce() -> Option<crate::config::Config>,
+) -> Result<()> {
+    let log = match Log::for_command(conf) {
         Ok(Some(log)) => log,
         Ok(None) => return Ok(()),
         Err(e) => {

@@ -214,7 +214,9 @@ pub fn run(cli: Cli) -> Result<i32> {
     // The audit entry (when VEIL_AUDIT is set) starts before the file is touched: in required
     // mode an unusable log stops the command here.
     if let Some((command, file)) = audited(&cli) {
-        match crate::audit::session::begin(command, file) {
+        // The config's `veil.audit` is read only when VEIL_AUDIT does not decide.
+        let conf = || load_config_here().ok().and_then(|(_, c)| c);
+        match crate::audit::session::begin(command, file, conf) {
             // The textconv driver never makes git fail: it shows the ciphertext instead.
             Err(e) if command == "git-textconv" => eprintln!("veil: {}", e.message),
             r => r?,
@@ -410,11 +412,25 @@ pub fn integrity_required(input: &InputArgs, file: Option<&str>) -> bool {
 
 /// `.sops.yaml` as every command finds it from the current directory (or `--config`), with
 /// that directory; an unreadable config is kept as the error.
+///
+/// Remembered for the process (keyed by the explicit path and the directory): the audit
+/// switch and the layout of one command read the same file, once.
 fn load_config_here() -> Result<(std::path::PathBuf, Option<crate::config::Config>)> {
+    type Loaded = Result<Option<crate::config::Config>>;
+    type Key = (Option<std::path::PathBuf>, std::path::PathBuf);
+    static LAST: std::sync::Mutex<Option<(Key, Loaded)>> = std::sync::Mutex::new(None);
     let explicit = explicit_config();
     let cwd = std::env::current_dir()?;
-    let (conf, _) = crate::config::load_config(explicit.as_deref(), &cwd)?;
-    Ok((cwd, conf))
+    let key = (explicit, cwd.clone());
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((k, loaded)) = last.as_ref() {
+        if *k == key {
+            return loaded.clone().map(|c| (cwd, c));
+        }
+    }
+    let loaded = crate::config::load_config(key.0.as_deref(), &cwd).map(|(c, _)| c);
+    *last = Some((key, loaded.clone()));
+    loaded.map(|c| (cwd, c))
 }
 
 /// Whether the creation rule matching `file` in a loaded config asks for the integrity field.

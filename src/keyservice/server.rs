@@ -11,7 +11,8 @@
 //! this machine's backends alone: a server never forwards to other key services, and trusts
 //! no Vault address a request names beyond `VAULT_ADDR` and the allowlist, so a client cannot
 //! make it send its token elsewhere). With `--verbose` each request is logged with the key's
-//! kind and public identifier and the outcome, never key material.
+//! kind and public identifier and the outcome, never key material; with `VEIL_AUDIT` each one
+//! gets an audit line (`keyservice-encrypt`/`keyservice-decrypt`, see `crate::audit`).
 //!
 //! The socket is registered with the signal thread ([`crate::guard::signals`]): SIGINT or
 //! SIGTERM removes it before veil ends. A socket left by a killed server (SIGKILL) is found
@@ -168,6 +169,8 @@ enum Listener {
 
 /// Run the key service until a signal ends veil.
 pub fn run(opts: &Options) -> Result<i32> {
+    // Opened before anything listens: in required mode an unusable log stops the server here.
+    let audit = crate::audit::Log::from_env()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -214,7 +217,7 @@ pub fn run(opts: &Options) -> Result<i32> {
     let verbose = opts.verbose;
     std::thread::Builder::new()
         .name("veil-keyservice".into())
-        .spawn(move || worker(rx, verbose))?;
+        .spawn(move || worker(rx, verbose, audit))?;
     rt.block_on(async move {
         let listener = match std_listener {
             StdListener::Unix(u) => Listener::Unix(tokio::net::UnixListener::from_std(u)?),
@@ -401,8 +404,10 @@ fn respond_with(
     }
 }
 
-/// The one thread that holds this machine's keys and answers requests in turn.
-fn worker(rx: mpsc::Receiver<Job>, verbose: bool) {
+/// The one thread that holds this machine's keys and answers requests in turn. With an audit
+/// log, each request gets its line (no file: the key's kind and identifier, the outcome) before
+/// the answer is sent; in required mode an answer whose line could not be written is withheld.
+fn worker(rx: mpsc::Receiver<Job>, verbose: bool, audit: Option<crate::audit::Log>) {
     let ks = KeyService::backends_only(&LocalOptions::default());
     for job in rx {
         let what = match job.op {
@@ -441,6 +446,40 @@ fn worker(rx: mpsc::Receiver<Job>, verbose: bool) {
                 job.key.describe()
             );
         }
+        let result = match (&audit, result) {
+            (Some(log), result) => audited(log, &job, result),
+            (None, result) => result,
+        };
         let _ = job.reply.send(result);
+    }
+}
+
+/// Write the audit line of one answered request; an answer is replaced by an error when the
+/// line is required and could not be written.
+fn audited(
+    log: &crate::audit::Log,
+    job: &Job,
+    result: std::result::Result<Zeroizing<Vec<u8>>, Status>,
+) -> std::result::Result<Zeroizing<Vec<u8>>, Status> {
+    use crate::audit::{Access, KeyUse, Outcome as Logged};
+    let (command, failed) = match job.op {
+        Op::Encrypt => ("keyservice-encrypt", Code::Generic),
+        Op::Decrypt => ("keyservice-decrypt", Code::CouldNotRetrieveKey),
+    };
+    let access = Access {
+        command: command.into(),
+        keys: vec![KeyUse {
+            kind: job.key.kind().into(),
+            id: job.key.sops_name(),
+        }],
+        ..Access::default()
+    };
+    let outcome = match &result {
+        Ok(_) => Logged::Ok,
+        Err(_) => Logged::Error(failed.exit_code()),
+    };
+    match log.append(&access, outcome) {
+        Ok(()) => result,
+        Err(e) => Err(Status::new(code::UNAVAILABLE, e.message)),
     }
 }

@@ -28,9 +28,10 @@ use crate::keys::KeyRef;
 /// 21–25, 49–52, 61, 85, 91, 92, 100, 111, 112, 128 and 200–203; 10 is none of them.
 pub const EXIT_FINDINGS: i32 = 10;
 
-/// Keys of the top-level `veil:` map. `audit` belongs to the audit trail; listed here so that a
-/// typo elsewhere in the map is an error rather than a silently ignored policy.
-const SECTION_KEYS: &[&str] = &["key_names", "max_age", "audit"];
+/// Keys of the top-level `veil:` map. `audit` and `audit_required` belong to the audit trail
+/// (`crate::audit::from_config` reads them; checked here too, so that `veil check` reports a
+/// bad setting); a typo elsewhere in the map is an error rather than a silently ignored policy.
+const SECTION_KEYS: &[&str] = &["key_names", "max_age", "audit", "audit_required"];
 /// veil's own keys in a creation rule (`veil_integrity` is read by `crate::config`).
 const RULE_KEYS: &[&str] = &["veil_integrity", "veil_max_age"];
 /// The longest name the map may give a key (names are printed in tables).
@@ -112,6 +113,13 @@ impl Policy {
             if let Some(n) = section.get("key_names") {
                 p.names = names_of(conf, n)?;
             }
+            crate::audit::from_config(conf).map_err(|msg| {
+                policy_error(
+                    conf,
+                    msg,
+                    "write `audit: NAME.log` (inside this directory) or `audit: syslog`",
+                )
+            })?;
         }
         for (i, rule) in conf.creation_rule_nodes().iter().enumerate() {
             if let Node::Map(items) = rule {

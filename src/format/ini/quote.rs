@@ -70,12 +70,16 @@ pub(super) fn reads_as(line: &str, want: &str, comments: Option<usize>) -> bool 
 /// any other quoting that reads back.
 pub(super) fn value_forms(v: &str) -> Vec<String> {
     let mut forms = vec![goini_value(v), v.to_string()];
-    // go-ini reads a backtick-quoted value across lines too, so only a backtick inside the
-    // value rules this form out.
-    if !v.contains('`') {
+    // go-ini ends a quoted value at the LAST quote of the line where it finds one (its
+    // `strings.LastIndex`), reading across lines until then: so a quote is harmless in the
+    // value's last line (the whole value, if it has one line) and fatal before it. goini_value
+    // does not know that, and a value such as "\na = \"\"\"\na = `" has only this form.
+    // (Each form is confirmed by a re-read anyway.)
+    let head = v.rsplit_once('\n').map_or("", |(h, _)| h);
+    if !head.contains('`') {
         forms.push(format!("`{v}`"));
     }
-    if !v.contains("\"\"\"") {
+    if !head.contains("\"\"\"") {
         forms.push(format!("\"\"\"{v}\"\"\""));
     }
     forms.push(format!("\"{v}\""));

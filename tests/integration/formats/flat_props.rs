@@ -202,3 +202,12 @@ proptest! {
         }
     }
 }
+
+/// A backtick opened on one line and closed by the last backtick two lines down: the value
+/// ("\na = \"\"\"\na = `") holds a newline, a triple quote and a backtick, and only a
+/// backtick-quoted form writes it back (go-ini closes at the last quote of the final line).
+/// The writer used to refuse it (found by `ini_properties`).
+#[test]
+fn ini_multiline_backtick_value_ending_in_a_backtick_is_written_back() {
+    check(&IniStore, "a=`\na = \"\"\"\na = ``").unwrap();
+}

@@ -380,3 +380,85 @@ fn keyservice_refuses_connections_from_another_uid() {
     let log = srv.log();
     assert!(log.contains("refused a connection from uid 65534"), "{log}");
 }
+
+#[test]
+fn veil_keyservice_writes_an_audit_line_per_request_with_the_key_and_no_value() {
+    let mut srv_sb = server_sandbox();
+    let audit = srv_sb.path().join("audit.log");
+    srv_sb.set_env("VEIL_AUDIT", &audit);
+    let srv = start(&srv_sb, &veil_bin(), Net::Unix, &[]);
+    let cli = client_sandbox();
+    let remote = ["--enable-local-keyservice=false", "--keyservice", &srv.uri];
+    let plain = cli.write("plain.yaml", PLAIN);
+    let enc = run_ok(
+        cli.veil()
+            .args(remote)
+            .arg("encrypt")
+            .args(["--age", &TestKey::Age1.recipient()])
+            .arg(&plain),
+        "veil encrypt through veil keyservice",
+    );
+    let enc_path = cli.write("enc.yaml", &enc);
+    let out = run_ok(
+        cli.veil().args(remote).arg("decrypt").arg(&enc_path),
+        "veil decrypt through veil keyservice",
+    );
+    assert_eq!(text(&out), PLAIN);
+    // A file for a key the server does not hold: the request fails, and is logged as such.
+    let other = cli.write("other.yaml", PLAIN);
+    let other_enc = run_ok(
+        cli.veil()
+            .arg("encrypt")
+            .args(["--age", &TestKey::Age2.recipient()])
+            .arg(&other),
+        "encrypt for a key nobody here holds",
+    );
+    let other_path = cli.write("other.enc.yaml", &other_enc);
+    let (code, _, err) = run(cli.veil().args(remote).arg("decrypt").arg(&other_path));
+    assert_eq!(code, Some(128), "{err}");
+    drop(srv);
+    let text_log = std::fs::read_to_string(&audit).unwrap();
+    assert!(!text_log.contains("ks-secret"), "{text_log}");
+    let lines: Vec<serde_json::Value> = text_log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(String, String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l["file"], serde_json::Value::Null, "{l}");
+            assert_eq!(l["keys"].as_array().map(Vec::len), Some(1), "{l}");
+            (
+                l["command"].as_str().unwrap().to_string(),
+                l["keys"][0]["kind"].as_str().unwrap().to_string(),
+                l["keys"][0]["id"].as_str().unwrap().to_string(),
+                format!("{}/{}", l["outcome"].as_str().unwrap(), l["code"]),
+            )
+        })
+        .collect();
+    let (k1, k2) = (TestKey::Age1.recipient(), TestKey::Age2.recipient());
+    let line = |c: &str, k: &str, o: &str| (c.into(), "age".into(), k.to_string(), o.into());
+    assert_eq!(
+        got,
+        [
+            line("keyservice-encrypt", &k1, "ok/0"),
+            line("keyservice-decrypt", &k1, "ok/0"),
+            line("keyservice-decrypt", &k2, "error/128"),
+        ]
+    );
+}
+
+#[test]
+fn veil_keyservice_does_not_start_when_a_required_audit_log_cannot_be_opened() {
+    let mut sb = server_sandbox();
+    sb.set_env("VEIL_AUDIT", sb.path().join("no-such-dir/audit.log"));
+    sb.set_env("VEIL_AUDIT_REQUIRED", "1");
+    let sock = sb.path().join("ks.sock");
+    let (code, _, err) = run(sb
+        .veil()
+        .args(["keyservice", "--network", "unix", "--address"])
+        .arg(&sock));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("audit log"), "{err}");
+    assert!(!sock.exists());
+}

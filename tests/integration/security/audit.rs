@@ -363,3 +363,119 @@ fn syslog_gets_one_authpriv_datagram_per_command() {
         assert!(!msg.contains(val));
     }
 }
+
+/// A repository whose `.sops.yaml` encrypts for age key 1 and has `veil:` `extra`, with
+/// `secrets.yaml` encrypted under it; the sandbox holds the repository in `repo/` so that a
+/// path escaping it stays inside the sandbox.
+fn repo_with_audit_policy(extra: &str) -> (Sandbox, PathBuf) {
+    let mut sb = Sandbox::new();
+    let key = sb.age_key_file(TestKey::Age1);
+    sb.set_env("SOPS_AGE_KEY_FILE", &key);
+    sb.write(
+        "repo/.sops.yaml",
+        format!(
+            "creation_rules:\n  - age: {}\nveil:\n{extra}",
+            TestKey::Age1.recipient()
+        ),
+    );
+    let repo = sb.path().join("repo");
+    sb.write("repo/secrets.yaml", plain());
+    run_ok(
+        sb.veil()
+            .current_dir(&repo)
+            .args(["encrypt", "-i", "secrets.yaml"]),
+        "encrypt by the rule",
+    );
+    (sb, repo)
+}
+
+#[test]
+fn a_sops_yaml_audit_switch_logs_decrypt_and_the_environment_wins_over_it() {
+    let (mut sb, repo) = repo_with_audit_policy("  audit: audit.log\n");
+    let log = repo.join("audit.log");
+    assert!(!log.exists(), "encrypt opens no secret and logs nothing");
+    // Run from a subdirectory: the relative path is the config's, not the working directory's.
+    std::fs::create_dir(repo.join("sub")).unwrap();
+    run_ok(
+        sb.veil()
+            .current_dir(repo.join("sub"))
+            .args(["decrypt", "../secrets.yaml"]),
+        "decrypt",
+    );
+    let e = entries(&log);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["command"], "decrypt");
+    assert_eq!(e[0]["outcome"], "ok");
+    assert_eq!(e[0]["keys"][0]["id"], TestKey::Age1.recipient().as_str());
+    assert!(!std::fs::read_to_string(&log).unwrap().contains(VALUES[0]));
+    // VEIL_AUDIT decides alone when it is set.
+    let mine = sb.path().join("mine.log");
+    sb.set_env("VEIL_AUDIT", &mine);
+    run_ok(
+        sb.veil()
+            .current_dir(&repo)
+            .args(["decrypt", "secrets.yaml"]),
+        "decrypt",
+    );
+    assert_eq!(entries(&log).len(), 1, "the config's log was written too");
+    assert_eq!(entries(&mine).len(), 1);
+}
+
+#[test]
+fn a_sops_yaml_cannot_point_the_log_outside_its_directory_or_at_a_non_log_file() {
+    let (sb, repo) = repo_with_audit_policy("  audit: ../outside.log\n");
+    let outside = sb.path().join("outside.log");
+    // Default: a warning, the command runs unaudited, nothing is written outside the repo.
+    let (code, out, err) = run(sb
+        .veil()
+        .current_dir(&repo)
+        .args(["decrypt", "secrets.yaml"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(String::from_utf8_lossy(&out).contains(VALUES[0]));
+    assert!(err.contains("leaves the directory"), "{err}");
+    assert!(!outside.exists());
+    // A file of the repository (here the secret itself) is no log either; required: refused.
+    let (sb, repo) = repo_with_audit_policy("  audit: secrets.yaml\n  audit_required: true\n");
+    let before = std::fs::read(repo.join("secrets.yaml")).unwrap();
+    let (code, out, err) = run(sb
+        .veil()
+        .current_dir(&repo)
+        .args(["decrypt", "secrets.yaml"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.is_empty(), "plaintext released without an audit entry");
+    assert!(err.contains(".log"), "{err}");
+    assert_eq!(std::fs::read(repo.join("secrets.yaml")).unwrap(), before);
+    // `veil check` names the bad setting.
+    let (code, _, err) = run(sb.veil().current_dir(&repo).arg("check"));
+    assert_ne!(code, Some(0));
+    assert!(err.contains("veil.audit"), "{err}");
+}
+
+#[test]
+fn sops_reads_a_config_that_switches_auditing_on() {
+    if !crate::support::require_peer("sops") {
+        return;
+    }
+    let (sb, repo) = repo_with_audit_policy("  audit: audit.log\n  audit_required: false\n");
+    // sops 3.11 ignores the `veil:` map: it decrypts, and encrypts by the rules.
+    let out = run_ok(
+        sb.sops()
+            .current_dir(&repo)
+            .args(["decrypt", "secrets.yaml"]),
+        "sops decrypt",
+    );
+    assert!(String::from_utf8_lossy(&out).contains(VALUES[0]));
+    sb.write("repo/new.yaml", "k: v\n");
+    run_ok(
+        sb.sops()
+            .current_dir(&repo)
+            .args(["encrypt", "-i", "new.yaml"]),
+        "sops encrypt",
+    );
+    let out = run_ok(
+        sb.veil().current_dir(&repo).args(["decrypt", "new.yaml"]),
+        "veil decrypt",
+    );
+    assert_eq!(String::from_utf8_lossy(&out), "k: v\n");
+    assert_eq!(entries(&repo.join("audit.log")).len(), 1);
+}
