@@ -49,27 +49,8 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Token answers are small; read at most this much.
 const MAX_ANSWER: u64 = 64 << 10;
 
-/// An access token. `Debug` shows where it came from, never the token.
-pub struct AccessToken {
-    token: Zeroizing<String>,
-    /// Where it came from, for `--verbose` and errors: a credential kind, never a secret.
-    pub source: String,
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("source", &self.source)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AccessToken {
-    /// The token, for an `Authorization: Bearer` header.
-    pub fn expose(&self) -> &str {
-        &self.token
-    }
-}
+/// The token type every credential chain returns (shared with Google's).
+pub use crate::net::AccessToken;
 
 /// Why no token: nothing is configured (the key is "not ours"), or a configured source failed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -43,27 +43,8 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Token answers are small; read at most this much.
 const MAX_ANSWER: u64 = 64 << 10;
 
-/// An OAuth access token. `Debug` shows where it came from, never the token.
-pub struct AccessToken {
-    token: Zeroizing<String>,
-    /// Where it came from, for `--verbose` and errors (a variable name or a file path).
-    pub source: String,
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("source", &self.source)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AccessToken {
-    /// The token, for an `Authorization: Bearer` header.
-    pub fn expose(&self) -> &str {
-        &self.token
-    }
-}
+/// The token type every credential chain returns (shared with Azure's).
+pub use crate::net::AccessToken;
 
 fn auth_error(msg: impl Into<String>) -> Error {
     Error::generic(msg.into()).hint(format!(

@@ -99,6 +99,33 @@ pub fn client_without_redirects(
         .map_err(|e| crate::error::Error::generic(format!("cannot set up the HTTPS client: {e}")))
 }
 
+/// An access token from a credential chain (Google's, Azure's). `Debug` shows where it came
+/// from, never the token.
+#[cfg(any(feature = "gcs", feature = "gcp-kms", feature = "azure-kv"))]
+pub struct AccessToken {
+    pub(crate) token: zeroize::Zeroizing<String>,
+    /// Where it came from, for `--verbose` and errors: a variable name, a file path or a
+    /// credential kind, never a secret.
+    pub source: String,
+}
+
+#[cfg(any(feature = "gcs", feature = "gcp-kms", feature = "azure-kv"))]
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "gcs", feature = "gcp-kms", feature = "azure-kv"))]
+impl AccessToken {
+    /// The token, for an `Authorization: Bearer` header.
+    pub fn expose(&self) -> &str {
+        &self.token
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
