@@ -3,29 +3,10 @@
 //! of a working copy with one change each change at most 3 lines (`git diff --numstat`): the
 //! value, `mac` and `lastmodified` (one-second resolution, so it may not change).
 
+use crate::support::sandbox::git;
 use crate::support::{run_ok, Sandbox, TestKey};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-fn git(sb: &Sandbox, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(sb.path())
-        .env("HOME", sb.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// (added, deleted) lines of `file` in the working tree against HEAD, then commit.
 fn numstat_and_commit(sb: &Sandbox, file: &str, msg: &str) -> (usize, usize) {

@@ -2,27 +2,8 @@
 //! git history (set, unset, a new key), across a rotation (reported as such, not as "everything
 //! changed"), as git's external diff program, and with `--values` when a key is there.
 
+use crate::support::sandbox::git;
 use crate::support::{run, run_ok, Sandbox, TestKey};
-
-fn git(sb: &Sandbox, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(sb.path())
-        .env("HOME", sb.home())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 const PLAIN: &str = "db:\n    password: pw-Qq19-secret\n    user: bob-Zz42\napi:\n    old: old-Hh03-token\nitems:\n    - one-Ll88\n    - two-Mm77\n";
 

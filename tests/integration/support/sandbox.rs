@@ -491,3 +491,30 @@ pub fn write_file(path: &Path, bytes: &[u8]) {
     let status = child.wait().expect("wait for sh");
     assert!(status.success(), "sh could not write {}", path.display());
 }
+
+/// Runs `git ARGS` in `dir` with `HOME=home`, no system config and a fixed author, and returns
+/// its stdout; a failing git fails the test with git's stderr.
+pub fn git_in(dir: &Path, home: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`git_in`] the sandbox, with the sandbox's HOME.
+pub fn git(sb: &Sandbox, args: &[&str]) -> String {
+    git_in(sb.path(), &sb.home(), args)
+}
