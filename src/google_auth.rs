@@ -165,16 +165,18 @@ pub fn from_json(text: &[u8], source: &str, scope: &str) -> Result<AccessToken> 
 
 /// Token endpoints must be HTTPS; plain HTTP only to a loopback address.
 fn check_token_uri(uri: &str) -> Result<()> {
-    if uri.starts_with("https://") {
-        return Ok(());
-    }
-    let loopback = [
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-        "http://localhost:",
-        "http://[::1]:",
-    ];
-    if loopback.iter().any(|p| uri.starts_with(p)) {
+    // Judged on the parsed URL: a prefix test would let `http://127.0.0.1:@evil.example/` (host
+    // `evil.example`) receive a signed assertion or a refresh token over plain HTTP.
+    let ok = reqwest::Url::parse(uri).is_ok_and(|u| {
+        u.username().is_empty()
+            && u.password().is_none()
+            && match u.scheme() {
+                "https" => u.host_str().is_some(),
+                "http" => u.host_str().is_some_and(crate::net::is_loopback),
+                _ => false,
+            }
+    });
+    if ok {
         return Ok(());
     }
     Err(auth_error(format!(
@@ -336,6 +338,29 @@ mod tests {
 
     const SA: &str = include_str!("../testdata/keys/test-gcp-service-account.json");
     const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
+
+    #[test]
+    fn plain_http_token_endpoints_only_on_a_loopback_host() {
+        for ok in [
+            "https://oauth2.googleapis.com/token",
+            "http://127.0.0.1:8080/token",
+            "http://localhost/token",
+            "http://[::1]:9/t",
+        ] {
+            assert!(check_token_uri(ok).is_ok(), "{ok}");
+        }
+        // A loopback-looking prefix with the real host after `@` is not loopback.
+        for bad in [
+            "http://127.0.0.1:@evil.example/t",
+            "http://localhost:x@evil.example/t",
+            "http://evil.example/t",
+            "https://user:pw@oauth2.googleapis.com/token",
+            "ftp://127.0.0.1/t",
+            "not a url",
+        ] {
+            assert!(check_token_uri(bad).is_err(), "{bad}");
+        }
+    }
 
     fn sa_field(name: &str) -> String {
         let j: serde_json::Value = serde_json::from_str(SA).unwrap();

@@ -99,6 +99,19 @@ pub fn client_without_redirects(
         .map_err(|e| crate::error::Error::generic(format!("cannot set up the HTTPS client: {e}")))
 }
 
+/// Whether a URL's host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`): the only
+/// place plain HTTP may carry a token or a signed request (tests, local emulators). Takes the
+/// host as the URL parser read it, never a prefix of the URL text (`http://127.0.0.1:@evil/`
+/// names the host `evil`).
+#[cfg(any(feature = "gcs", feature = "gcp-kms", feature = "hckms"))]
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
 /// An access token from a credential chain (Google's, Azure's). `Debug` shows where it came
 /// from, never the token.
 #[cfg(any(feature = "gcs", feature = "gcp-kms", feature = "azure-kv"))]

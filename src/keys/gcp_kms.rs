@@ -82,15 +82,6 @@ pub fn resource_path(id: &str) -> std::result::Result<&str, String> {
     Ok(id)
 }
 
-/// Whether `host` (as in a URL, IPv6 in brackets) is a loopback address.
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-}
-
 /// The base URL requests go to, from `SOPS_GCP_KMS_ENDPOINT` and
 /// `SOPS_GCP_KMS_UNIVERSE_DOMAIN` (empty means unset; the endpoint wins, as in sops). An
 /// endpoint with a scheme is used as given (a path prefix is kept); `host[:port]` means HTTPS
@@ -133,7 +124,7 @@ pub fn endpoint_from(
     }
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&host) => {}
+        "http" if crate::net::is_loopback(&host) => {}
         "http" => {
             return Err(bad(
                 "plain http is only allowed to a loopback address (the access token would travel unencrypted)",

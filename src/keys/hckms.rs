@@ -138,7 +138,14 @@ fn refuse_region(region: &str) -> String {
 fn checked_base(text: &str, from: &str) -> std::result::Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(text)
         .map_err(|e| format!("the endpoint {text:?} from {from} is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "https" | "http")
+    // Plain HTTP only to a loopback address (tests): a request carries the signature and, for
+    // encrypt-data, the data key.
+    let scheme_ok = match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(crate::net::is_loopback),
+        _ => false,
+    };
+    if !scheme_ok
         || url.host_str().is_none()
         || !url.username().is_empty()
         || url.password().is_some()
@@ -805,6 +812,24 @@ impl Backend for HckmsBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_endpoints_only_on_a_loopback_host() {
+        for ok in [
+            "https://kms.example.com",
+            "http://127.0.0.1:9000",
+            "http://localhost",
+        ] {
+            assert!(checked_base(ok, "test").is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://kms.example.com",
+            "http://127.0.0.1:@kms.example.com",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(checked_base(bad, "test").is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn key_ids_split_like_sops() {
