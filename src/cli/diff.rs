@@ -156,6 +156,15 @@ fn inputs(a: &DiffArgs) -> Result<(Vec<Pair>, Option<Vec<String>>)> {
     let (l, r) = range.split_once("..").unwrap_or((range, ""));
     let side = |s: &str| if s.is_empty() { "HEAD" } else { s }.to_string();
     let (l, r) = (side(l), side(r));
+    // A side that starts with `-` would reach git as an option (`--output=FILE..HEAD` makes git
+    // write a file of the caller's choosing); no revision name starts with one.
+    if let Some(bad) = [&l, &r].into_iter().find(|s| s.starts_with('-')) {
+        return Err(Error::new(
+            Code::Generic,
+            format!("veil diff: {bad:?} is not a revision (it starts with '-')"),
+        )
+        .hint("name revisions like HEAD~1..HEAD or main..; files go after the range"));
+    }
     let mut cmd = vec![
         "diff",
         "--name-only",

@@ -192,3 +192,20 @@ fn two_files_compare_directly_and_plaintext_is_refused() {
     assert_eq!(code, Some(1));
     assert!(err.contains("is an encrypted file"), "{err}");
 }
+
+/// A range side that starts with `-` is refused before git runs: it would reach git as an
+/// option (`--output=FILE` makes git write where the caller says).
+#[test]
+fn a_revision_that_looks_like_an_option_is_refused() {
+    let (sb, _) = two_commits();
+    let target = sb.path().join("written-by-git");
+    for range in [
+        format!("--output={}..HEAD", target.display()),
+        format!("HEAD..--output={}", target.display()),
+    ] {
+        let (code, _, err) = run(sb.veil().args(["diff", &range]));
+        assert_eq!(code, Some(1), "{range}: {err}");
+        assert!(err.contains("is not a revision"), "{err}");
+        assert!(!target.exists(), "git wrote {}", target.display());
+    }
+}
