@@ -54,7 +54,12 @@ impl Sink {
             .create(true)
             .mode(0o600)
             .custom_flags(
-                (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32,
+                // NONBLOCK: opening a FIFO planted at the path must not hang the command (it
+                // fails, or opens and is refused below); regular files ignore the flag.
+                (rustix::fs::OFlags::NOFOLLOW
+                    | rustix::fs::OFlags::CLOEXEC
+                    | rustix::fs::OFlags::NONBLOCK)
+                    .bits() as i32,
             )
             .open(path)
             .map_err(|e| {
@@ -135,6 +140,19 @@ pub fn syslog_message(line: &[u8], outcome: Outcome) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_at_the_log_path_is_refused_without_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("audit.log");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Without O_NONBLOCK the open blocks until a reader appears, i.e. forever.
+        assert!(Sink::file(fifo.to_str().unwrap()).is_err());
+    }
 
     #[test]
     fn a_syslog_message_has_the_authpriv_priority_and_no_newline() {

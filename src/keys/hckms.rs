@@ -272,7 +272,11 @@ pub fn credentials_from_env() -> std::result::Result<Credentials, NoCredentials>
         },
     };
     let text = match std::fs::read(&path) {
-        Ok(b) => Zeroizing::new(String::from_utf8_lossy(&b).into_owned()),
+        Ok(b) => {
+            // The file holds the secret key: the raw bytes are wiped too.
+            let b = Zeroizing::new(b);
+            Zeroizing::new(String::from_utf8_lossy(&b).into_owned())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(NoCredentials::Absent(format!(
                 "{HUAWEICLOUD_SDK_AK}/{HUAWEICLOUD_SDK_SK} are not set and {} does not exist",
