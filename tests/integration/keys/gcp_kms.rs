@@ -141,7 +141,7 @@ fn python_with_sdk() -> Option<PathBuf> {
     let msg =
         "google-cloud-kms is not installed in the peers' venv; run `scripts/peers.sh install`";
     assert!(!in_ci(), "{msg} (CI=true: a missing SDK is a failure)");
-    eprintln!("SKIP: {msg}");
+    crate::support::peers::loud(&format!("SKIP: {msg}"));
     None
 }
 

@@ -362,10 +362,12 @@ print(len(d))\n";
 fn keyservice_refuses_connections_from_another_uid() {
     if !rustix::process::geteuid().is_root() {
         assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
+            !crate::support::peers::in_ci(),
             "keyservice_refuses_connections_from_another_uid needs root, and CI runs as root"
         );
-        eprintln!("SKIP keyservice_refuses_connections_from_another_uid: needs root");
+        crate::support::peers::loud(
+            "SKIP keyservice_refuses_connections_from_another_uid: needs root",
+        );
         return;
     }
     let sb = server_sandbox();
