@@ -192,6 +192,8 @@ impl LocalOptions {
 pub struct KeyService {
     backends: Vec<Box<dyn Backend>>,
     remotes: Vec<Box<dyn Remote>>,
+    /// `veil agent`: tried first for unwrapping only (never given a plaintext to wrap).
+    agent: Option<Box<dyn Remote>>,
 }
 
 impl KeyService {
@@ -230,6 +232,12 @@ impl KeyService {
                 ks.add_remote(Box::new(crate::keyservice::client::RemoteKeyService::new(
                     e,
                 )));
+            }
+            // The agent unwraps with this machine's keys, so it goes with the local service.
+            if svcs.local {
+                if let Some(a) = crate::keyservice::agent::client::from_env() {
+                    ks.agent = Some(Box::new(a));
+                }
             }
             ks
         }
@@ -319,6 +327,11 @@ impl KeyService {
     }
 
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
+        // The agent first; whatever keeps it from answering, the usual order follows (its
+        // reason is a --verbose line, not part of a failure report).
+        if let Some(Ok(s)) = self.agent.as_ref().map(|a| a.unwrap(key, enc)) {
+            return Ok(s);
+        }
         let mut outcome = match self.backend(key.kind()) {
             Some(b) => match b.unwrap(key, enc) {
                 Ok(s) => return Ok(s),
