@@ -137,6 +137,9 @@ pub trait Backend {
         let _ = key;
         Ok(None)
     }
+    /// Load identities now rather than at the first unwrap (a long-running process, `veil
+    /// agent`, does it at its start, while it can still prompt on the terminal).
+    fn unlock(&self) {}
 }
 
 /// A key service that wraps and unwraps for every kind of key: a remote one (`--keyservice`),
@@ -307,6 +310,13 @@ impl KeyService {
                 .hint("use an age key (--age) for now, or a sops build for this key type")
             }
         }))
+    }
+
+    /// [`Backend::unlock`] every backend.
+    pub fn unlock(&self) {
+        for b in &self.backends {
+            b.unlock();
+        }
     }
 
     /// The key as it will be recorded (see [`Backend::resolve`]); unchanged when its backend

@@ -36,10 +36,6 @@ pub struct Options {
 
 /// `veil agent run`: serve until `stop` or a signal.
 pub fn run(opts: &Options) -> Result<i32> {
-    if opts.detached {
-        // Out of the terminal's session: its hangup and Ctrl-C are not ours any more.
-        let _ = rustix::process::setsid();
-    }
     let audit = crate::audit::Log::from_env()?;
     let (path, default) = socket_path();
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -65,7 +61,20 @@ pub fn run(opts: &Options) -> Result<i32> {
     let (_wipe, wipe_ticket) = crate::guard::signals::tracked(|| {
         Ok::<_, Error>(((), crate::guard::signals::Cleanup::Wipe(cache::wipe_all)))
     })?;
+    // The worker loads the identities first, and may ask for a passphrase on the terminal
+    // (once: age keeps the decrypted identity file); only then does a started agent let go of
+    // the terminal.
+    let (calls, rx) = mpsc::channel::<Call>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let verbose = opts.verbose && !opts.detached;
+    std::thread::Builder::new()
+        .name("veil-agent".into())
+        .spawn(move || worker(rx, verbose, audit, stop_tx, ready_tx))?;
+    let _ = ready_rx.recv();
     if opts.detached {
+        // Out of the terminal's session: its hangup and Ctrl-C are not ours any more.
+        let _ = rustix::process::setsid();
         let null = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -85,12 +94,6 @@ pub fn run(opts: &Options) -> Result<i32> {
         .enable_io()
         .enable_time()
         .build()?;
-    let (calls, rx) = mpsc::channel::<Call>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let verbose = opts.verbose && !opts.detached;
-    std::thread::Builder::new()
-        .name("veil-agent".into())
-        .spawn(move || worker(rx, verbose, audit, stop_tx))?;
     rt.block_on(async move {
         let listener = Listener::Unix(tokio::net::UnixListener::from_std(std_listener)?);
         tokio::spawn(async move {
@@ -132,7 +135,8 @@ pub fn start(opts: &Options) -> Result<i32> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
-    for _ in 0..400 {
+    // Up to ten minutes: the agent may be waiting for a passphrase typed on the terminal.
+    for _ in 0..24_000 {
         if let Some(st) = child.try_wait()? {
             let mut why = String::new();
             if let Some(mut e) = child.stderr.take() {
@@ -172,8 +176,12 @@ fn worker(
     verbose: bool,
     audit: Option<crate::audit::Log>,
     stop: tokio::sync::oneshot::Sender<()>,
+    ready: mpsc::Sender<()>,
 ) {
+    crate::keys::age::unlock_at_load();
     let ks = KeyService::backends_only(&LocalOptions::default());
+    ks.unlock();
+    let _ = ready.send(());
     let mut next: Option<Instant> = None;
     loop {
         let wait = next

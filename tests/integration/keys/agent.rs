@@ -479,3 +479,89 @@ fn the_agent_refuses_connections_from_another_uid() {
     let log = agent.log();
     assert!(log.contains("refused a connection from uid 65534"), "{log}");
 }
+
+/// A passphrase-protected age identity file (armored) and its recipient (X25519, what sops
+/// files hold).
+#[allow(deprecated)]
+fn encrypted_identity(passphrase: &str) -> (String, Vec<u8>) {
+    use age::secrecy::{ExposeSecret, SecretString};
+    use std::io::Write;
+    let id = age::x25519::Identity::generate();
+    let recipient = id.to_public().to_string();
+    let enc = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_string()));
+    let mut out = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).unwrap();
+    let mut w = enc.wrap_output(armor).unwrap();
+    w.write_all(id.to_string().expose_secret().as_bytes())
+        .unwrap();
+    w.finish().unwrap().finish().unwrap();
+    (recipient, out)
+}
+
+/// Run `veil agent start` on a pseudo-terminal, typing `passphrase` at the prompt; what the
+/// terminal showed.
+fn start_on_a_terminal(sb: &Sandbox, passphrase: &str) -> String {
+    let py = r#"
+import os, pty, select, sys
+veil, pw = sys.argv[1], sys.argv[2].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(veil, [veil, "agent", "start"])
+seen, typed = b"", False
+while True:
+    r, _, _ = select.select([fd], [], [], 60)
+    if not r:
+        break
+    try:
+        b = os.read(fd, 1024)
+    except OSError:
+        break
+    if not b:
+        break
+    seen += b
+    if not typed and b"assphrase" in seen:
+        os.write(fd, pw + b"\n")
+        typed = True
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.stdout.write("\nexit=%d\n" % os.waitstatus_to_exitcode(st))
+"#;
+    let mut cmd = assert_cmd::Command::new("python3");
+    sb.isolate(&mut cmd);
+    let out = run_ok(
+        cmd.args(["-c", py]).arg(veil_bin()).arg(passphrase),
+        "agent start on a pty",
+    );
+    text(&out).to_string()
+}
+
+#[test]
+fn a_started_agent_asks_for_an_identity_passphrase_once_at_start() {
+    let mut asb = Sandbox::new();
+    let (recipient, armored) = encrypted_identity("agent-pass-Lk3");
+    let key = asb.write_secret("enc-keys.txt", armored);
+    asb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let sock = sock_in(&asb);
+    asb.set_env("VEIL_AGENT_SOCK", &sock);
+    let enc = asb.write("s.yaml", PLAIN);
+    run_ok(
+        asb.veil()
+            .args(["encrypt", "-i", "--age", &recipient])
+            .arg(&enc),
+        "encrypt",
+    );
+    let shown = start_on_a_terminal(&asb, "agent-pass-Lk3");
+    assert!(shown.contains("assphrase"), "a prompt: {shown}");
+    assert!(shown.contains("VEIL_AGENT_SOCK="), "{shown}");
+    assert!(shown.contains("exit=0"), "{shown}");
+    // The agent runs detached, without a terminal: it can only open the file because it
+    // asked at start. The client has no identity and no terminal either.
+    let cli = client_sandbox(&sock);
+    for _ in 0..2 {
+        let out = run_ok(cli.veil().arg("decrypt").arg(&enc), "decrypt via agent");
+        assert_eq!(text(&out), PLAIN);
+    }
+    run_ok(asb.veil().args(["agent", "stop"]), "stop");
+    assert!(!sock.exists());
+}
