@@ -443,8 +443,8 @@ fn respond_with(mut respond: h2::server::SendResponse<Bytes>, result: Reply) {
             let Ok(mut stream) = respond.send_response(resp, false) else {
                 return;
             };
-            // h2 needs owned bytes; this copy is the one left for the allocator to reuse.
-            let _ = stream.send_data(Bytes::copy_from_slice(&body), false);
+            // h2 needs owned bytes: it gets the zeroizing buffer itself, wiped when h2 drops it.
+            let _ = stream.send_data(Bytes::from_owner(body), false);
             let mut trailers = http::HeaderMap::new();
             trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
             let _ = stream.send_trailers(trailers);
