@@ -565,3 +565,38 @@ fn a_started_agent_asks_for_an_identity_passphrase_once_at_start() {
     run_ok(asb.veil().args(["agent", "stop"]), "stop");
     assert!(!sock.exists());
 }
+
+#[test]
+fn the_agent_writes_an_audit_line_per_request_with_hit_or_miss_and_no_value() {
+    let mut asb = agent_sandbox();
+    let audit = asb.path().join("audit.log");
+    asb.set_env("VEIL_AUDIT", &audit);
+    let agent = start_agent(&asb, &[]);
+    let enc = asb.encrypt_for_age1("s.yaml", PLAIN);
+    let cli = client_sandbox(&agent.sock);
+    for _ in 0..2 {
+        run_ok(cli.veil().arg("decrypt").arg(&enc), "decrypt via agent");
+    }
+    run_ok(asb.veil().args(["agent", "stop"]), "stop");
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(!log.contains("agent-secret"), "{log}");
+    let got: Vec<(String, String, String)> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|l| {
+            (
+                l["command"].as_str().unwrap().to_string(),
+                format!("{} {}", l["keys"][0]["kind"], l["keys"][0]["id"]),
+                l["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let key = format!("\"age\" \"{}\"", TestKey::Age1.recipient());
+    assert_eq!(
+        got,
+        [
+            ("agent-decrypt".to_string(), key.clone(), "ok".to_string()),
+            ("agent-decrypt-cached".to_string(), key, "ok".to_string()),
+        ]
+    );
+}
