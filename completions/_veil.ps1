@@ -107,6 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('access', 'access', [CompletionResultType]::ParameterValue, 'Who can read which files, how old their data keys are, and what differs from .sops.yaml (exit 10 on findings; reads metadata only, needs no key)')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Which key paths were added, removed or changed between two versions, without a key')
             [CompletionResult]::new('keyservice', 'keyservice', [CompletionResultType]::ParameterValue, 'Serve sops''s key service (gRPC): unwrap data keys for other machines with this one''s keys')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Cache unwrapped data keys for a session (one KMS call or passphrase per key, not per file): start, run, status, stop')
             break
         }
         'veil;encrypt' {
@@ -635,6 +636,81 @@ Register-ArgumentCompleter -Native -CommandName 'veil' -ScriptBlock {
             [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
             [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Serve tcp on an address that is not loopback (the protocol has no authentication)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;agent' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start an agent in the background and print the shell line that points veil at it')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run an agent in the foreground (for systemd, or to watch it with --verbose)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the cached keys (kind, name, seconds to expiry), TTL, limit and pid; never a key')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Wipe the cache, remove the socket and end the agent')
+            break
+        }
+        'veil;agent;start' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long an unwrapped key stays cached: 90s, 15m, 2h, 1h30m (a bare number is seconds)')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'The most keys cached at once (the oldest is dropped first)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--detached', '--detached', [CompletionResultType]::ParameterName, 'Started by `veil agent start` (internal)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;agent;run' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long an unwrapped key stays cached: 90s, 15m, 2h, 1h30m (a bare number is seconds)')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'The most keys cached at once (the oldest is dropped first)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--detached', '--detached', [CompletionResultType]::ParameterName, 'Started by `veil agent start` (internal)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;agent;status' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
+            [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')
+            [CompletionResult]::new('--check-for-updates', '--check-for-updates', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates (no network)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'veil;agent;stop' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the .sops.yaml config (default: searched upward from the current directory)')
+            [CompletionResult]::new('--indent', '--indent', [CompletionResultType]::ParameterName, 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)')
+            [CompletionResult]::new('--keyservice', '--keyservice', [CompletionResultType]::ParameterName, 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port')
+            [CompletionResult]::new('--enable-local-keyservice', '--enable-local-keyservice', [CompletionResultType]::ParameterName, 'Use this machine''s own keys; --enable-local-keyservice=false uses only --keyservice')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a file that has other hard links (they keep the old content)')
             [CompletionResult]::new('--disable-version-check', '--disable-version-check', [CompletionResultType]::ParameterName, 'Accepted for sops compatibility: veil never checks for updates')

@@ -100,6 +100,7 @@ complete -c veil -n "__fish_veil_needs_command" -a "git" -d 'git integration: di
 complete -c veil -n "__fish_veil_needs_command" -a "access" -d 'Who can read which files, how old their data keys are, and what differs from .sops.yaml (exit 10 on findings; reads metadata only, needs no key)'
 complete -c veil -n "__fish_veil_needs_command" -a "diff" -d 'Which key paths were added, removed or changed between two versions, without a key'
 complete -c veil -n "__fish_veil_needs_command" -a "keyservice" -d 'Serve sops\'s key service (gRPC): unwrap data keys for other machines with this one\'s keys'
+complete -c veil -n "__fish_veil_needs_command" -a "agent" -d 'Cache unwrapped data keys for a session (one KMS call or passphrase per key, not per file): start, run, status, stop'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l input-type -d 'The input format: yaml, json, toml, dotenv, ini or binary (default: from the extension)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l output-type -d 'The output format (default: the input format)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l filename-override -d 'Use this name for format detection and .sops.yaml matching (needed with stdin)' -r
@@ -509,3 +510,58 @@ complete -c veil -n "__fish_veil_using_subcommand keyservice" -l force -d 'Repla
 complete -c veil -n "__fish_veil_using_subcommand keyservice" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
 complete -c veil -n "__fish_veil_using_subcommand keyservice" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
 complete -c veil -n "__fish_veil_using_subcommand keyservice" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -f -a "start" -d 'Start an agent in the background and print the shell line that points veil at it'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -f -a "run" -d 'Run an agent in the foreground (for systemd, or to watch it with --verbose)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -f -a "status" -d 'Show the cached keys (kind, name, seconds to expiry), TTL, limit and pid; never a key'
+complete -c veil -n "__fish_veil_using_subcommand agent; and not __fish_seen_subcommand_from start run status stop" -f -a "stop" -d 'Wipe the cache, remove the socket and end the agent'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l ttl -d 'How long an unwrapped key stays cached: 90s, 15m, 2h, 1h30m (a bare number is seconds)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l max-entries -d 'The most keys cached at once (the oldest is dropped first)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l detached -d 'Started by `veil agent start` (internal)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l ttl -d 'How long an unwrapped key stays cached: 90s, 15m, 2h, 1h30m (a bare number is seconds)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l max-entries -d 'The most keys cached at once (the oldest is dropped first)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l detached -d 'Started by `veil agent start` (internal)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l force -d 'Replace a file that has other hard links (they keep the old content)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -l check-for-updates -d 'Accepted for sops compatibility: veil never checks for updates (no network)'
+complete -c veil -n "__fish_veil_using_subcommand agent; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'

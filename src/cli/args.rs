@@ -178,6 +178,9 @@ pub enum Command {
     Diff(Lazy<DiffArgs>),
     /// Serve sops's key service (gRPC): unwrap data keys for other machines with this one's keys
     Keyservice(Lazy<KeyserviceArgs>),
+    /// Cache unwrapped data keys for a session (one KMS call or passphrase per key, not per
+    /// file): start, run, status, stop
+    Agent(Lazy<AgentArgs>),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -237,6 +240,42 @@ pub struct KeyserviceArgs {
     /// Serve tcp on an address that is not loopback (the protocol has no authentication)
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  eval \"$(veil agent start)\"\n  veil agent status\n  \
+veil agent stop\n\nThe socket is $VEIL_AGENT_SOCK, else $XDG_RUNTIME_DIR/veil/agent.sock \
+(else a private veil-UID directory in the temp dir). VEIL_AGENT=0 turns the agent off for a command."
+)]
+pub struct AgentArgs {
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum AgentCommand {
+    /// Start an agent in the background and print the shell line that points veil at it
+    Start(AgentRunArgs),
+    /// Run an agent in the foreground (for systemd, or to watch it with --verbose)
+    Run(AgentRunArgs),
+    /// Show the cached keys (kind, name, seconds to expiry), TTL, limit and pid; never a key
+    Status,
+    /// Wipe the cache, remove the socket and end the agent
+    Stop,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AgentRunArgs {
+    /// How long an unwrapped key stays cached: 90s, 15m, 2h, 1h30m (a bare number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub ttl: String,
+    /// The most keys cached at once (the oldest is dropped first)
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_entries: usize,
+    /// Started by `veil agent start` (internal)
+    #[arg(long, hide = true)]
+    pub detached: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -4,6 +4,7 @@
 //! stderr. Nothing here prints a secret: errors carry key paths and key identifiers only.
 
 pub mod access;
+pub mod agent;
 pub mod args;
 pub mod assets;
 pub mod check;
@@ -315,6 +316,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         Some(Command::Access(a)) => access::run(&a),
         Some(Command::Diff(a)) => diff::run(&a),
         Some(Command::Keyservice(a)) => keyservice::run(&a),
+        Some(Command::Agent(a)) => agent::run(&a),
         Some(Command::Completion(a)) => {
             io::write_stdout(&assets::completion(a.shell))?;
             Ok(0)

@@ -42,6 +42,9 @@ pub enum Cleanup {
     /// A child to stop (an editor): SIGTERM, or SIGHUP when veil got SIGHUP (editors save
     /// recovery data on it).
     Stop(Pid),
+    /// Memory to wipe (the agent's cached keys): a function that must take only locks held
+    /// briefly.
+    Wipe(fn()),
 }
 
 struct State {
@@ -254,6 +257,7 @@ fn die(mut st: MutexGuard<'static, State>, sig: i32) -> ! {
     for (_, item) in &items {
         match item {
             Cleanup::Stop(_) => {}
+            Cleanup::Wipe(f) => f(),
             Cleanup::File(p) => removed |= std::fs::remove_file(p).is_ok(),
             // Retried: something may still be writing into it.
             Cleanup::Dir(p) => removed |= (0..3).any(|_| std::fs::remove_dir_all(p).is_ok()),

@@ -304,6 +304,16 @@ fn short_io(e: &std::io::Error) -> String {
     }
 }
 
+/// Ask for the passphrases of encrypted identity files when the files are loaded, instead of
+/// at their first unwrap: set by `veil agent`, which loads them at its start (while it still
+/// has the terminal) and then runs detached for hours.
+static UNLOCK_AT_LOAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// See [`UNLOCK_AT_LOAD`].
+pub fn unlock_at_load() {
+    UNLOCK_AT_LOAD.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Parse identities from key-file text: `AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…` lines (blank and
 /// `#` lines ignored), or a passphrase-encrypted identity file (`age-encryption.org/…` or
 /// armored), which prompts on the terminal.
@@ -319,6 +329,10 @@ pub fn parse_identities(
         let id = age::encrypted::Identity::from_buffer(reader, filename, TermCallbacks, None)
             .map_err(|e| e.to_string())?
             .ok_or("the encrypted identity file is not passphrase-protected")?;
+        if UNLOCK_AT_LOAD.load(std::sync::atomic::Ordering::Relaxed) {
+            // Decrypting now (age keeps the result) is what asks for the passphrase.
+            id.recipients().map_err(|e| e.to_string())?;
+        }
         return Ok(vec![Box::new(id)]);
     }
     // sops 3.13 allows several identities on one line separated by spaces.
@@ -526,6 +540,10 @@ fn decrypt_with<'a>(
 impl Backend for AgeBackend {
     fn kind(&self) -> &'static str {
         "age"
+    }
+
+    fn unlock(&self) {
+        let _ = self.load();
     }
 
     fn wrap(&self, key: &KeyRef, secret: &[u8]) -> Result<String> {

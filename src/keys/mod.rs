@@ -137,6 +137,9 @@ pub trait Backend {
         let _ = key;
         Ok(None)
     }
+    /// Load identities now rather than at the first unwrap (a long-running process, `veil
+    /// agent`, does it at its start, while it can still prompt on the terminal).
+    fn unlock(&self) {}
 }
 
 /// A key service that wraps and unwraps for every kind of key: a remote one (`--keyservice`),
@@ -192,6 +195,8 @@ impl LocalOptions {
 pub struct KeyService {
     backends: Vec<Box<dyn Backend>>,
     remotes: Vec<Box<dyn Remote>>,
+    /// `veil agent`: tried first for unwrapping only (never given a plaintext to wrap).
+    agent: Option<Box<dyn Remote>>,
 }
 
 impl KeyService {
@@ -230,6 +235,12 @@ impl KeyService {
                 ks.add_remote(Box::new(crate::keyservice::client::RemoteKeyService::new(
                     e,
                 )));
+            }
+            // The agent unwraps with this machine's keys, so it goes with the local service.
+            if svcs.local {
+                if let Some(a) = crate::keyservice::agent::client::from_env() {
+                    ks.agent = Some(Box::new(a));
+                }
             }
             ks
         }
@@ -301,6 +312,13 @@ impl KeyService {
         }))
     }
 
+    /// [`Backend::unlock`] every backend.
+    pub fn unlock(&self) {
+        for b in &self.backends {
+            b.unlock();
+        }
+    }
+
     /// The key as it will be recorded (see [`Backend::resolve`]); unchanged when its backend
     /// has nothing to resolve or is not built in (wrapping then reports that).
     pub fn resolve(&self, key: &KeyRef) -> Result<KeyRef> {
@@ -319,6 +337,11 @@ impl KeyService {
     }
 
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
+        // The agent first; whatever keeps it from answering, the usual order follows (its
+        // reason is a --verbose line, not part of a failure report).
+        if let Some(Ok(s)) = self.agent.as_ref().map(|a| a.unwrap(key, enc)) {
+            return Ok(s);
+        }
         let mut outcome = match self.backend(key.kind()) {
             Some(b) => match b.unwrap(key, enc) {
                 Ok(s) => return Ok(s),

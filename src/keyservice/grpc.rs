@@ -162,6 +162,10 @@ pub struct Channel {
     rt: tokio::runtime::Runtime,
     endpoint: super::Endpoint,
     send: Option<h2::client::SendRequest<Bytes>>,
+    /// Talk only to a unix-socket peer running as our own uid (SO_PEERCRED), checked on every
+    /// connection: the agent's client, which must not hand wrapped keys to another user's
+    /// process or take a data key from one.
+    same_uid: bool,
 }
 
 /// How long connecting may take before the service counts as unreachable.
@@ -177,11 +181,19 @@ impl Channel {
             rt,
             endpoint,
             send: None,
+            same_uid: false,
         })
+    }
+
+    /// Refuse a unix-socket peer whose uid is not ours (see the field).
+    pub fn require_same_uid(mut self) -> Channel {
+        self.same_uid = true;
+        self
     }
 
     async fn connect(
         endpoint: &super::Endpoint,
+        same_uid: bool,
     ) -> Result<
         (
             h2::client::SendRequest<Bytes>,
@@ -201,6 +213,20 @@ impl Channel {
                     let s = tokio::net::UnixStream::connect(p)
                         .await
                         .map_err(|e| unavailable(&e))?;
+                    if same_uid {
+                        let me = rustix::process::geteuid().as_raw();
+                        let peer = s.peer_cred().map(|c| c.uid()).ok();
+                        if peer != Some(me) {
+                            return Err(Status::new(
+                                code::PERMISSION_DENIED,
+                                format!(
+                                    "{} is served by uid {}, not ours",
+                                    endpoint.uri(),
+                                    peer.map_or("unknown".to_string(), |u| u.to_string())
+                                ),
+                            ));
+                        }
+                    }
                     let (send, conn) = h2::client::handshake(s)
                         .await
                         .map_err(|e| unavailable(&e))?;
@@ -238,7 +264,9 @@ impl Channel {
     /// Make one unary call; `Ok` is the response message's protobuf bytes.
     pub fn call(&mut self, path: &str, request: &[u8]) -> Result<Zeroizing<Vec<u8>>, Status> {
         if self.send.is_none() {
-            let (send, conn) = self.rt.block_on(Self::connect(&self.endpoint))?;
+            let (send, conn) = self
+                .rt
+                .block_on(Self::connect(&self.endpoint, self.same_uid))?;
             self.rt.spawn(conn);
             self.send = Some(send);
         }

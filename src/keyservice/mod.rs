@@ -9,11 +9,14 @@
 //! - [`client`]: a remote key service as one more door in [`crate::keys::KeyService`], tried
 //!   after the local backends, in the order given, as sops does.
 //! - [`server`]: `veil keyservice`, which answers with this machine's local backends only.
+//! - [`agent`]: `veil agent`, a key service on a private socket that caches what it unwraps,
+//!   and the client side every command tries first.
 //!
 //! This module must never log, print or put into an error a plaintext it carries; it logs the
 //! key's kind and public identifier only. A server must not forward requests to other key
 //! services (it builds its [`crate::keys::KeyService`] from local backends alone).
 
+pub mod agent;
 pub mod client;
 pub mod grpc;
 pub mod proto;

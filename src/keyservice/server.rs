@@ -162,7 +162,8 @@ enum StdListener {
     Tcp(std::net::TcpListener),
 }
 
-enum Listener {
+/// A listener of either family.
+pub enum Listener {
     Unix(tokio::net::UnixListener),
     Tcp(tokio::net::TcpListener),
 }
@@ -213,7 +214,7 @@ pub fn run(opts: &Options) -> Result<i32> {
             (StdListener::Tcp(l), None, format!("tcp://{addr}"))
         }
     };
-    let (jobs, rx) = mpsc::channel::<Job>();
+    let (calls, rx) = mpsc::channel::<Call>();
     let verbose = opts.verbose;
     std::thread::Builder::new()
         .name("veil-keyservice".into())
@@ -224,12 +225,31 @@ pub fn run(opts: &Options) -> Result<i32> {
             StdListener::Tcp(t) => Listener::Tcp(tokio::net::TcpListener::from_std(t)?),
         };
         eprintln!("veil keyservice: listening on {shown}");
-        serve(listener, jobs, verbose).await
+        serve(listener, calls, verbose, "veil keyservice").await
     })?;
     Ok(0)
 }
 
-async fn serve(listener: Listener, jobs: mpsc::Sender<Job>, verbose: bool) -> Result<()> {
+/// What a request's handler answers: the response message framed, or a gRPC status.
+pub type Reply = std::result::Result<Zeroizing<Vec<u8>>, Status>;
+
+/// One request, as the transport hands it to the worker thread that owns the keys: the gRPC
+/// path, the request message (unframed protobuf bytes), and where the answer goes.
+pub struct Call {
+    pub path: String,
+    pub message: Zeroizing<Vec<u8>>,
+    pub reply: tokio::sync::oneshot::Sender<Reply>,
+}
+
+/// Accept connections until the listener fails for good, handing every request to `calls`.
+/// On a unix socket, a peer whose uid is not ours is cut off before HTTP/2 starts. `name`
+/// prefixes the lines written to stderr.
+pub async fn serve(
+    listener: Listener,
+    calls: mpsc::Sender<Call>,
+    verbose: bool,
+    name: &'static str,
+) -> Result<()> {
     let me = rustix::process::geteuid().as_raw();
     loop {
         match &listener {
@@ -237,39 +257,39 @@ async fn serve(listener: Listener, jobs: mpsc::Sender<Job>, verbose: bool) -> Re
                 let (s, _) = match l.accept().await {
                     Ok(c) => c,
                     Err(e) => {
-                        eprintln!("veil keyservice: accept: {e}");
+                        eprintln!("{name}: accept: {e}");
                         continue;
                     }
                 };
                 let uid = s.peer_cred().map(|c| c.uid()).ok();
                 if uid != Some(me) {
                     eprintln!(
-                        "veil keyservice: refused a connection from uid {}",
+                        "{name}: refused a connection from uid {}",
                         uid.map_or("unknown".to_string(), |u| u.to_string())
                     );
                     continue;
                 }
-                tokio::spawn(connection(s, jobs.clone(), verbose));
+                tokio::spawn(connection(s, calls.clone(), verbose, name));
             }
             Listener::Tcp(l) => {
                 let (s, peer) = match l.accept().await {
                     Ok(c) => c,
                     Err(e) => {
-                        eprintln!("veil keyservice: accept: {e}");
+                        eprintln!("{name}: accept: {e}");
                         continue;
                     }
                 };
                 let _ = s.set_nodelay(true);
                 if verbose {
-                    eprintln!("veil keyservice: connection from {peer}");
+                    eprintln!("{name}: connection from {peer}");
                 }
-                tokio::spawn(connection(s, jobs.clone(), verbose));
+                tokio::spawn(connection(s, calls.clone(), verbose, name));
             }
         }
     }
 }
 
-async fn connection<S>(io: S, jobs: mpsc::Sender<Job>, verbose: bool)
+async fn connection<S>(io: S, calls: mpsc::Sender<Call>, verbose: bool, name: &'static str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -277,7 +297,7 @@ where
         Ok(c) => c,
         Err(e) => {
             if verbose {
-                eprintln!("veil keyservice: HTTP/2 handshake failed: {e}");
+                eprintln!("{name}: HTTP/2 handshake failed: {e}");
             }
             return;
         }
@@ -285,53 +305,69 @@ where
     while let Some(next) = conn.accept().await {
         match next {
             Ok((req, respond)) => {
-                tokio::spawn(request(req, respond, jobs.clone()));
+                tokio::spawn(request(req, respond, calls.clone()));
             }
             Err(_) => break,
         }
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
+async fn request(
+    req: http::Request<h2::RecvStream>,
+    respond: h2::server::SendResponse<Bytes>,
+    calls: mpsc::Sender<Call>,
+) {
+    let result = route(req, calls).await;
+    respond_with(respond, result);
+}
+
+/// Read one request's message and wait for the worker's answer.
+async fn route(req: http::Request<h2::RecvStream>, calls: mpsc::Sender<Call>) -> Reply {
+    let path = req.uri().path().to_string();
+    let mut body = req.into_body();
+    let data = grpc::read_body(&mut body).await?;
+    let message = Zeroizing::new(grpc::unframe(&data)?.to_vec());
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    calls
+        .send(Call {
+            path,
+            message,
+            reply,
+        })
+        .map_err(|_| Status::new(code::UNAVAILABLE, "the key service is stopping"))?;
+    answer
+        .await
+        .map_err(|_| Status::new(code::INTERNAL, "the key service worker ended"))?
+}
+
+/// Which of sops's two key service methods a request calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
     Encrypt,
     Decrypt,
 }
 
-struct Job {
-    op: Op,
-    key: KeyRef,
-    /// The plaintext (encrypt) or the wrapped key (decrypt).
-    data: Zeroizing<Vec<u8>>,
-    reply: tokio::sync::oneshot::Sender<std::result::Result<Zeroizing<Vec<u8>>, Status>>,
-}
-
-async fn request(
-    req: http::Request<h2::RecvStream>,
-    respond: h2::server::SendResponse<Bytes>,
-    jobs: mpsc::Sender<Job>,
-) {
-    let result = answer(req, jobs).await;
-    respond_with(respond, result);
-}
-
-async fn answer(
-    req: http::Request<h2::RecvStream>,
-    jobs: mpsc::Sender<Job>,
-) -> std::result::Result<Zeroizing<Vec<u8>>, Status> {
-    let op = match req.uri().path() {
-        proto::ENCRYPT_PATH => Op::Encrypt,
-        proto::DECRYPT_PATH => Op::Decrypt,
-        p => {
-            return Err(Status::new(
-                code::UNIMPLEMENTED,
-                format!("unknown method {p}"),
-            ))
+impl Op {
+    /// The method a gRPC path names, if it is one of sops's.
+    pub fn of_path(path: &str) -> Option<Op> {
+        match path {
+            proto::ENCRYPT_PATH => Some(Op::Encrypt),
+            proto::DECRYPT_PATH => Some(Op::Decrypt),
+            _ => None,
         }
-    };
-    let mut body = req.into_body();
-    let data = grpc::read_body(&mut body).await?;
-    let msg = grpc::unframe(&data)?;
+    }
+}
+
+/// A decoded `Encrypt` or `Decrypt` request.
+pub struct Job {
+    pub op: Op,
+    pub key: KeyRef,
+    /// The plaintext (encrypt) or the wrapped key (decrypt).
+    pub data: Zeroizing<Vec<u8>>,
+}
+
+/// Decode the message of a sops method call.
+pub fn decode(op: Op, msg: &[u8]) -> std::result::Result<Job, Status> {
     let bad = |e: prost::DecodeError| Status::new(code::INVALID_ARGUMENT, e.to_string());
     let (key, payload) = match op {
         Op::Encrypt => {
@@ -350,33 +386,54 @@ async fn answer(
         .as_ref()
         .and_then(key_from_proto)
         .ok_or_else(|| Status::new(code::NOT_FOUND, "Must provide a key"))?;
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    jobs.send(Job {
+    Ok(Job {
         op,
         key,
         data: payload,
-        reply,
-    })
-    .map_err(|_| Status::new(code::UNAVAILABLE, "the key service is stopping"))?;
-    let plain = answer
-        .await
-        .map_err(|_| Status::new(code::INTERNAL, "the key service worker ended"))??;
-    Ok(match op {
-        Op::Encrypt => grpc::frame(&proto::EncryptResponse {
-            ciphertext: plain.to_vec(),
-        }),
-        Op::Decrypt => {
-            let mut rsp = proto::DecryptResponse::default();
-            rsp.plaintext.extend_from_slice(&plain);
-            grpc::frame(&rsp)
-        }
     })
 }
 
-fn respond_with(
-    mut respond: h2::server::SendResponse<Bytes>,
-    result: std::result::Result<Zeroizing<Vec<u8>>, Status>,
-) {
+/// Frame the answer to a job: the wrapped key (encrypt) or the plaintext (decrypt).
+pub fn encode(op: Op, out: &[u8]) -> Zeroizing<Vec<u8>> {
+    match op {
+        Op::Encrypt => grpc::frame(&proto::EncryptResponse {
+            ciphertext: out.to_vec(),
+        }),
+        Op::Decrypt => {
+            let mut rsp = proto::DecryptResponse::default();
+            rsp.plaintext.extend_from_slice(out);
+            grpc::frame(&rsp)
+        }
+    }
+}
+
+/// Do a job with this machine's backends: the wrapped key (encrypt) or the secret (decrypt).
+pub fn perform(ks: &KeyService, job: &Job) -> std::result::Result<Zeroizing<Vec<u8>>, Status> {
+    match job.op {
+        Op::Encrypt => ks
+            .wrap(&job.key, &job.data)
+            .map(|enc| Zeroizing::new(enc.into_bytes()))
+            .map_err(|e| Status::new(code::UNKNOWN, e.message)),
+        Op::Decrypt => match std::str::from_utf8(&job.data) {
+            Ok(enc) => ks.unwrap(&job.key, enc).map_err(|o| match o {
+                Outcome::Unsupported => Status::new(
+                    code::UNIMPLEMENTED,
+                    format!(
+                        "{} keys are not supported by this key service",
+                        job.key.kind()
+                    ),
+                ),
+                o => Status::new(code::UNKNOWN, o.to_string()),
+            }),
+            Err(_) => Err(Status::new(
+                code::INVALID_ARGUMENT,
+                "the wrapped key is not text",
+            )),
+        },
+    }
+}
+
+fn respond_with(mut respond: h2::server::SendResponse<Bytes>, result: Reply) {
     let mut head = http::Response::builder()
         .status(200)
         .header("content-type", "application/grpc");
@@ -386,8 +443,8 @@ fn respond_with(
             let Ok(mut stream) = respond.send_response(resp, false) else {
                 return;
             };
-            // h2 needs owned bytes; this copy is the one left for the allocator to reuse.
-            let _ = stream.send_data(Bytes::copy_from_slice(&body), false);
+            // h2 needs owned bytes: it gets the zeroizing buffer itself, wiped when h2 drops it.
+            let _ = stream.send_data(Bytes::from_owner(body), false);
             let mut trailers = http::HeaderMap::new();
             trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
             let _ = stream.send_trailers(trailers);
@@ -407,35 +464,28 @@ fn respond_with(
 /// The one thread that holds this machine's keys and answers requests in turn. With an audit
 /// log, each request gets its line (no file: the key's kind and identifier, the outcome) before
 /// the answer is sent; in required mode an answer whose line could not be written is withheld.
-fn worker(rx: mpsc::Receiver<Job>, verbose: bool, audit: Option<crate::audit::Log>) {
+fn worker(rx: mpsc::Receiver<Call>, verbose: bool, audit: Option<crate::audit::Log>) {
     let ks = KeyService::backends_only(&LocalOptions::default());
-    for job in rx {
-        let what = match job.op {
+    for call in rx {
+        let Some(op) = Op::of_path(&call.path) else {
+            let _ = call.reply.send(Err(Status::new(
+                code::UNIMPLEMENTED,
+                format!("unknown method {}", call.path),
+            )));
+            continue;
+        };
+        let job = match decode(op, &call.message) {
+            Ok(j) => j,
+            Err(st) => {
+                let _ = call.reply.send(Err(st));
+                continue;
+            }
+        };
+        let what = match op {
             Op::Encrypt => "encrypt",
             Op::Decrypt => "decrypt",
         };
-        let result = match job.op {
-            Op::Encrypt => ks
-                .wrap(&job.key, &job.data)
-                .map(|enc| Zeroizing::new(enc.into_bytes()))
-                .map_err(|e| Status::new(code::UNKNOWN, e.message)),
-            Op::Decrypt => match std::str::from_utf8(&job.data) {
-                Ok(enc) => ks.unwrap(&job.key, enc).map_err(|o| match o {
-                    Outcome::Unsupported => Status::new(
-                        code::UNIMPLEMENTED,
-                        format!(
-                            "{} keys are not supported by this key service",
-                            job.key.kind()
-                        ),
-                    ),
-                    o => Status::new(code::UNKNOWN, o.to_string()),
-                }),
-                Err(_) => Err(Status::new(
-                    code::INVALID_ARGUMENT,
-                    "the wrapped key is not text",
-                )),
-            },
-        };
+        let result = perform(&ks, &job);
         if verbose {
             let outcome = match &result {
                 Ok(_) => "ok".to_string(),
@@ -446,31 +496,38 @@ fn worker(rx: mpsc::Receiver<Job>, verbose: bool, audit: Option<crate::audit::Lo
                 job.key.describe()
             );
         }
-        let result = match (&audit, result) {
-            (Some(log), result) => audited(log, &job, result),
-            (None, result) => result,
+        let command = match op {
+            Op::Encrypt => "keyservice-encrypt",
+            Op::Decrypt => "keyservice-decrypt",
         };
-        let _ = job.reply.send(result);
+        let result = match &audit {
+            Some(log) => audited(log, command, op, &job.key, result),
+            None => result,
+        };
+        let _ = call.reply.send(result.map(|out| encode(op, &out)));
     }
 }
 
-/// Write the audit line of one answered request; an answer is replaced by an error when the
-/// line is required and could not be written.
-fn audited(
+/// Write the audit line of one answered request (`command`, the key's kind and identifier, the
+/// outcome); an answer is replaced by an error when the line is required and could not be
+/// written.
+pub fn audited(
     log: &crate::audit::Log,
-    job: &Job,
+    command: &str,
+    op: Op,
+    key: &KeyRef,
     result: std::result::Result<Zeroizing<Vec<u8>>, Status>,
 ) -> std::result::Result<Zeroizing<Vec<u8>>, Status> {
     use crate::audit::{Access, KeyUse, Outcome as Logged};
-    let (command, failed) = match job.op {
-        Op::Encrypt => ("keyservice-encrypt", Code::Generic),
-        Op::Decrypt => ("keyservice-decrypt", Code::CouldNotRetrieveKey),
+    let failed = match op {
+        Op::Encrypt => Code::Generic,
+        Op::Decrypt => Code::CouldNotRetrieveKey,
     };
     let access = Access {
         command: command.into(),
         keys: vec![KeyUse {
-            kind: job.key.kind().into(),
-            id: job.key.sops_name(),
+            kind: key.kind().into(),
+            id: key.sops_name(),
         }],
         ..Access::default()
     };

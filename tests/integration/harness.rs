@@ -140,6 +140,7 @@ fn sandbox_is_private_and_scrubbed() {
         "AZURE_POD_IDENTITY_AUTHORITY_HOST",
         "SOPS_DISABLE_VERSION_CHECK",
         "LC_ALL",
+        "VEIL_AGENT",
     ];
     for line in out.lines() {
         let key = line.split('=').next().unwrap();

@@ -333,7 +333,7 @@ fn keyservice_refuses_a_non_loopback_tcp_address_unless_allowed() {
 
 /// Connect to `sock` as `uid` (through setpriv) and send an HTTP/2 preface; the number of bytes
 /// the server answered with (0: it closed the connection).
-fn h2_hello_as(uid: u32, sock: &Path) -> usize {
+pub(super) fn h2_hello_as(uid: u32, sock: &Path) -> usize {
     let py = "import socket,sys\n\
 s=socket.socket(socket.AF_UNIX)\n\
 s.settimeout(60)\n\

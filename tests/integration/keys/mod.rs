@@ -1,3 +1,4 @@
+mod agent;
 mod aws_kms;
 mod azure_kv;
 mod cli;

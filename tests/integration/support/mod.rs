@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 pub mod compare;
+pub mod counting_proxy;
 pub mod exec;
 pub mod oracle;
 pub mod peers;

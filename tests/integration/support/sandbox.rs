@@ -232,7 +232,7 @@ impl Sandbox {
             .filter_map(|k| std::env::var_os(k).map(|v| ((*k).into(), v)))
             .collect();
         let fake_aws = self.dir.path().join("no-aws-config");
-        let fixed: [(&str, std::ffi::OsString); 13] = [
+        let fixed: [(&str, std::ffi::OsString); 14] = [
             ("HOME", self.home().into()),
             ("XDG_CONFIG_HOME", self.config_home().into()),
             ("GNUPGHOME", self.home().join(".gnupg").into()),
@@ -253,6 +253,9 @@ impl Sandbox {
             ),
             ("SOPS_DISABLE_VERSION_CHECK", "1".into()),
             ("LC_ALL", "C.UTF-8".into()),
+            // No `veil agent` of the developer's (its default socket) answers for a test; the
+            // agent tests turn it back on with their own socket.
+            ("VEIL_AGENT", "0".into()),
         ];
         env.extend(fixed.into_iter().map(|(k, v)| (k.into(), v)));
         env.extend(self.extra_env.iter().map(|(k, v)| (k.into(), v.into())));
