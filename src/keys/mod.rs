@@ -35,6 +35,7 @@ pub mod hckms;
 pub mod kind;
 #[cfg(feature = "pgp")]
 pub mod pgp;
+pub mod unwrap_cache;
 #[cfg(feature = "vault")]
 pub mod vault;
 
@@ -192,6 +193,8 @@ impl LocalOptions {
 pub struct KeyService {
     backends: Vec<Box<dyn Backend>>,
     remotes: Vec<Box<dyn Remote>>,
+    /// Set by commands that open several files ([`KeyService::with_unwrap_cache`]).
+    cache: Option<unwrap_cache::UnwrapCache>,
 }
 
 impl KeyService {
@@ -318,7 +321,27 @@ impl KeyService {
             .collect()
     }
 
+    /// Remember every secret this service unwraps, for the rest of the command, so a wrapped
+    /// key met again (copies, `--reuse-from` files) is not sent to its backend twice (see
+    /// [`unwrap_cache`]).
+    pub fn with_unwrap_cache(mut self) -> KeyService {
+        self.cache = Some(unwrap_cache::UnwrapCache::default());
+        self
+    }
+
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
+        let Some(cache) = &self.cache else {
+            return self.unwrap_uncached(key, enc);
+        };
+        if let Some(s) = cache.get(key, enc) {
+            return Ok(s);
+        }
+        let s = self.unwrap_uncached(key, enc)?;
+        cache.put(key, enc, &s);
+        Ok(s)
+    }
+
+    fn unwrap_uncached(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
         let mut outcome = match self.backend(key.kind()) {
             Some(b) => match b.unwrap(key, enc) {
                 Ok(s) => return Ok(s),
