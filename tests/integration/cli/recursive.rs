@@ -13,9 +13,9 @@ const A: &str = "db:\n    password: tree-secret-a1\n";
 const B: &str = "{\"token\": \"tree-secret-b2\"}\n";
 const C: &str = "api: tree-secret-c3\n";
 
-/// A sandbox with `.sops.yaml` (files under `secrets/` ending in .yaml/.json/.env, for age key
-/// 1) and a tree with: two plaintext files a rule matches, one already encrypted, one no rule
-/// matches, a symlink to plaintext outside, and a `.git` directory.
+/// A sandbox with `.sops.yaml` (files under `secrets/` ending in .yaml/.json/.env, for age
+/// key 1) and a tree with: two plaintext files a rule matches, one already encrypted, one no
+/// rule matches, a symlink to plaintext outside, and a `.git` directory.
 fn tree() -> Sandbox {
     let mut sb = Sandbox::new();
     let key = sb.age_key_file(TestKey::Age1);
