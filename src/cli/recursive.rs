@@ -140,28 +140,33 @@ pub fn encrypt_dir(a: &EncryptArgs, dir: &str) -> Result<i32> {
             continue;
         }
         let (inf, _) = super::formats(&a.input, Some(name.as_str()));
-        let r = std::fs::read(&f.path)
-            .map_err(|e| {
+        // The lock is taken before the file is read for the check, so what was checked is
+        // what gets encrypted (another veil changing it meanwhile is waited for).
+        let r = (|| -> Result<bool> {
+            let _lock = match a.dry_run {
+                true => None,
+                false => Some(super::io::lock_for_update(&name)?),
+            };
+            let data = std::fs::read(&f.path).map_err(|e| {
                 Error::new(
                     Code::CouldNotReadInputFile,
                     format!("{name}: cannot read: {e}"),
                 )
-            })
-            .and_then(|data| {
-                if is_encrypted(&data, inf) {
-                    return Ok(false);
-                }
-                if a.dry_run {
-                    println!("would encrypt {name}");
-                    return Ok(true);
-                }
-                let _lock = super::io::lock_for_update(&name)?;
-                let out = OutputArgs {
-                    in_place: true,
-                    output: None,
-                };
-                super::encrypt::run(&a.input, &out, &a.keys, Some(name.as_str())).map(|_| true)
-            });
+            })?;
+            if is_encrypted(&data, inf) {
+                return Ok(false);
+            }
+            drop(zeroize::Zeroizing::new(data));
+            if a.dry_run {
+                println!("would encrypt {name}");
+                return Ok(true);
+            }
+            let out = OutputArgs {
+                in_place: true,
+                output: None,
+            };
+            super::encrypt::run(&a.input, &out, &a.keys, Some(name.as_str())).map(|_| true)
+        })();
         match r {
             Ok(true) => {
                 report(
