@@ -143,14 +143,25 @@ fn encrypt_r_encrypts_what_rules_match_once_and_leaves_everything_else() {
 fn encrypt_r_goes_on_past_a_failing_file_and_exits_non_zero() {
     let sb = tree();
     sb.write("secrets/broken.json", "{\"token\": \"tree-secret-f6\",\n");
+    // A rule whose key cannot be used: a Vault transit key on a closed port, without a token.
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: secrets/vault/.*\n    hc_vault_transit_uri: http://127.0.0.1:9/v1/transit/keys/k\n  - path_regex: secrets/.*\\.(yaml|json|env)$\n    age: {}\n",
+            TestKey::Age1.recipient()
+        ),
+    );
+    sb.write("secrets/vault/v.yaml", "v: tree-secret-g7\n");
     let (code, _, err) = run(sb.veil().args(["encrypt", "-r", "secrets"]));
     assert_ne!(code, Some(0), "{err}");
     assert!(err.contains("secrets/broken.json"), "{err}");
-    assert!(!err.contains("tree-secret-f6"), "{err}");
+    assert!(err.contains("secrets/vault/v.yaml"), "{err}");
+    assert!(!err.contains("tree-secret"), "{err}");
     assert_eq!(
         summary(&err),
-        "2 encrypted, 1 already encrypted, 3 skipped, 1 failed"
+        "2 encrypted, 1 already encrypted, 3 skipped, 2 failed"
     );
+    assert_eq!(sb.read("secrets/vault/v.yaml"), b"v: tree-secret-g7\n");
     assert_eq!(
         sb.read("secrets/broken.json"),
         b"{\"token\": \"tree-secret-f6\",\n"
