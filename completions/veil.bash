@@ -574,7 +574,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            opts="-i -r -h --input-type --output-type --filename-override --in-place --output --extract --ignore-mac --decryption-order --strict --recursive --output-dir --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -601,6 +601,18 @@ _veil() {
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recursive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -788,7 +800,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__encrypt)
-            opts="-i -a -k -p -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --reuse-from --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            opts="-i -a -k -p -r -h --input-type --output-type --filename-override --in-place --output --age --kms --aws-profile --encryption-context --gcp-kms --azure-kv --hckms --pgp --hc-vault-transit --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --integrity --shamir-secret-sharing-threshold --cipher --reuse-from --recursive --dry-run --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +906,14 @@ _veil() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --recursive)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -918,7 +938,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__env)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --pristine --same-process --no-flatten --separator --strict --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -964,7 +984,7 @@ _veil() {
             return 0
             ;;
         veil__subcmd__exec__subcmd__file)
-            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
+            opts="-h --background --user --input-type --ignore-mac --decryption-order --no-fifo --output-type --filename --strict --config --indent --verbose --force --disable-version-check --keyservice --enable-local-keyservice --check-for-updates --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -123,6 +123,7 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l encrypted-comment-
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l cipher -d 'Value cipher: aes256-gcm (default, sops-compatible) or xchacha20-poly1305 (veil only)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l reuse-from -d 'Re-encrypt a plaintext working copy against this encrypted file: its data key, keys and rules are used, and every unchanged value keeps its exact ciphertext' -r
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -s r -l recursive -d 'Encrypt in place every file under DIR that a .sops.yaml creation rule matches and that is not encrypted yet (no symlinks followed; .git skipped); encrypted files are left as they are' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
@@ -130,6 +131,7 @@ complete -c veil -n "__fish_veil_using_subcommand encrypt" -l enable-local-keyse
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only, so plaintext keys can change freely'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l integrity -d 'Also write veil\'s integrity field, which authenticates what the sops MAC leaves out (recipients, the rule, value types, keys and comments); sops ignores it'
+complete -c veil -n "__fish_veil_using_subcommand encrypt" -l dry-run -d 'With -r: list what would be encrypted, change nothing'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand encrypt" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -141,12 +143,15 @@ complete -c veil -n "__fish_veil_using_subcommand decrypt" -l filename-override 
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l output -d 'Write the result to this file (atomically) instead of stdout' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l extract -d 'Print only the value at this path, e.g. \'["a"][0]\'' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l decryption-order -d 'Order in which key types are tried, e.g. age,pgp,kms' -r
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -s r -l recursive -d 'Decrypt every encrypted file under DIR into --output-dir (same relative paths, 0600)' -r
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l output-dir -d 'With -r: where the plaintext goes; refused inside DIR or inside a git work tree unless git ignores it there' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upward from the current directory)' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l indent -d 'Indentation of freshly laid-out YAML/JSON output (overrides .sops.yaml stores; -1 = tab for JSON)' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l keyservice -d 'A key service to wrap and unwrap data keys with, after the local one (repeatable): unix:///path/to/socket or tcp://host:port' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l enable-local-keyservice -d 'Use this machine\'s own keys; --enable-local-keyservice=false uses only --keyservice' -r
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the file (atomically)'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l ignore-mac -d 'Decrypt even if the MAC does not verify'
+complete -c veil -n "__fish_veil_using_subcommand decrypt" -l strict -d 'With several files: refuse a key path that two files set, instead of letting the later win'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand decrypt" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -196,6 +201,7 @@ complete -c veil -n "__fish_veil_using_subcommand exec-env" -l ignore-mac -d 'Ru
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l pristine -d 'Pass only the decrypted values, not veil\'s own environment'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l same-process -d 'Replace veil with the command (exec) instead of running it as a child'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l no-flatten -d 'Refuse nested values, as sops does, instead of flattening them (DB__HOST)'
+complete -c veil -n "__fish_veil_using_subcommand exec-env" -l strict -d 'With several files: refuse a key path that two files set, instead of letting the later win'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand exec-env" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'
@@ -213,6 +219,7 @@ complete -c veil -n "__fish_veil_using_subcommand exec-file" -l enable-local-key
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l background -d 'Deprecated (sops). exec-env: start the command detached; exec-file: ignored'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l ignore-mac -d 'Run the command even if the MAC does not verify'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 regular file instead of a FIFO'
+complete -c veil -n "__fish_veil_using_subcommand exec-file" -l strict -d 'With several files: refuse a key path that two files set, instead of letting the later win'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l verbose -d 'Log the steps (config file, formats, key sources, keys tried) to stderr; never values'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l force -d 'Replace a file that has other hard links (they keep the old content)'
 complete -c veil -n "__fish_veil_using_subcommand exec-file" -l disable-version-check -d 'Accepted for sops compatibility: veil never checks for updates'

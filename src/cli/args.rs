@@ -430,6 +430,14 @@ pub struct EncryptArgs {
     pub reuse_from: Option<String>,
     /// The file to encrypt (stdin when absent or `-`)
     pub file: Option<String>,
+    /// Encrypt in place every file under DIR that a .sops.yaml creation rule matches and that
+    /// is not encrypted yet (no symlinks followed; .git skipped); encrypted files are left as
+    /// they are
+    #[arg(short = 'r', long = "recursive", value_name = "DIR", conflicts_with_all = ["file", "reuse_from", "in_place", "output"])]
+    pub recursive: Option<String>,
+    /// With -r: list what would be encrypted, change nothing
+    #[arg(long, requires = "recursive")]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -449,6 +457,21 @@ pub struct DecryptArgs {
     pub decryption_order: Option<String>,
     /// The file to decrypt (stdin when absent or `-`)
     pub file: Option<String>,
+    /// More files: each is verified, then their trees are merged in order (later files override
+    /// earlier keys; maps merge deeply, any other value is replaced whole); output in the first
+    /// file's format unless --output-type
+    #[arg(value_name = "MORE_FILES")]
+    pub more: Vec<String>,
+    /// With several files: refuse a key path that two files set, instead of letting the later win
+    #[arg(long)]
+    pub strict: bool,
+    /// Decrypt every encrypted file under DIR into --output-dir (same relative paths, 0600)
+    #[arg(short = 'r', long = "recursive", value_name = "DIR", requires = "output_dir", conflicts_with_all = ["file", "in_place", "output", "extract"])]
+    pub recursive: Option<String>,
+    /// With -r: where the plaintext goes; refused inside DIR or inside a git work tree unless
+    /// git ignores it there
+    #[arg(long, value_name = "OUT", requires = "recursive")]
+    pub output_dir: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -521,7 +544,8 @@ pub struct ExecCommonArgs {
 #[derive(Args, Debug, Clone)]
 #[command(
     after_help = "Examples:\n  veil exec-env secrets.enc.yaml 'echo $DB__HOST'\n  \
-veil exec-env secrets.enc.yaml -- ./server --port 8080"
+veil exec-env secrets.enc.yaml -- ./server --port 8080\n  \
+veil exec-env base.enc.yaml prod.enc.env -- ./server   (prod's keys override base's)"
 )]
 pub struct ExecEnvArgs {
     #[command(flatten)]
@@ -542,6 +566,14 @@ pub struct ExecEnvArgs {
     pub file: String,
     /// The command, run by /bin/sh -c (sops's form)
     pub command: Option<String>,
+    /// More encrypted files: without --, the last positional is the command and the ones
+    /// before it are files; with --, every positional is a file. Later files override earlier
+    /// keys (maps merge deeply, any other value is replaced whole)
+    #[arg(value_name = "MORE")]
+    pub more: Vec<String>,
+    /// With several files: refuse a key path that two files set, instead of letting the later win
+    #[arg(long)]
+    pub strict: bool,
     /// Or, after --, a program and its arguments, run without a shell
     #[arg(last = true, value_name = "PROGRAM ARGS")]
     pub argv: Vec<std::ffi::OsString>,
@@ -550,7 +582,8 @@ pub struct ExecEnvArgs {
 #[derive(Args, Debug, Clone)]
 #[command(
     after_help = "Examples:\n  veil exec-file secrets.enc.json 'jq .db {}'\n  \
-veil exec-file --output-type json --filename app.json secrets.enc.yaml -- ./app --config {}"
+veil exec-file --output-type json --filename app.json secrets.enc.yaml -- ./app --config {}\n  \
+veil exec-file base.enc.yaml prod.enc.yaml 'app --config {}'   (one merged file)"
 )]
 pub struct ExecFileArgs {
     #[command(flatten)]
@@ -568,6 +601,14 @@ pub struct ExecFileArgs {
     pub file: String,
     /// The command, run by /bin/sh -c, with {} replaced by the decrypted file's path
     pub command: Option<String>,
+    /// More encrypted files: without --, the last positional is the command and the ones
+    /// before it are files; with --, every positional is a file. Their trees are merged into
+    /// one file (later files override earlier keys; maps merge deeply)
+    #[arg(value_name = "MORE")]
+    pub more: Vec<String>,
+    /// With several files: refuse a key path that two files set, instead of letting the later win
+    #[arg(long)]
+    pub strict: bool,
     /// Or, after --, a program and its arguments ({} replaced), run without a shell
     #[arg(last = true, value_name = "PROGRAM ARGS")]
     pub argv: Vec<std::ffi::OsString>,

@@ -1,12 +1,84 @@
 //! `veil decrypt`: open a sops file, check its MAC, and print or write the plaintext. The
-//! work is `pipeline::decrypt`; this file reads the flags and writes the result.
+//! work is `pipeline::decrypt`; this file reads the flags and writes the result. Several files
+//! are merged into one result (`cli::multi`); `-r DIR --output-dir OUT` is `cli::recursive`.
 
-use super::args::{InputArgs, OutputArgs};
+use super::args::{DecryptArgs, InputArgs, OutputArgs};
 use super::log::Verbose;
 use crate::engine::{self, DecryptOptions};
 use crate::error::{Code, Error, Result};
 use crate::keys::KeyService;
 use crate::pipeline::{self, Decrypt};
+
+/// `veil decrypt` with its arguments: one file (or stdin), several, or a directory.
+pub fn run_command(a: &DecryptArgs) -> Result<i32> {
+    if let (Some(dir), Some(out)) = (&a.recursive, &a.output_dir) {
+        return super::recursive::decrypt_dir(a, dir, out);
+    }
+    if a.more.is_empty() {
+        if a.strict {
+            super::log::advise("warning: --strict has no effect with one file");
+        }
+        return run(
+            &a.input,
+            &a.output,
+            a.extract.as_deref(),
+            a.ignore_mac,
+            a.decryption_order.as_deref(),
+            a.file.as_deref(),
+        );
+    }
+    run_several(a)
+}
+
+/// `veil decrypt A B …`: the merged plaintext to stdout or `--output`, never in place.
+fn run_several(a: &DecryptArgs) -> Result<i32> {
+    if a.output.in_place {
+        return Err(Error::new(
+            Code::ConflictingParameters,
+            "Error: cannot decrypt several files in place",
+        )
+        .hint("write the merged result to stdout or --output FILE, or decrypt one file at a time with -i"));
+    }
+    if a.input.filename_override.is_some() {
+        return Err(Error::new(
+            Code::ConflictingParameters,
+            "Error: --filename-override names one file; it cannot be used with several",
+        )
+        .hint("use --input-type for the format of every file"));
+    }
+    let path = a
+        .extract
+        .as_deref()
+        .map(super::extract::parse_path)
+        .transpose()
+        .map_err(|mut e| {
+            e.message = format!("error parsing --extract path: {}", e.message);
+            e
+        })?;
+    let files: Vec<String> = a.file.iter().chain(a.more.iter()).cloned().collect();
+    let m = super::multi::open_merged(&super::multi::Request {
+        command: "decrypt",
+        files: &files,
+        input_type: a.input.input_type.as_deref(),
+        output_type: a.input.output_type.as_deref(),
+        ignore_mac: a.ignore_mac,
+        decryption_order: a.decryption_order.as_deref(),
+        strict: a.strict,
+    })?;
+    let out = match path {
+        Some(path) => {
+            let v = super::extract::lookup(&m.doc, &path).map_err(|mut e| {
+                e.message = format!("error truncating tree: {}", e.message);
+                e
+            })?;
+            zeroize::Zeroizing::new(pipeline::emit_value(v, m.outf, &m.layout)?)
+        }
+        None => super::multi::emit(&m)?,
+    };
+    crate::audit::session::release()?;
+    super::io::emit_output(None, false, a.output.output.as_deref(), &out)?;
+    Ok(0)
+}
 
 pub fn run(
     input: &InputArgs,

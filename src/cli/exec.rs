@@ -5,6 +5,10 @@
 //! the order that keeps cleanup safe (the private directory is registered with the signal
 //! thread as it is created).
 //! Secrets go into the child's environment or the FIFO only, never into its argv or a message.
+//!
+//! Several files (`exec-env A B -- PROG`, `exec-env A B 'CMD'`) are opened and merged by
+//! `cli::multi` before anything runs. The argument rule keeps sops's two-argument form: with
+//! `--` every positional is a file; without it, the last positional is the command.
 
 use super::args::{ExecCommonArgs, ExecEnvArgs, ExecFileArgs, InputArgs};
 use crate::engine::{self, DecryptOptions, Decrypted};
@@ -24,7 +28,7 @@ use zeroize::Zeroizing;
 
 /// `veil exec-env FILE CMD` / `veil exec-env FILE -- PROGRAM ARGS…`.
 pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
-    let program = program(a.command.as_deref(), &a.argv)?;
+    let (files, program) = files_and_program(&a.file, a.command.as_deref(), &a.more, &a.argv)?;
     if a.common.background {
         if a.same_process {
             return Err(Error::new(
@@ -35,14 +39,18 @@ pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
         eprintln!("warning: exec-env's --background option is deprecated (as in sops) and will be removed; the command runs detached, without its output");
     }
     let user = user(&a.common)?;
-    let (_, dec, _) = open(&a.common, None, &a.file)?;
     let opts = EnvOptions {
         flatten: !a.no_flatten,
         separator: a.separator.clone(),
     };
-    let null = Value::Null;
-    let vars = env_from_doc(dec.docs.first().unwrap_or(&null), &opts)?;
-    drop(dec);
+    let vars = if files.len() == 1 {
+        let (_, dec, _) = open(&a.common, None, &files[0])?;
+        let null = Value::Null;
+        env_from_doc(dec.docs.first().unwrap_or(&null), &opts)?
+    } else {
+        let m = open_several("exec-env", &a.common, None, &files, a.strict)?;
+        env_from_doc(&m.doc, &opts)?
+    };
     if matches!(program, Program::Shell(_)) {
         for v in vars.iter().filter(|v| !is_portable_name(&v.name)) {
             super::log::advise(format!(
@@ -77,7 +85,7 @@ pub fn run_env(a: &ExecEnvArgs) -> Result<i32> {
 
 /// `veil exec-file FILE 'CMD {}'` / `veil exec-file FILE -- PROGRAM {} …`.
 pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
-    let program = program(a.command.as_deref(), &a.argv)?;
+    let (files, program) = files_and_program(&a.file, a.command.as_deref(), &a.more, &a.argv)?;
     if let Some(n) = &a.filename {
         // sops 3.13's words; veil's own reason (it is stricter: no subdirectories) as the hint.
         check_filename(n).map_err(|e| {
@@ -88,15 +96,24 @@ pub fn run_file(a: &ExecFileArgs) -> Result<i32> {
         eprintln!("warning: exec-file's --background option is deprecated (as in sops) and ignored: veil waits for the command, since the decrypted file is removed when it exits");
     }
     let user = user(&a.common)?;
-    let (parsed, dec, same_format) = open(&a.common, a.output_type.as_deref(), &a.file)?;
-    let plaintext = Zeroizing::new(match same_format {
-        None => parsed.render(&dec.edits, None)?,
-        Some(outf) => outf
-            .store()
-            .emit(&dec.docs, None, &EmitOptions::default())?,
-    });
-    drop(dec);
-    drop(parsed);
+    let plaintext = if files.len() == 1 {
+        let (parsed, dec, same_format) = open(&a.common, a.output_type.as_deref(), &files[0])?;
+        Zeroizing::new(match same_format {
+            None => parsed.render(&dec.edits, None)?,
+            Some(outf) => outf
+                .store()
+                .emit(&dec.docs, None, &EmitOptions::default())?,
+        })
+    } else {
+        let m = open_several(
+            "exec-file",
+            &a.common,
+            a.output_type.as_deref(),
+            &files,
+            a.strict,
+        )?;
+        super::multi::emit(&m)?
+    };
     // The directory is registered with the signal thread as it is made: a fatal signal before
     // or after the child runs removes it; while the child runs, signals go to the child.
     let owner = user.as_ref().map(|u| u.ids);
@@ -143,6 +160,52 @@ fn spawn_failed(program: &Program, e: &std::io::Error) -> i32 {
     eprintln!("could not run {name}: {e}");
     super::log::advise("hint: check the program name and that it is executable (the argv form does not use a shell)");
     spawn_failure_code(e)
+}
+
+/// The files and the program of an exec command line. With `--`, every positional is a file;
+/// without it, the last positional is the command (so sops's `exec-env FILE CMD` keeps its
+/// meaning and `exec-env A B CMD` reads two files).
+fn files_and_program(
+    file: &str,
+    command: Option<&str>,
+    more: &[String],
+    argv: &[OsString],
+) -> Result<(Vec<String>, Program)> {
+    let mut positionals: Vec<String> = std::iter::once(file.to_string())
+        .chain(command.map(str::to_string))
+        .chain(more.iter().cloned())
+        .collect();
+    if !argv.is_empty() {
+        return Ok((positionals, program(None, argv)?));
+    }
+    let command = if positionals.len() > 1 {
+        positionals.pop()
+    } else {
+        None
+    };
+    Ok((positionals, program(command.as_deref(), argv)?))
+}
+
+/// Open several files and merge them (`cli::multi`), audited before any value reaches an
+/// environment or a file.
+fn open_several(
+    command: &'static str,
+    common: &ExecCommonArgs,
+    output_type: Option<&str>,
+    files: &[String],
+    strict: bool,
+) -> Result<super::multi::Merged> {
+    let m = super::multi::open_merged(&super::multi::Request {
+        command,
+        files,
+        input_type: common.input_type.as_deref(),
+        output_type,
+        ignore_mac: common.ignore_mac,
+        decryption_order: common.decryption_order.as_deref(),
+        strict,
+    })?;
+    crate::audit::session::release()?;
+    Ok(m)
 }
 
 /// sops's form (one command string for /bin/sh -c) or the argv form after `--`.
@@ -226,6 +289,30 @@ fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_positional_is_the_command_unless_dashdash() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // sops's two-argument form.
+        let (f, p) = files_and_program("a.yaml", Some("echo hi"), &[], &[]).unwrap();
+        assert_eq!((f, p), (s(&["a.yaml"]), Program::Shell("echo hi".into())));
+        // Several files, command last.
+        let (f, p) =
+            files_and_program("a.yaml", Some("b.env"), &s(&["c.json", "cmd"]), &[]).unwrap();
+        assert_eq!(f, s(&["a.yaml", "b.env", "c.json"]));
+        assert_eq!(p, Program::Shell("cmd".into()));
+        // With --, every positional is a file.
+        let (f, p) = files_and_program("a.yaml", Some("b.env"), &[], &["env".into()]).unwrap();
+        assert_eq!(f, s(&["a.yaml", "b.env"]));
+        assert_eq!(p, Program::Argv(vec!["env".into()]));
+        // One positional and no --: no command.
+        assert_eq!(
+            files_and_program("a.yaml", None, &[], &[])
+                .unwrap_err()
+                .code,
+            Code::Generic
+        );
+    }
 
     #[test]
     fn command_forms() {

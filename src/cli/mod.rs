@@ -24,7 +24,9 @@ pub mod keygen;
 pub mod keyservice;
 pub mod lifecycle;
 pub mod log;
+pub mod multi;
 pub mod publish;
+pub mod recursive;
 pub mod rotate;
 pub mod rotation;
 pub mod set;
@@ -232,6 +234,8 @@ pub fn run(cli: Cli) -> Result<i32> {
 /// commands that open no existing secret, and for updatekeys, which logs each file itself.
 fn audited(cli: &Cli) -> Option<(&'static str, Option<&str>)> {
     Some(match &cli.command {
+        // `decrypt -r` writes one entry per file itself.
+        Some(Command::Decrypt(a)) if a.recursive.is_some() => return None,
         Some(Command::Decrypt(a)) => ("decrypt", a.file.as_deref()),
         Some(Command::Edit(a)) => ("edit", Some(a.file.as_str())),
         Some(Command::Set(a)) => ("set", Some(a.file.as_str())),
@@ -280,7 +284,10 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Encrypt(a)) => match &a.reuse_from {
             Some(old) => lifecycle::reuse_from(&a.input, &a.output, old, false, a.file.as_deref()),
-            None => encrypt::run(&a.input, &a.output, &a.keys, a.file.as_deref()),
+            None => match &a.recursive {
+                Some(dir) => recursive::encrypt_dir(&a, dir),
+                None => encrypt::run(&a.input, &a.output, &a.keys, a.file.as_deref()),
+            },
         },
         Some(Command::Edit(a)) => edit::run(&edit::EditRequest {
             input: &a.input,
@@ -298,14 +305,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             args::GroupsCommand::Delete(a) => groups::run_delete(a),
         },
         Some(Command::Publish(a)) => publish::run(&a),
-        Some(Command::Decrypt(a)) => decrypt::run(
-            &a.input,
-            &a.output,
-            a.extract.as_deref(),
-            a.ignore_mac,
-            a.decryption_order.as_deref(),
-            a.file.as_deref(),
-        ),
+        Some(Command::Decrypt(a)) => decrypt::run_command(&a),
         Some(Command::Filestatus(a)) => filestatus::run(a.input_type.as_deref(), &a.file),
         Some(Command::ExecEnv(a)) => exec::run_env(&a),
         Some(Command::ExecFile(a)) => exec::run_file(&a),

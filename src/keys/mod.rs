@@ -35,6 +35,7 @@ pub mod hckms;
 pub mod kind;
 #[cfg(feature = "pgp")]
 pub mod pgp;
+pub mod unwrap_cache;
 #[cfg(feature = "vault")]
 pub mod vault;
 
@@ -197,6 +198,8 @@ pub struct KeyService {
     remotes: Vec<Box<dyn Remote>>,
     /// `veil agent`: tried first for unwrapping only (never given a plaintext to wrap).
     agent: Option<Box<dyn Remote>>,
+    /// Set by commands that open several files ([`KeyService::with_unwrap_cache`]).
+    cache: Option<unwrap_cache::UnwrapCache>,
 }
 
 impl KeyService {
@@ -336,7 +339,27 @@ impl KeyService {
             .collect()
     }
 
+    /// Remember every secret this service unwraps, for the rest of the command, so a wrapped
+    /// key met again (copies, `--reuse-from` files) is not sent to its backend twice (see
+    /// [`unwrap_cache`]).
+    pub fn with_unwrap_cache(mut self) -> KeyService {
+        self.cache = Some(unwrap_cache::UnwrapCache::default());
+        self
+    }
+
     pub fn unwrap(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
+        let Some(cache) = &self.cache else {
+            return self.unwrap_uncached(key, enc);
+        };
+        if let Some(s) = cache.get(key, enc) {
+            return Ok(s);
+        }
+        let s = self.unwrap_uncached(key, enc)?;
+        cache.put(key, enc, &s);
+        Ok(s)
+    }
+
+    fn unwrap_uncached(&self, key: &KeyRef, enc: &str) -> std::result::Result<Secret, Outcome> {
         // The agent first; whatever keeps it from answering, the usual order follows (its
         // reason is a --verbose line, not part of a failure report).
         if let Some(Ok(s)) = self.agent.as_ref().map(|a| a.unwrap(key, enc)) {
