@@ -281,63 +281,9 @@ fn the_real_sops_uses_only_the_first_file_or_refuses_where_veil_merges() {
 #[cfg(feature = "aws-kms")]
 mod kms_count {
     use super::*;
+    use crate::support::counting_proxy::CountingProxy;
     use crate::support::require_peer_path;
     use crate::support::servers::Moto;
-    use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::{Arc, Mutex};
-
-    /// Forwards every connection to `to` and keeps every byte clients sent.
-    pub struct CountingProxy {
-        pub addr: String,
-        sent: Arc<Mutex<Vec<u8>>>,
-    }
-
-    impl CountingProxy {
-        pub fn start(to: &str) -> CountingProxy {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = format!("http://{}", l.local_addr().unwrap());
-            let to = to.trim_start_matches("http://").to_string();
-            let sent = Arc::new(Mutex::new(Vec::new()));
-            let s2 = sent.clone();
-            std::thread::spawn(move || {
-                for client in l.incoming() {
-                    let Ok(mut client) = client else { continue };
-                    let Ok(mut server) = TcpStream::connect(&to) else {
-                        continue;
-                    };
-                    let (mut c2, mut srv2) =
-                        (client.try_clone().unwrap(), server.try_clone().unwrap());
-                    let seen = s2.clone();
-                    std::thread::spawn(move || {
-                        let mut buf = [0u8; 8192];
-                        while let Ok(n) = client.read(&mut buf) {
-                            if n == 0 {
-                                break;
-                            }
-                            seen.lock().unwrap().extend_from_slice(&buf[..n]);
-                            if server.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        let _ = server.shutdown(std::net::Shutdown::Write);
-                    });
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut srv2, &mut c2);
-                        let _ = c2.shutdown(std::net::Shutdown::Write);
-                    });
-                }
-            });
-            CountingProxy { addr, sent }
-        }
-
-        /// KMS Decrypt requests seen so far.
-        pub fn decrypts(&self) -> usize {
-            let b = self.sent.lock().unwrap();
-            let needle = b"TrentService.Decrypt";
-            b.windows(needle.len()).filter(|w| w == needle).count()
-        }
-    }
 
     #[test]
     fn files_sharing_a_data_key_unwrap_it_once_per_command() {
@@ -345,7 +291,7 @@ mod kms_count {
             return;
         };
         let mut m = Moto::start(&moto);
-        let proxy = CountingProxy::start(&m.server.addr);
+        let proxy = CountingProxy::start(&m.server.addr, "TrentService.Decrypt");
         let mut sb = Sandbox::new();
         sb.set_env("AWS_ENDPOINT_URL", &proxy.addr);
         let enc = |name: &str, plain: &str| {
@@ -367,15 +313,15 @@ mod kms_count {
         // c: a copy of a; d: a data key of its own.
         let c = sb.write("secrets/c.enc.yaml", std::fs::read(&a).unwrap());
         let d = enc("secrets/d.enc.yaml", "d: 4\n");
-        let before = proxy.decrypts();
+        let before = proxy.count();
         run_ok(sb.veil().arg("decrypt").arg(&a), "decrypt a");
         assert_eq!(
-            proxy.decrypts() - before,
+            proxy.count() - before,
             1,
             "one file, one call: the proxy counts"
         );
 
-        let before = proxy.decrypts();
+        let before = proxy.count();
         let out = run_ok(
             sb.veil().arg("decrypt").args([&a, &b, &c, &d]),
             "decrypt a b c d",
@@ -388,12 +334,12 @@ mod kms_count {
         );
         assert!(merged.contains("k: from-a"), "{merged}");
         assert_eq!(
-            proxy.decrypts() - before,
+            proxy.count() - before,
             2,
             "two distinct data keys, two calls"
         );
 
-        let before = proxy.decrypts();
+        let before = proxy.count();
         run_ok(
             sb.veil()
                 .args(["exec-env", "--pristine"])
@@ -401,9 +347,9 @@ mod kms_count {
                 .args(["--", "true"]),
             "exec-env a b c d",
         );
-        assert_eq!(proxy.decrypts() - before, 2, "exec-env: two calls");
+        assert_eq!(proxy.count() - before, 2, "exec-env: two calls");
 
-        let before = proxy.decrypts();
+        let before = proxy.count();
         let out_dir = sb.path().join("plain-out");
         run_ok(
             sb.veil()
@@ -411,7 +357,7 @@ mod kms_count {
                 .arg(&out_dir),
             "decrypt -r",
         );
-        assert_eq!(proxy.decrypts() - before, 2, "decrypt -r: two calls");
+        assert_eq!(proxy.count() - before, 2, "decrypt -r: two calls");
         m.server.stop();
     }
 }
