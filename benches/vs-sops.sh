@@ -15,7 +15,8 @@
 # sops has no TOML store: a `.toml` case gives sops the same data as YAML (the `.yaml` file of
 # the same name), and veil decrypts the file it encrypted. While veil cannot yet encrypt or
 # decrypt (the check below runs it on flat10 and asks sops to read the result), its cells print
-# "n/a". The machine is shared and noisy: quote the ratios, not the absolute times.
+# "n/a". On flat1k.yaml, `set` (one value, on a fresh copy each run) and `exec-env FILE true`
+# are timed too. The machine is shared and noisy: quote the ratios, not the absolute times.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
 	--python-timer) USE_HYPERFINE=0 ;;
 	--no-build) BUILD=0 ;;
 	-h | --help)
-		sed -n '2,19p' "${BASH_SOURCE[0]}"
+		sed -n '2,20p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
@@ -130,20 +131,28 @@ def once(cmd, with_rss=False):
         rss = int(m.group(1)) / 1024 if m else None
     return dt, p.returncode, p.stderr, rss
 
-def measure_cmd(cmd):
+def measure_cmd(cmd, prepare=None):
     """(median seconds, error or None, peak RSS MB). The first run is the warm-up; it runs
-    under /usr/bin/time -v for the peak RSS and picks the number of timed runs."""
+    under /usr/bin/time -v for the peak RSS and picks the number of timed runs. `prepare` (an
+    argv) runs before every run, untimed (hyperfine --prepare)."""
+    if prepare:
+        subprocess.run(prepare, check=True)
     first, rc, err, rss = once(cmd, with_rss=True)
     if rc != 0:
         return None, f"exit {rc}: {err.decode(errors='replace').strip()[-200:]}", None
     n = runs_for(first)
     if hyperfine:
         out = os.path.join(WORK, "hf.json")
+        extra = ["--prepare", " ".join(shlex.quote(c) for c in prepare)] if prepare else []
         subprocess.run([hyperfine, "-N", "--runs", str(n), "--export-json", out,
-                        "--style", "none", "--", " ".join(shlex.quote(c) for c in cmd)],
+                        "--style", "none"] + extra + ["--", " ".join(shlex.quote(c) for c in cmd)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return json.load(open(out))["results"][0]["median"], None, rss
-    ts = [once(cmd)[0] for _ in range(n)]
+    ts = []
+    for _ in range(n):
+        if prepare:
+            subprocess.run(prepare, check=True)
+        ts.append(once(cmd)[0])
     return statistics.median(ts), None, rss
 
 def sops_reads(path):
@@ -167,13 +176,13 @@ if os.access(VEIL, os.X_OK):
 log("veil can encrypt:", veil_ok["encrypt"], "| veil can decrypt:", veil_ok["decrypt"])
 
 rows = []
-def measure(label, op, sops_cmd, veil_cmd, size=None, leaves=None):
+def measure(label, op, sops_cmd, veil_cmd, size=None, leaves=None, prepare=None):
     log(f"{label} {op}: sops")
-    s_t, s_err, s_rss = measure_cmd(sops_cmd)
+    s_t, s_err, s_rss = measure_cmd(sops_cmd, prepare)
     v_t = v_rss = v_err = None
     if veil_cmd is not None:
         log(f"{label} {op}: veil")
-        v_t, v_err, v_rss = measure_cmd(veil_cmd)
+        v_t, v_err, v_rss = measure_cmd(veil_cmd, prepare)
     rows.append(dict(input=label, op=op, bytes=size, leaves=leaves, sops_s=s_t, veil_s=v_t,
                      sops_rss_mb=s_rss, veil_rss_mb=v_rss, sops_error=s_err, veil_error=v_err,
                      veil_available=veil_cmd is not None))
@@ -208,6 +217,20 @@ for name in cases:
     measure(label, "decrypt", [SOPS, "decrypt", enc],
             [VEIL, "decrypt", veil_enc] if veil_ok["decrypt"] else None,
             meta.get("bytes"), meta.get("leaves"))
+    if name == "flat1k.yaml":
+        # The commands that change or use one value of a mid-sized file: `set` on a fresh copy
+        # of the sops-encrypted file each run (the copy is untimed; both tools fsync the
+        # write), and `exec-env FILE true` (both run the command through /bin/sh -c).
+        with open(path) as f:
+            first_key = f.readline().split(":", 1)[0].strip()
+        work = os.path.join(WORK, f"{stem}.set.{sops_ext}")
+        change = [json.dumps([first_key]), json.dumps("changed")]
+        measure(label, "set", [SOPS, "set", work] + change,
+                [VEIL, "set", work] + change if veil_ok["decrypt"] else None,
+                meta.get("bytes"), meta.get("leaves"), prepare=["cp", enc, work])
+        measure(label, "exec-env true", [SOPS, "exec-env", enc, "true"],
+                [VEIL, "exec-env", enc, "true"] if veil_ok["decrypt"] else None,
+                meta.get("bytes"), meta.get("leaves"))
 
 def fmt_t(t):
     if t is None: return "n/a"

@@ -270,7 +270,7 @@ fn open(
         decryption_order: order,
         require_integrity: super::integrity_required(&input, Some(file)),
     };
-    let o = crate::pipeline::open(
+    let o = crate::pipeline::open_to_read(
         data,
         inf,
         outf,

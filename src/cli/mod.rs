@@ -176,8 +176,9 @@ pub fn main() -> i32 {
         // veil started as exec-*'s user-switching helper (see `exec::user`), not by a user.
         return crate::exec::user::helper_main(&argv[2..]);
     }
-    // Before anything that may hold a secret (argv included): no core dumps, and the signal
-    // thread that removes temporary plaintext on a fatal signal.
+    // Before anything that may hold a secret (argv included): no core dumps. The signal thread
+    // that removes temporary plaintext on a fatal signal starts with the first temporary file
+    // or child (`guard::signals::tracked`).
     if let Err(e) = crate::guard::start() {
         eprintln!("could not set up signal handling: {e}");
         return Code::Generic.exit_code();

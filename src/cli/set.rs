@@ -240,9 +240,10 @@ fn wipe_sealed(docs: &mut [Value], edits: &[crate::format::Edit]) {
 }
 
 /// Re-encrypt the opened file's documents after a change and write it back in place.
-fn write_change(o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
+fn write_change(mut o: Opened, mut docs: Vec<Value>, file: &str) -> Result<()> {
     let mut ctx = Context::system();
-    let mut stash = o.dec.stash.clone();
+    // Only the re-seal uses the stash (a copy cost a digest map of every leaf).
+    let mut stash = std::mem::take(&mut o.dec.stash);
     engine::keep_stored_numbers(&mut docs, &o.dec.docs);
     let r = engine::reseal(
         &docs,

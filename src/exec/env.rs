@@ -68,8 +68,9 @@ pub fn env_from_doc(doc: &Value, opts: &EnvOptions) -> Result<Vec<EnvVar>> {
         .hint("exec-env needs KEY: value pairs at the top level; use exec-file for other shapes")),
     };
     let mut out: Vec<EnvVar> = Vec::new();
-    // The key path each name came from, to report collisions by path.
-    let mut origins: Vec<String> = Vec::new();
+    // Each name's index in `out` and the key path it came from, to report collisions by path
+    // (a map: a scan of `out` per variable was quadratic in the number of keys).
+    let mut origins = Origins::new();
     for item in items {
         let Item::Entry(key, value) = item else {
             continue; // comments are skipped, as sops does
@@ -94,7 +95,7 @@ fn collect(
     path: &mut Vec<String>,
     opts: &EnvOptions,
     out: &mut Vec<EnvVar>,
-    origins: &mut Vec<String>,
+    origins: &mut Origins,
 ) -> Result<()> {
     match value {
         Value::Map(items) => {
@@ -141,13 +142,14 @@ fn push(
     value: Zeroizing<Vec<u8>>,
     opts: &EnvOptions,
     out: &mut Vec<EnvVar>,
-    origins: &mut Vec<String>,
+    origins: &mut Origins,
 ) -> Result<()> {
     let name = path.join(&opts.separator);
-    let shown = key_path(path);
+    let shown = || key_path(path);
     if name.is_empty() {
         return Err(Error::generic(format!(
-            "cannot use an empty name as an environment variable (key {shown})"
+            "cannot use an empty name as an environment variable (key {})",
+            shown()
         ))
         .hint("rename the key in the file"));
     }
@@ -159,7 +161,8 @@ fn push(
     }
     if name.contains('\0') {
         return Err(Error::generic(format!(
-            "cannot use a name with a NUL byte in environment (key {shown})"
+            "cannot use a name with a NUL byte in environment (key {})",
+            shown()
         ))
         .hint("rename the key in the file"));
     }
@@ -169,17 +172,27 @@ fn push(
         ))
         .hint("use `veil exec-file` to pass this value as a file"));
     }
-    if let Some(i) = out.iter().position(|v| v.name == name) {
-        let first = origins.get(i).map(String::as_str).unwrap_or("?");
-        return Err(Error::generic(format!(
-            "two values map to the environment variable {name}: keys {first} and {shown}"
+    match origins.entry(name) {
+        std::collections::hash_map::Entry::Occupied(first) => Err(Error::generic(format!(
+            "two values map to the environment variable {}: keys {} and {}",
+            first.key(),
+            key_path(first.get()),
+            shown()
         ))
-        .hint("rename one of the keys, or pick another --separator"));
+        .hint("rename one of the keys, or pick another --separator")),
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            out.push(EnvVar {
+                name: slot.key().clone(),
+                value,
+            });
+            slot.insert(path.to_vec());
+            Ok(())
+        }
     }
-    out.push(EnvVar { name, value });
-    origins.push(shown);
-    Ok(())
 }
+
+/// The names given so far, each with the key path it came from.
+type Origins = std::collections::HashMap<String, Vec<String>>;
 
 /// A key path in sops's `--extract` syntax, e.g. `["DB"]["HOST"]`; list indices are numbers.
 fn key_path(path: &[String]) -> String {

@@ -3,14 +3,15 @@
 //!
 //! - [`harden`]: no core dumps (`PR_SET_DUMPABLE` 0, `RLIMIT_CORE` 0), before any secret is in
 //!   memory.
-//! - [`signals`]: one signal thread; everything that may hold plaintext is registered with it
-//!   while it is created, and a fatal signal removes it before veil ends. Children veil waits
-//!   for get veil's signals.
+//! - [`signals`]: one signal thread, started by the first registration; everything that may
+//!   hold plaintext is registered with it while it is created, and a fatal signal removes it
+//!   before veil ends. Children veil waits for get veil's signals.
 //! - [`temp`]: private temporary files and directories named after their owner, and the sweep
 //!   that removes what a killed veil (SIGKILL cannot be caught) left behind.
 //! - [`lock`]: the advisory lock on a file being changed.
 //!
-//! [`start`] does the first two at start-up. Nothing here prints a value or a path's content.
+//! [`start`] does the first at start-up (the signal thread starts when it is first needed).
+//! Nothing here prints a value or a path's content.
 
 pub mod lock;
 pub mod signals;
@@ -36,10 +37,12 @@ pub fn harden() {
     );
 }
 
-/// What every veil command does first: [`harden`], then install the signal thread.
+/// What every veil command does first: [`harden`]. The signal thread is not started here:
+/// [`signals::tracked`] and the child runners start it before the first thing it would clean
+/// up or forward to exists.
 pub fn start() -> std::io::Result<()> {
     harden();
-    signals::install()
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,11 @@
 //! `exec-env`/`exec-file`) gets the signals meant for it.
 //!
 //! What must be cleaned up is registered here by the code that creates it, *while* it creates it
-//! ([`tracked`]): a temporary file or directory, or an editor to stop. Every catchable signal
+//! ([`tracked`]): a temporary file or directory, or an editor to stop. The thread is started by
+//! the first registration (or the first forwarded child), before the thing exists: a command
+//! that never makes one (`decrypt` to stdout, `--version`) has nothing a signal could leave
+//! behind, so it ends by the signal's default action at no start-up cost (registering ~48
+//! signals with signal-hook, one by one, and a thread cost about as much as a small decrypt). Every catchable signal
 //! whose default action ends the process is caught (see [`caught_signals`]); on one of them the
 //! thread takes the registry's lock for good, stops the registered children, removes the
 //! registered paths, and then ends veil the way the signal would have (same signal, so the
@@ -28,7 +32,7 @@ use signal_hook::iterator::SignalsInfo;
 use signal_hook::low_level::siginfo::{Cause, Origin};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions};
 
@@ -77,7 +81,11 @@ impl Drop for Ticket {
 
 /// Run `make` with signal cleanup held off, and register what it returns for cleanup. A fatal
 /// signal arriving meanwhile waits until the registration is complete, so it finds the thing.
-pub fn tracked<T, E>(make: impl FnOnce() -> Result<(T, Cleanup), E>) -> Result<(T, Ticket), E> {
+/// Starts the signal thread first if it is not running yet.
+pub fn tracked<T, E: From<std::io::Error>>(
+    make: impl FnOnce() -> Result<(T, Cleanup), E>,
+) -> Result<(T, Ticket), E> {
+    install()?;
     let mut st = state();
     let (value, cleanup) = make()?;
     let id = st.next;
@@ -95,6 +103,7 @@ pub fn critical<R>(f: impl FnOnce() -> R) -> R {
 /// Start `cmd` (an editor) registered to be stopped on a fatal signal, wait for it, and
 /// unregister it before it is reaped (a reaped PID may be reused by anything).
 pub fn run_stoppable(cmd: &mut Command) -> std::io::Result<ExitStatus> {
+    install()?;
     let (mut child, ticket) = tracked(|| {
         let child = cmd.spawn()?;
         let pid = Pid::from_child(&child);
@@ -108,6 +117,7 @@ pub fn run_stoppable(cmd: &mut Command) -> std::io::Result<ExitStatus> {
 /// Start `cmd` and pass it veil's signals until it exits (see [`should_forward`]); return its
 /// status. The PID is forgotten before the child is reaped.
 pub fn run_forwarding(cmd: &mut Command) -> std::io::Result<ExitStatus> {
+    install()?;
     let mut child = {
         let mut st = state();
         let child = cmd.spawn()?;
@@ -179,12 +189,20 @@ pub fn ignored_signals(status: &str) -> Vec<i32> {
     (1..=64).filter(|n| mask & (1u64 << (n - 1)) != 0).collect()
 }
 
-static INSTALLED: OnceLock<()> = OnceLock::new();
+/// Whether the signal thread runs. A mutex, not a `OnceLock`: two threads registering their
+/// first temporary files at once must not start two signal threads.
+static INSTALLED: Mutex<bool> = Mutex::new(false);
 
-/// Install the signal thread (once; later calls do nothing). Call it at start-up, before
-/// anything that needs cleaning up exists.
+/// Whether the signal thread has been started in this process.
+pub fn installed() -> bool {
+    *INSTALLED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Install the signal thread (once; later calls do nothing). [`tracked`], [`run_stoppable`]
+/// and [`run_forwarding`] call it before anything that needs cleaning up exists.
 pub fn install() -> std::io::Result<()> {
-    if INSTALLED.get().is_some() {
+    let mut installed = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+    if *installed {
         return Ok(());
     }
     let ignored = std::fs::read_to_string("/proc/self/status")
@@ -217,7 +235,7 @@ pub fn install() -> std::io::Result<()> {
                 die(st, origin.signal);
             }
         })?;
-    let _ = INSTALLED.set(());
+    *installed = true;
     Ok(())
 }
 
@@ -312,11 +330,14 @@ mod tests {
     fn registrations_come_and_go() {
         let before = state().items.len();
         let ((), t) =
-            tracked(|| Ok::<_, ()>(((), Cleanup::File("/nonexistent/x".into())))).unwrap();
+            tracked(|| Ok::<_, std::io::Error>(((), Cleanup::File("/nonexistent/x".into()))))
+                .unwrap();
+        // The first registration started the signal thread.
+        assert!(installed());
         assert_eq!(state().items.len(), before + 1);
         drop(t);
         assert_eq!(state().items.len(), before);
-        let failed = tracked(|| Err::<((), Cleanup), _>("no"));
+        let failed = tracked(|| Err::<((), Cleanup), _>(std::io::Error::other("no")));
         assert!(failed.is_err());
         assert_eq!(state().items.len(), before);
     }

@@ -244,6 +244,11 @@ pub struct AtomicTemp {
 impl AtomicTemp {
     /// Create it in `dir`; with `unnamed`, try an unnamed file first.
     pub fn create_in(dir: &Path, unnamed: bool) -> io::Result<AtomicTemp> {
+        // An unnamed file needs no cleanup, but its rename is done under the signal lock
+        // ([`signals::critical`]) so that a fatal signal ends veil before it or after it: the
+        // signal thread must run for that (the Rust runtime's own SIGBUS/SIGSEGV handler would
+        // otherwise swallow a SIGBUS sent by `kill` and let the write go on).
+        signals::install()?;
         if unnamed {
             if let Some(file) = unnamed_file(dir) {
                 return Ok(AtomicTemp {

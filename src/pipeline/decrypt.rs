@@ -217,8 +217,40 @@ pub fn open_parsed(
     keys: &KeyService,
     obs: &dyn Observer,
 ) -> Result<Opened> {
+    let io = (inf, outf);
+    open_parsed_with(src, parsed, io, opts, keys, obs, engine::Want::ALL)
+}
+
+/// [`open`] for a command that only reads the values (`exec-env`, `exec-file`): the opened
+/// documents and edits without the IV stash and its sealed-leaf record, which only a command
+/// that writes the file back re-seals with (they cost a digest per leaf).
+pub fn open_to_read(
+    src: Vec<u8>,
+    inf: Format,
+    outf: Format,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    obs: &dyn Observer,
+) -> Result<Opened> {
+    let parsed = inf.store().parse_encrypted(&src).map_err(load_error)?;
+    let want = engine::Want {
+        docs: true,
+        stash: false,
+    };
+    open_parsed_with(src, parsed, (inf, outf), opts, keys, obs, want)
+}
+
+fn open_parsed_with(
+    src: Vec<u8>,
+    parsed: Box<dyn Parsed>,
+    (inf, outf): (Format, Format),
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    obs: &dyn Observer,
+    want: engine::Want,
+) -> Result<Opened> {
     obs.unwrapping(parsed.metadata());
-    let dec = engine::decrypt(parsed.as_ref(), opts, keys)?;
+    let dec = engine::decrypt_with(parsed.as_ref(), opts, keys, want)?;
     obs.unwrapped_by(&dec.unwrapped_by);
     Ok(Opened {
         src,

@@ -20,6 +20,7 @@ mod layout;
 mod readback;
 mod reseal;
 
+pub use decrypt::open_to_read;
 pub use decrypt::{
     decrypt, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
 };

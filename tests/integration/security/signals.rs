@@ -413,3 +413,58 @@ fn the_next_write_removes_only_dead_writers_temp_files() {
     assert!(live.exists() && similar.exists());
     drop(held);
 }
+
+/// A command that makes no temporary file and runs no program has nothing a signal could leave
+/// behind, so it does not start the signal thread (catching ~48 signals and a thread cost about
+/// as much as a small decrypt); a fatal signal still ends it as that signal.
+#[test]
+fn a_read_only_command_starts_no_signal_thread_and_still_dies_by_the_signal() {
+    let sb = sandbox();
+    let f = encrypted(&sb, "f.yaml", PLAIN);
+    for sig in [SIGTERM, SIGINT, SIGQUIT, SIGHUP] {
+        // `decrypt -` waits on stdin, a pipe this test holds open.
+        let mut child = veil(&sb)
+            .args(["decrypt", "--input-type", "yaml", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let _reap = Reaper(vec![child.id()]);
+        let pid = child.id();
+        // Blocked in read(2) on fd 0: `/proc/PID/syscall` is "NR FD …".
+        let read_nr = if cfg!(target_arch = "aarch64") {
+            "63"
+        } else {
+            "0"
+        };
+        let reading = || {
+            std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+                .is_ok_and(|s| s.split(' ').take(2).eq([read_nr, "0x0"]))
+        };
+        wait_until("veil to wait on stdin", reading);
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            threads, 1,
+            "signal {sig}: a read-only decrypt runs one thread"
+        );
+        signal(pid, sig);
+        let st = wait_exit(&mut child, "decrypt");
+        assert!(ended_by(&st, sig), "signal {sig}: {st:?}");
+        assert!(!st.core_dumped(), "signal {sig}: a core was dumped");
+    }
+    // The same file through a command that writes: the thread is there while it holds the
+    // temporary file (`term_quit_and_kill_during_every_write…` checks what it then does).
+    let (mut child, hold, _reap) = start_held(&sb, veil(&sb).args(["decrypt", "-i"]).arg(&f));
+    let threads = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .count();
+    assert!(threads >= 2, "a writing decrypt runs the signal thread");
+    signal(child.id(), SIGTERM);
+    let st = wait_exit(&mut child, "decrypt -i");
+    let _ = std::fs::remove_file(&hold);
+    assert!(ended_by(&st, SIGTERM), "{st:?}");
+    assert_eq!(leftovers(sb.path()), Vec::<String>::new());
+}
