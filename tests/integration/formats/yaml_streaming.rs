@@ -9,8 +9,13 @@ use crate::support::*;
 
 /// About 400 KB of nested maps and lists of the kinds of scalars config files hold.
 fn big_yaml() -> String {
+    services(60)
+}
+
+/// `n` services of about 6.7 KB each.
+fn services(n: usize) -> String {
     let mut s = String::from("version: 3\n");
-    for i in 0..60 {
+    for i in 0..n {
         // Head comments in their key's column and comments after values are taken by the
         // streaming path.
         s.push_str(&format!("# service number {i}\n"));
@@ -212,4 +217,85 @@ fn damage_and_wrong_keys_fail_as_on_the_lossless_path() {
         .env("SOPS_AGE_KEY_FILE", &wrong));
     assert_eq!(code, Some(128), "{err}");
     assert!(err.contains(&r), "{err}");
+}
+
+/// A file of over 1 MB is encrypted a piece at a time, each piece checked and written out
+/// before the next (to the temp file of `--output` and `-i`, or to stdout): the result is the
+/// lossless path's layout, decrypts byte for byte, and the real sops reads it as it reads the
+/// lossless path's output.
+#[test]
+fn files_encrypted_in_pieces_match_the_lossless_path_and_sops_reads_them() {
+    let sb = Sandbox::new();
+    let plain = services(200);
+    assert!(plain.len() > 1_100_000);
+    let f = sb.write("big.yaml", &plain);
+    let r = TestKey::Age1.recipient();
+    let key = sb.age_key_file(TestKey::Age1);
+    let shape = |b: &[u8]| -> Vec<String> {
+        text(b)
+            .lines()
+            .take_while(|l| !l.starts_with("sops:"))
+            .map(|l| match l.find("ENC[") {
+                Some(i) => format!("{}<enc>", &l[..i]),
+                None => l.to_string(),
+            })
+            .collect()
+    };
+    let slow = run_ok(
+        sb.veil()
+            .args(["encrypt", "--age", &r])
+            .arg(&f)
+            .env("VEIL_YAML_FAST", "0"),
+        "encrypt on the lossless path",
+    );
+    let stdout = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+    let out = sb.path().join("out.enc.yaml");
+    run_ok(
+        sb.veil()
+            .args(["encrypt", "--age", &r, "--output"])
+            .arg(&out)
+            .arg(&f),
+        "encrypt --output",
+    );
+    let inplace = sb.write("inplace.yaml", &plain);
+    run_ok(
+        sb.veil().args(["encrypt", "-i", "--age", &r]).arg(&inplace),
+        "encrypt -i",
+    );
+    let written = [
+        stdout,
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&inplace).unwrap(),
+    ];
+    for enc in &written {
+        assert_eq!(shape(enc), shape(&slow));
+        let p = sb.write("check.enc.yaml", enc);
+        let dec = run_ok(
+            sb.veil()
+                .arg("decrypt")
+                .arg(&p)
+                .env("SOPS_AGE_KEY_FILE", &key),
+            "decrypt",
+        );
+        assert_eq!(
+            text(&dec),
+            plain,
+            "decrypting gives back the file byte for byte"
+        );
+    }
+    if !require_peer("sops") {
+        return;
+    }
+    let sops_dec = |p: &std::path::Path| {
+        run_ok(
+            sb.sops()
+                .arg("decrypt")
+                .arg(p)
+                .env("SOPS_AGE_KEY_FILE", &key),
+            "sops decrypt",
+        )
+    };
+    let by_sops = sops_dec(&out);
+    assert_eq!(by_sops, sops_dec(&sb.write("slow.enc.yaml", &slow)));
+    assert_eq!(by_sops, sops_dec(&inplace));
 }
