@@ -441,7 +441,12 @@ pub struct OutputSink {
 }
 
 enum To {
-    Stdout { wrote: bool, closed: bool },
+    Stdout {
+        wrote: bool,
+        closed: bool,
+        /// The chunks held until the commit ([`OutputSink::holding`]).
+        held: Option<Vec<Vec<u8>>>,
+    },
     File(Box<FileDest>),
 }
 
@@ -478,6 +483,7 @@ pub fn output_sink(file: Option<&str>, in_place: bool, output: Option<&str>) -> 
             to: To::Stdout {
                 wrote: false,
                 closed: false,
+                held: None,
             },
         });
     };
@@ -501,10 +507,25 @@ pub fn output_sink(file: Option<&str>, in_place: bool, output: Option<&str>) -> 
 }
 
 impl OutputSink {
+    /// Hold what goes to stdout until the commit (plaintext, which must not leave before the
+    /// MAC has verified). A file's temp file is private and renamed only on commit anyway.
+    pub fn holding(mut self) -> OutputSink {
+        if let To::Stdout { held, .. } = &mut self.to {
+            *held = Some(Vec::new());
+        }
+        self
+    }
+
     /// The output is complete: flush stdout, or sync the temp file and rename it over the
     /// target.
     pub fn commit(self) -> Result<()> {
         match self.to {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                let parts: Vec<&[u8]> = held.iter().map(Vec::as_slice).collect();
+                write_stdout_parts(&parts)
+            }
             To::Stdout { closed, .. } => match std::io::stdout().flush() {
                 Err(e) if !closed && e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(stdout_failed(e))
@@ -529,7 +550,13 @@ impl OutputSink {
 impl crate::pipeline::Sink for OutputSink {
     fn put(&mut self, chunk: &[u8]) -> Result<()> {
         match &mut self.to {
-            To::Stdout { wrote, closed } => {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                held.push(chunk.to_vec());
+                Ok(())
+            }
+            To::Stdout { wrote, closed, .. } => {
                 *wrote = true;
                 if *closed {
                     return Ok(());
@@ -554,6 +581,12 @@ impl crate::pipeline::Sink for OutputSink {
 
     fn rewind(&mut self) -> Result<bool> {
         match &mut self.to {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                held.clear();
+                Ok(true)
+            }
             To::Stdout { wrote, .. } => Ok(!*wrote),
             To::File(d) => {
                 use std::io::Seek;

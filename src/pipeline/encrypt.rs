@@ -114,7 +114,7 @@ pub fn encrypt(
 
 /// Pieces of about this many source bytes are written and checked one pair at a time (one per
 /// thread) when a YAML file is streamed into a [`Sink`]: the output never sits whole in memory.
-const PIECE: usize = 512 * 1024;
+pub(super) const PIECE: usize = 512 * 1024;
 
 /// [`encrypt`], with the output put into `sink` as it is produced. A big YAML file on the
 /// streaming path is sealed, written and checked a piece at a time, and each checked piece goes

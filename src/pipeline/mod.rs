@@ -21,7 +21,7 @@ mod readback;
 mod reseal;
 
 pub use decrypt::{
-    decrypt, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
+    decrypt, decrypt_into, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
 };
 pub use encrypt::{encrypt, encrypt_into, encrypt_parsed, Encrypt};
 pub use layout::{infer_indent, LayoutOptions};
