@@ -1,6 +1,8 @@
 //! Criterion benches for each format's parse, seal (render with every leaf sealed) and render
 //! (render with every leaf opened), on generated inputs of 1,000 and 10,000 leaves; and the
-//! streaming YAML path (`yaml-fast`: scan, then seal every leaf and check the output).
+//! streaming YAML path (`yaml-fast`: scan, then seal every leaf and check the output; in
+//! pieces of 16 KB, checked one by one, as `encrypt` streams a big file), and the parse of a
+//! sealed JSON file (`json-sealed`: long tokens, what `decrypt` reads).
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use veil::format::yaml::FastYaml;
 use veil::format::{Edit, Format};
@@ -92,6 +94,34 @@ fn bench(c: &mut Criterion) {
                     .unwrap()
                     .unwrap();
                 fast.finish(r, None).unwrap()
+            })
+        });
+        c.bench_function(&format!("seal/yaml-fast-pieces/{n}"), |b| {
+            b.iter(|| {
+                let mut len = 0;
+                for p in fast.pieces(16 * 1024) {
+                    let r = fast
+                        .render_piece(&p, &mut |_, _, _| Ok(Edit::Seal(TOKEN.to_string())))
+                        .unwrap()
+                        .unwrap();
+                    len += fast.finish(r, None).unwrap().to_vec().len();
+                }
+                len
+            })
+        });
+        let sealed = format!(
+            "{{\n{}\n}}\n",
+            (0..n)
+                .map(|i| format!("\t\"key{i}\": \"{TOKEN}\""))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        );
+        c.bench_function(&format!("parse/json-sealed/{n}"), |b| {
+            b.iter(|| {
+                Format::Json
+                    .store()
+                    .parse(black_box(sealed.as_bytes()))
+                    .unwrap()
             })
         });
     }

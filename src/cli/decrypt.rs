@@ -133,7 +133,16 @@ pub fn run(
                 super::extract::lookup(doc, &path).map_err(prefixed("error truncating tree"))?;
             pipeline::Output::Bytes(pipeline::emit_value(v, outf, &layout)?)
         }
-        None => pipeline::decrypt(data, &req, &watch)?,
+        None => {
+            // Checked pieces of a big YAML file go to a private temp file (renamed only on
+            // commit) or are held for stdout: nothing leaves before the MAC has verified.
+            let mut sink =
+                super::io::output_sink(file, output.in_place, output.output.as_deref())?.holding();
+            pipeline::decrypt_into(data, &req, &watch, &mut sink)?;
+            crate::audit::session::release()?;
+            sink.commit()?;
+            return Ok(0);
+        }
     };
     // The audit entry is written before the plaintext leaves (in required mode, or not at all).
     crate::audit::session::release()?;

@@ -133,12 +133,10 @@ pub fn run(
         emit: &emit,
         streaming: crate::env::streaming(inf),
     };
-    let out = pipeline::encrypt(data, &req, &mut Context::system(), &Verbose)?;
-    super::io::emit_output_parts(
-        file,
-        output.in_place,
-        output.output.as_deref(),
-        &out.slices(),
-    )?;
+    // Checked pieces of a big YAML file go out as they are made: to the temp file of an
+    // atomic write (renamed over the target only when complete), or to stdout.
+    let mut sink = super::io::output_sink(file, output.in_place, output.output.as_deref())?;
+    pipeline::encrypt_into(data, &req, &mut Context::system(), &Verbose, &mut sink)?;
+    sink.commit()?;
     Ok(0)
 }

@@ -233,6 +233,24 @@ fn target_dir(target: &Path) -> PathBuf {
     }
 }
 
+/// A fresh temp file for a write to `path` in `dir` (what a killed veil left there goes first).
+fn begin(path: &Path, dir: &Path) -> Result<AtomicTemp> {
+    guard::temp::sweep_once(dir, Kind::WriteTemp);
+    AtomicTemp::create_in(dir, true).map_err(|e| write_failed(path, "creating a temp file", e))
+}
+
+/// Give the complete temp file the owner and mode of `like` (else it stays 0600) and sync it.
+fn complete(path: &Path, tmp: &mut AtomicTemp, like: Option<&std::fs::Metadata>) -> Result<()> {
+    let fail = |what: &str, e: std::io::Error| write_failed(path, what, e);
+    if let Some(m) = like {
+        tmp.copy_owner_and_mode(m)
+            .map_err(|e| fail("setting permissions", e))?;
+    }
+    tmp.file().sync_all().map_err(|e| fail("syncing", e))?;
+    hold_for_tests();
+    Ok(())
+}
+
 /// The complete, synced temp file with `parts`, owner and mode of `like` (else 0600).
 fn prepare(
     path: &Path,
@@ -240,20 +258,26 @@ fn prepare(
     parts: &[&[u8]],
     like: Option<&std::fs::Metadata>,
 ) -> Result<AtomicTemp> {
-    let fail = |what: &str, e: std::io::Error| write_failed(path, what, e);
-    // What a killed veil left here goes first.
-    guard::temp::sweep_once(dir, Kind::WriteTemp);
-    let mut tmp = AtomicTemp::create_in(dir, true).map_err(|e| fail("creating a temp file", e))?;
+    let mut tmp = begin(path, dir)?;
     for data in parts {
-        tmp.file().write_all(data).map_err(|e| fail("writing", e))?;
+        tmp.file()
+            .write_all(data)
+            .map_err(|e| write_failed(path, "writing", e))?;
     }
-    if let Some(m) = like {
-        tmp.copy_owner_and_mode(m)
-            .map_err(|e| fail("setting permissions", e))?;
-    }
-    tmp.file().sync_all().map_err(|e| fail("syncing", e))?;
-    hold_for_tests();
+    complete(path, &mut tmp, like)?;
     Ok(tmp)
+}
+
+/// Put the complete temp file in place of `target` (the resolved `path`), unless the file
+/// changed since its lock was taken.
+fn put_in_place(path: &Path, target: &Path, dir: &Path, tmp: AtomicTemp) -> Result<()> {
+    check_unchanged(path, target)?;
+    tmp.replace(target)
+        .map_err(|e| write_failed(path, "renaming", e))?;
+    // The lock was on the old version; the new one is complete.
+    held().retain(|h| h.target != target);
+    sync_dir(dir);
+    Ok(())
 }
 
 /// [`write_atomic`] of `parts` written one after another.
@@ -265,13 +289,7 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
         check_links(path, m)?;
     }
     let tmp = prepare(path, &dir, parts, existing.as_ref())?;
-    check_unchanged(path, &target)?;
-    tmp.replace(&target)
-        .map_err(|e| write_failed(path, "renaming", e))?;
-    // The lock was on the old version; the new one is complete.
-    held().retain(|h| h.target != target);
-    sync_dir(&dir);
-    Ok(())
+    put_in_place(path, &target, &dir, tmp)
 }
 
 /// Create `path` with `data` atomically; fails if something has that name by then (it is never
@@ -368,10 +386,7 @@ pub fn write_stdout_parts(parts: &[&[u8]]) -> Result<()> {
     match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::new(
-            Code::CouldNotWriteOutputFile,
-            format!("could not write to stdout: {e}"),
-        )),
+        Err(e) => Err(stdout_failed(e)),
     }
 }
 
@@ -415,6 +430,183 @@ pub fn emit_output_parts(
     }
 }
 
+/// Where a streamed result goes as it is produced and checked, chunk by chunk: stdout, or the
+/// temp file of an atomic write (in place or `--output`) that [`OutputSink::commit`] puts in
+/// place. Dropped without a commit (a later chunk failed its check, a key service failed), the
+/// temp file vanishes and the target is untouched; on stdout, the chunks already released stay
+/// released (each one passed its check) and the command's exit code says the output is
+/// incomplete.
+pub struct OutputSink {
+    to: To,
+}
+
+enum To {
+    Stdout {
+        wrote: bool,
+        closed: bool,
+        /// The chunks held until the commit ([`OutputSink::holding`]).
+        held: Option<Vec<Vec<u8>>>,
+    },
+    File(Box<FileDest>),
+}
+
+struct FileDest {
+    path: PathBuf,
+    target: PathBuf,
+    dir: PathBuf,
+    existing: Option<std::fs::Metadata>,
+    tmp: AtomicTemp,
+}
+
+/// The sink for the result where the flags say (the checks of [`emit_output_parts`], made
+/// before any work).
+pub fn output_sink(file: Option<&str>, in_place: bool, output: Option<&str>) -> Result<OutputSink> {
+    let dest = match (in_place, output, file) {
+        (true, Some(_), _) => {
+            return Err(Error::new(
+                Code::ConflictingParameters,
+                "Error: cannot operate on both --output and --in-place",
+            )
+            .hint("use one of them"))
+        }
+        (true, None, None | Some("-")) => {
+            return Err(
+                Error::new(Code::ConflictingParameters, "cannot write stdin in place")
+                    .hint("pass a file name, or use --output"),
+            )
+        }
+        (true, None, Some(p)) => Some(p),
+        (false, o, _) => o,
+    };
+    let Some(p) = dest else {
+        return Ok(OutputSink {
+            to: To::Stdout {
+                wrote: false,
+                closed: false,
+                held: None,
+            },
+        });
+    };
+    let path = PathBuf::from(p);
+    let target = resolve_target(&path);
+    let dir = target_dir(&target);
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(m) = &existing {
+        check_links(&path, m)?;
+    }
+    let tmp = begin(&path, &dir)?;
+    Ok(OutputSink {
+        to: To::File(Box::new(FileDest {
+            path,
+            target,
+            dir,
+            existing,
+            tmp,
+        })),
+    })
+}
+
+impl OutputSink {
+    /// Hold what goes to stdout until the commit (plaintext, which must not leave before the
+    /// MAC has verified). A file's temp file is private and renamed only on commit anyway.
+    pub fn holding(mut self) -> OutputSink {
+        if let To::Stdout { held, .. } = &mut self.to {
+            *held = Some(Vec::new());
+        }
+        self
+    }
+
+    /// The output is complete: flush stdout, or sync the temp file and rename it over the
+    /// target.
+    pub fn commit(self) -> Result<()> {
+        match self.to {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                let parts: Vec<&[u8]> = held.iter().map(Vec::as_slice).collect();
+                write_stdout_parts(&parts)
+            }
+            To::Stdout { closed, .. } => match std::io::stdout().flush() {
+                Err(e) if !closed && e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(stdout_failed(e))
+                }
+                _ => Ok(()),
+            },
+            To::File(d) => {
+                let FileDest {
+                    path,
+                    target,
+                    dir,
+                    existing,
+                    mut tmp,
+                } = *d;
+                complete(&path, &mut tmp, existing.as_ref())?;
+                put_in_place(&path, &target, &dir, tmp)
+            }
+        }
+    }
+}
+
+impl crate::pipeline::Sink for OutputSink {
+    fn put(&mut self, chunk: &[u8]) -> Result<()> {
+        match &mut self.to {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                held.push(chunk.to_vec());
+                Ok(())
+            }
+            To::Stdout { wrote, closed, .. } => {
+                *wrote = true;
+                if *closed {
+                    return Ok(());
+                }
+                match std::io::stdout().lock().write_all(chunk) {
+                    Ok(()) => Ok(()),
+                    // A closed pipe is not an error (`veil encrypt f | head`).
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                        *closed = true;
+                        Ok(())
+                    }
+                    Err(e) => Err(stdout_failed(e)),
+                }
+            }
+            To::File(d) => d
+                .tmp
+                .file()
+                .write_all(chunk)
+                .map_err(|e| write_failed(&d.path, "writing", e)),
+        }
+    }
+
+    fn rewind(&mut self) -> Result<bool> {
+        match &mut self.to {
+            To::Stdout {
+                held: Some(held), ..
+            } => {
+                held.clear();
+                Ok(true)
+            }
+            To::Stdout { wrote, .. } => Ok(!*wrote),
+            To::File(d) => {
+                use std::io::Seek;
+                let f = d.tmp.file();
+                f.set_len(0)
+                    .and_then(|_| f.rewind())
+                    .map_err(|e| write_failed(&d.path, "starting over", e))?;
+                Ok(true)
+            }
+        }
+    }
+}
+
+fn stdout_failed(e: std::io::Error) -> Error {
+    Error::new(
+        Code::CouldNotWriteOutputFile,
+        format!("could not write to stdout: {e}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +636,55 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".veil-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    fn leftovers(dir: &Path) -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().starts_with(".veil-"))
+            .collect()
+    }
+
+    /// A streamed write whose later chunk fails its check is dropped without a commit: the
+    /// target keeps its old content and no temp file remains, whether the temp file has a name
+    /// or not; a committed one replaces the target with every chunk, in the target's mode.
+    #[test]
+    fn a_streamed_write_left_uncommitted_leaves_the_original_and_no_temp_file() {
+        use crate::pipeline::Sink;
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("secrets.yaml");
+        std::fs::write(&f, "old: 1\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let name = f.to_str().unwrap();
+        for (in_place, output) in [(true, None), (false, Some(name))] {
+            let mut sink = output_sink(Some(name), in_place, output).unwrap();
+            sink.put(b"a: ENC[...]\n").unwrap();
+            sink.put(b"b: ENC[...]\n").unwrap();
+            // The next chunk's check fails: the command returns its error and the sink is
+            // dropped.
+            drop(sink);
+            assert_eq!(std::fs::read(&f).unwrap(), b"old: 1\n");
+            assert!(leftovers(d.path()).is_empty());
+        }
+        let mut sink = output_sink(Some(name), true, None).unwrap();
+        sink.put(b"dropped\n").unwrap();
+        // Taking back what was put (the lossless path takes over) empties the temp file.
+        assert!(sink.rewind().unwrap());
+        sink.put(b"a: 1\n").unwrap();
+        sink.put(b"b: 2\n").unwrap();
+        sink.commit().unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"a: 1\nb: 2\n");
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert!(leftovers(d.path()).is_empty());
+        // Both destinations at once, or stdin in place, are refused before any work.
+        assert!(output_sink(Some(name), true, Some(name)).is_err());
+        assert!(output_sink(None, true, None).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! on the lossless tree path otherwise; a conversion is read back before it is returned. Also
 //! [`open`], the first step of every command that changes an encrypted file.
 
-use super::{LayoutOptions, Observer, Output};
+use super::{LayoutOptions, Observer, Output, Sink};
 use crate::engine::{self, DecryptOptions, Decrypted};
 use crate::error::{Code, Error, Result};
 use crate::format::stream::{FastFlat, Streaming};
@@ -77,6 +77,106 @@ pub fn decrypt(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Outpu
     Ok(Output::Bytes(out))
 }
 
+/// [`decrypt`], with the plaintext put into `sink` as it is produced. A big YAML file on the
+/// streaming path is opened, written and checked a piece at a time, each checked piece put at
+/// once, and the MAC verified after the last: the caller must release nothing `sink` holds
+/// before this returns `Ok` (`cli::io`'s sink holds stdout output and writes a file to a
+/// private temp file renamed only on commit). Everything else is made whole, then put.
+pub fn decrypt_into(
+    data: Vec<u8>,
+    req: &Decrypt,
+    obs: &dyn Observer,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let data = if req.inf == Format::Yaml
+        && req.outf == Format::Yaml
+        && !req.opts.require_integrity
+        && req.streaming
+        && data.len() >= 2 * super::encrypt::PIECE
+    {
+        match FastYaml::scan_bytes(data, true) {
+            Ok(doc) => match in_pieces(doc, req, obs, sink)? {
+                Ok(()) => return Ok(()),
+                Err(d) => d,
+            },
+            Err(d) => d,
+        }
+    } else {
+        data
+    };
+    let out = decrypt(data, req, obs)?;
+    for s in out.slices() {
+        sink.put(s)?;
+    }
+    Ok(())
+}
+
+/// The YAML streaming path into `sink`, a pair of pieces at a time (one per thread); the MAC
+/// is checked once every leaf is in. `Ok(Err(data))` gives the input back, with everything
+/// put taken back, when the file or one of its opened values is outside what the path handles.
+fn in_pieces(
+    doc: FastYaml,
+    req: &Decrypt,
+    obs: &dyn Observer,
+    sink: &mut dyn Sink,
+) -> Result<std::result::Result<(), Vec<u8>>> {
+    let Some((metadata, data_key)) = prepare(&doc, req, obs)? else {
+        return Ok(Err(doc.into_bytes()));
+    };
+    let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
+    let make = |p: &crate::format::yaml::Piece,
+                opener: &mut engine::LeafOpener|
+     -> Result<Option<crate::format::yaml::Output>> {
+        match doc.render_piece(p, &mut |path, aad, s| open_leaf(opener, path, aad, s))? {
+            Some(r) => Ok(Some(doc.finish(r, None)?)),
+            None => Ok(None),
+        }
+    };
+    for pair in doc.pieces(super::encrypt::PIECE).chunks(2) {
+        // The second piece's MAC input is taken in after the first's.
+        let mut second = opener.later(&data_key);
+        let (a, b) = std::thread::scope(|sc| {
+            let h = pair.get(1).map(|p| {
+                let second = &mut second;
+                sc.spawn(move || make(p, second))
+            });
+            let a = make(&pair[0], &mut opener);
+            let b = h.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        Code::ErrorDumpingTree,
+                        "opening a piece of the file failed",
+                    ))
+                })
+            });
+            (a, b)
+        });
+        opener.append(second);
+        let mut made = vec![a?];
+        if let Some(b) = b {
+            made.push(b?);
+        }
+        for out in made {
+            let Some(out) = out else {
+                // An opened value this path cannot write in place: the lossless path does it
+                // all (nothing put has been released).
+                if !sink.rewind()? {
+                    return Err(Error::new(
+                        Code::ErrorDumpingTree,
+                        "refusing to continue: the plaintext cannot be taken back",
+                    ));
+                }
+                return Ok(Err(doc.into_bytes()));
+            };
+            for s in out.slices() {
+                sink.put(s)?;
+            }
+        }
+    }
+    opener.finish(&metadata)?;
+    Ok(Ok(()))
+}
+
 /// Decrypt `data` on the lossless path to its opened documents (for `--extract`).
 pub fn decrypt_tree(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Decrypted> {
     Ok(lossless(data, req, true, obs)?.1)
@@ -123,9 +223,35 @@ fn streaming<D: Streaming>(
     req: &Decrypt,
     obs: &dyn Observer,
 ) -> Result<std::result::Result<D::Output, Vec<u8>>> {
+    let Some((metadata, data_key)) = prepare(&doc, req, obs)? else {
+        return Ok(Err(doc.into_bytes()));
+    };
+    let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
+    // A big file is opened on two threads; the second half's MAC input is taken in after the
+    // first half's.
+    let mut second = opener.later(&data_key);
+    let rendered = doc.render_leaves_split(
+        &mut |path, aad, s| open_leaf(&mut opener, path, aad, s),
+        &mut |path, aad, s| open_leaf(&mut second, path, aad, s),
+    )?;
+    let Some(rendered) = rendered else {
+        return Ok(Err(doc.into_bytes()));
+    };
+    opener.append(second);
+    opener.finish(&metadata)?;
+    Ok(Ok(doc.finish(rendered, None)?))
+}
+
+/// The streaming paths' first steps: read the metadata, refuse what only the tree path
+/// handles (`Ok(None)`), unwrap the data key.
+fn prepare<D: Streaming>(
+    doc: &D,
+    req: &Decrypt,
+    obs: &dyn Observer,
+) -> Result<Option<(Metadata, crate::crypto::data_key::DataKey)>> {
     let tree = match doc.metadata() {
         Ok(Some(t)) => t,
-        _ => return Ok(Err(doc.into_bytes())),
+        _ => return Ok(None),
     };
     obs.step(&format!(
         "decrypt {} as {:?}, output {:?} (streaming path)",
@@ -142,7 +268,7 @@ fn streaming<D: Streaming>(
                 Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
             )
     {
-        return Ok(Err(doc.into_bytes()));
+        return Ok(None);
     }
     crate::metadata::check_loadable(&metadata)?;
     // An empty `--decryption-order` means the default, as on the lossless path.
@@ -155,29 +281,22 @@ fn streaming<D: Streaming>(
     };
     let (data_key, by) = engine::unwrap_data_key_by(&metadata, req.keys, order)?;
     obs.unwrapped_by(&by);
-    let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
-    // A big file is opened on two threads; the second half's MAC input is taken in after the
-    // first half's.
-    let mut second = opener.later(&data_key);
-    // The file's rule decides which leaves are sealed (with no comments in play, sops's
-    // comment stack is empty), whatever a value looks like.
-    fn open(opener: &mut engine::LeafOpener, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
-        let sealed = opener.selector().seals_uncommented(path, s);
-        Ok(match opener.leaf(aad, s, sealed, None)? {
-            Some(v) => Edit::Open(v),
-            None => Edit::Keep,
-        })
-    }
-    let rendered = doc.render_leaves_split(
-        &mut |path, aad, s| open(&mut opener, path, aad, s),
-        &mut |path, aad, s| open(&mut second, path, aad, s),
-    )?;
-    let Some(rendered) = rendered else {
-        return Ok(Err(doc.into_bytes()));
-    };
-    opener.append(second);
-    opener.finish(&metadata)?;
-    Ok(Ok(doc.finish(rendered, None)?))
+    Ok(Some((metadata, data_key)))
+}
+
+/// The file's rule decides which leaves are sealed (with no comments in play, sops's comment
+/// stack is empty), whatever a value looks like.
+fn open_leaf(
+    opener: &mut engine::LeafOpener,
+    path: &[&str],
+    aad: &str,
+    s: &Scalar,
+) -> Result<Edit> {
+    let sealed = opener.selector().seals_uncommented(path, s);
+    Ok(match opener.leaf(aad, s, sealed, None)? {
+        Some(v) => Edit::Open(v),
+        None => Edit::Keep,
+    })
 }
 
 /// An encrypted file, parsed losslessly and decrypted.

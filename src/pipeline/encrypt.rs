@@ -4,7 +4,7 @@
 //! what a reader of the output will parse, and every output is read back before it is returned.
 
 use super::readback::render_checked;
-use super::{LayoutOptions, Observer, Output};
+use super::{LayoutOptions, Observer, Output, Sink};
 use crate::crypto::data_key::DataKey;
 use crate::engine::{self, Context, EncryptOptions};
 use crate::error::{Code, Error, Result};
@@ -110,6 +110,164 @@ pub fn encrypt(
         })?;
     }
     Ok(Output::Bytes(out))
+}
+
+/// Pieces of about this many source bytes are written and checked one pair at a time (one per
+/// thread) when a YAML file is streamed into a [`Sink`]: the output never sits whole in memory.
+pub(super) const PIECE: usize = 512 * 1024;
+
+/// [`encrypt`], with the output put into `sink` as it is produced. A big YAML file on the
+/// streaming path is sealed, written and checked a piece at a time, and each checked piece goes
+/// to `sink` at once (the last one, which carries the `sops:` block, once every leaf is in the
+/// MAC); everything else is made whole, checked, and then put.
+pub fn encrypt_into(
+    data: Vec<u8>,
+    req: &Encrypt,
+    ctx: &mut Context,
+    obs: &dyn Observer,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let opts = req.opts;
+    let data = if req.inf == Format::Yaml
+        && req.outf == Format::Yaml
+        && !opts.integrity
+        && req.streaming
+        && data.len() >= 2 * PIECE
+    {
+        match FastYaml::scan_bytes(data, false) {
+            Ok(doc) => match in_pieces(doc, req, ctx, obs, sink)? {
+                Ok(()) => return Ok(()),
+                Err(d) => d,
+            },
+            Err(d) => d,
+        }
+    } else {
+        data
+    };
+    let out = encrypt(data, req, ctx, obs)?;
+    for s in out.slices() {
+        sink.put(s)?;
+    }
+    Ok(())
+}
+
+/// What one thread made of one piece: its checked output, or (the last piece) its rendering,
+/// which is checked once the metadata is known.
+enum Made {
+    Checked(crate::format::yaml::Output),
+    Last(crate::format::yaml::Rendering),
+}
+
+/// The YAML streaming path into `sink`, a pair of pieces at a time. `Ok(Err(data))` gives the
+/// input back (nothing put, or all of it taken back) when the file is outside what the path
+/// handles.
+fn in_pieces(
+    doc: FastYaml,
+    req: &Encrypt,
+    ctx: &mut Context,
+    obs: &dyn Observer,
+    sink: &mut dyn Sink,
+) -> Result<std::result::Result<(), Vec<u8>>> {
+    let opts = req.opts;
+    if doc.has_comments()
+        && matches!(
+            opts.rule,
+            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+        )
+    {
+        return Ok(Err(doc.into_bytes()));
+    }
+    engine::check_key_groups(opts)?;
+    let data_key = DataKey::generate(&mut ctx.rng);
+    let mut sealer = engine::LeafSealer::new(
+        &data_key,
+        &opts.rule,
+        opts.mac_only_encrypted,
+        opts.cipher,
+        ctx,
+    )?;
+    obs.step(&format!("{}: streaming path", req.inf.name()));
+    let make =
+        |p: &crate::format::yaml::Piece, sealer: &mut engine::LeafSealer| -> Result<Option<Made>> {
+            let r = doc.render_piece(p, &mut |path, aad, s| seal(sealer, path, aad, s))?;
+            Ok(match r {
+                None => None,
+                Some(r) if p.is_last() => Some(Made::Last(r)),
+                Some(r) => Some(Made::Checked(doc.finish(r, None)?)),
+            })
+        };
+    let pieces = doc.pieces(PIECE);
+    let mut last = None;
+    for pair in pieces.chunks(2) {
+        // The second piece's MAC input is taken in after the first's: the MAC is the one a
+        // single pass computes.
+        let mut second = sealer.later(&data_key)?;
+        let (a, b) = std::thread::scope(|sc| {
+            let h = pair.get(1).map(|p| {
+                let second = &mut second;
+                sc.spawn(move || make(p, second))
+            });
+            let a = make(&pair[0], &mut sealer);
+            let b = h.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        Code::ErrorDumpingTree,
+                        "sealing a piece of the file failed",
+                    ))
+                })
+            });
+            (a, b)
+        });
+        sealer.append(second);
+        let mut made = vec![a?];
+        if let Some(b) = b {
+            made.push(b?);
+        }
+        for made in made {
+            match made {
+                Some(Made::Checked(out)) => {
+                    for s in out.slices() {
+                        sink.put(s)?;
+                    }
+                }
+                Some(Made::Last(r)) => last = Some(r),
+                // An edit this path cannot write in place: the lossless path does it all.
+                None => {
+                    if !sink.rewind()? {
+                        return Err(cannot_take_back());
+                    }
+                    return Ok(Err(doc.into_bytes()));
+                }
+            }
+        }
+    }
+    let Some(last) = last else {
+        return Err(cannot_take_back());
+    };
+    let (lastmodified, mac) = sealer.finish(ctx)?;
+    let metadata = engine::new_metadata(&data_key, opts, req.keys, ctx, lastmodified, mac)?;
+    let out = doc.finish(last, Some(&metadata.to_tree(false)))?;
+    for s in out.slices() {
+        sink.put(s)?;
+    }
+    Ok(Ok(()))
+}
+
+fn seal(sealer: &mut engine::LeafSealer, path: &[&str], aad: &str, s: &Scalar) -> Result<Edit> {
+    let enc = sealer.selector().seals_uncommented(path, s);
+    Ok(match sealer.leaf(path, aad, s, enc, None)? {
+        Some(tok) => Edit::Seal(tok),
+        None => Edit::Keep,
+    })
+}
+
+/// Part of the output went to stdout and the rest cannot be made on this path.
+fn cannot_take_back() -> Error {
+    Error::new(
+        Code::ErrorDumpingTree,
+        "refusing to continue: part of the output was written to stdout and the rest cannot be made on the streaming path",
+    )
+    .hint("this is a veil bug; the output on stdout is incomplete; write to a file with --output, or set VEIL_YAML_FAST=0, and please report the file's structure (not its values)")
 }
 
 /// Encrypt a parsed plaintext document (`edit` of a new file) into `outf`, read back before it

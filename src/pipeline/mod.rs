@@ -22,9 +22,9 @@ mod reseal;
 
 pub use decrypt::open_to_read;
 pub use decrypt::{
-    decrypt, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
+    decrypt, decrypt_into, decrypt_tree, emit_value, load_error, open, open_parsed, Decrypt, Opened,
 };
-pub use encrypt::{encrypt, encrypt_parsed, Encrypt};
+pub use encrypt::{encrypt, encrypt_into, encrypt_parsed, Encrypt};
 pub use layout::{infer_indent, LayoutOptions};
 pub use readback::{meta_tree, render_checked, render_checked_with, verify_written, Layout};
 pub use reseal::{reencrypt, render_in_place, render_same_shape, reuse_from};
@@ -46,6 +46,28 @@ pub trait Observer {
 /// An observer that reports nothing.
 pub struct Silent;
 impl Observer for Silent {}
+
+/// Where a result goes as it is produced: each chunk has passed its check when it is put
+/// (`cli::io` implements it; the pipeline never writes a file itself).
+pub trait Sink {
+    /// Take the next checked chunk of the output.
+    fn put(&mut self, chunk: &[u8]) -> crate::error::Result<()>;
+    /// Forget every chunk put so far, because the output is being made another way; `false`
+    /// when they cannot be taken back (they went to stdout).
+    fn rewind(&mut self) -> crate::error::Result<bool>;
+}
+
+/// A [`Sink`] that holds the output (tests, and callers that need it whole).
+impl Sink for Vec<u8> {
+    fn put(&mut self, chunk: &[u8]) -> crate::error::Result<()> {
+        self.extend_from_slice(chunk);
+        Ok(())
+    }
+    fn rewind(&mut self) -> crate::error::Result<bool> {
+        self.clear();
+        Ok(true)
+    }
+}
 
 /// A result ready to write: the streaming paths hand back several parts (written one after
 /// another, never copied into one buffer), the lossless path one buffer.

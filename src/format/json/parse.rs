@@ -442,10 +442,7 @@ impl Parser<'_> {
         let mut buf: Option<Vec<u8>> = None;
         loop {
             let rest = self.src.get(self.pos..).unwrap_or_default();
-            let Some(n) = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-            else {
+            let Some(n) = string_stop(rest) else {
                 self.pos = self.src.len();
                 return Err(self.eof());
             };
@@ -522,10 +519,70 @@ impl Parser<'_> {
     }
 }
 
+/// Where the run of plain string bytes at the start of `b` stops: the first `"`, `\\` or
+/// control character. Eight bytes are tested at a time (most of a sealed file is long tokens
+/// with none of them), the rest one by one.
+fn string_stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` that is zero has its high bit set in `zero(x)`; the lowest such bit is
+    // exact (borrows only run upwards), which is all that is used.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = 0;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let hit = zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|n| at + n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tree::walk_leaves;
+
+    /// The word-at-a-time search finds the same first stop as a byte-by-byte one, wherever
+    /// the stop sits in a word and whatever bytes (high ones, near misses) come before it.
+    #[test]
+    fn string_stop_agrees_with_a_bytewise_search() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        let fill = [
+            b'a', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']', 0x20, 0x21, b'E',
+        ];
+        let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
+        for len in 0..40 {
+            for &f in &fill {
+                let mut v = vec![f; len];
+                assert_eq!(
+                    string_stop(&v),
+                    naive(&v),
+                    "no stop, fill {f:#x}, len {len}"
+                );
+                for at in 0..len {
+                    for &st in &stops {
+                        v[at] = st;
+                        // A second stop later must not win.
+                        if at + 3 < len {
+                            v[at + 3] = b'"';
+                        }
+                        assert_eq!(string_stop(&v), naive(&v), "stop {st:#x} at {at} of {len}");
+                        v.iter_mut().for_each(|c| *c = f);
+                    }
+                }
+            }
+        }
+    }
 
     fn leaf_texts(src: &str) -> Vec<String> {
         let p = parse(src.as_bytes()).unwrap();

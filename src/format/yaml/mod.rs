@@ -67,7 +67,7 @@ mod resolve;
 mod restructure;
 mod verify;
 
-pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Rendering};
+pub use fast::{FastYaml, LeafEdit, LeafEditSend, Output, Piece, Rendering};
 
 use crate::error::Result;
 use crate::format::{input_error, Edit, EmitOptions, Format, Parsed, Store};

@@ -9,8 +9,13 @@ use crate::support::*;
 
 /// About 400 KB of nested maps and lists of the kinds of scalars config files hold.
 fn big_yaml() -> String {
+    services(60)
+}
+
+/// `n` services of about 6.7 KB each.
+fn services(n: usize) -> String {
     let mut s = String::from("version: 3\n");
-    for i in 0..60 {
+    for i in 0..n {
         // Head comments in their key's column and comments after values are taken by the
         // streaming path.
         s.push_str(&format!("# service number {i}\n"));
@@ -212,4 +217,158 @@ fn damage_and_wrong_keys_fail_as_on_the_lossless_path() {
         .env("SOPS_AGE_KEY_FILE", &wrong));
     assert_eq!(code, Some(128), "{err}");
     assert!(err.contains(&r), "{err}");
+}
+
+/// A file of over 1 MB is encrypted a piece at a time, each piece checked and written out
+/// before the next (to the temp file of `--output` and `-i`, or to stdout): the result is the
+/// lossless path's layout, decrypts byte for byte, and the real sops reads it as it reads the
+/// lossless path's output.
+#[test]
+fn files_encrypted_in_pieces_match_the_lossless_path_and_sops_reads_them() {
+    let sb = Sandbox::new();
+    let plain = services(200);
+    assert!(plain.len() > 1_100_000);
+    let f = sb.write("big.yaml", &plain);
+    let r = TestKey::Age1.recipient();
+    let key = sb.age_key_file(TestKey::Age1);
+    let shape = |b: &[u8]| -> Vec<String> {
+        text(b)
+            .lines()
+            .take_while(|l| !l.starts_with("sops:"))
+            .map(|l| match l.find("ENC[") {
+                Some(i) => format!("{}<enc>", &l[..i]),
+                None => l.to_string(),
+            })
+            .collect()
+    };
+    let slow = run_ok(
+        sb.veil()
+            .args(["encrypt", "--age", &r])
+            .arg(&f)
+            .env("VEIL_YAML_FAST", "0"),
+        "encrypt on the lossless path",
+    );
+    let stdout = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+    let out = sb.path().join("out.enc.yaml");
+    run_ok(
+        sb.veil()
+            .args(["encrypt", "--age", &r, "--output"])
+            .arg(&out)
+            .arg(&f),
+        "encrypt --output",
+    );
+    let inplace = sb.write("inplace.yaml", &plain);
+    run_ok(
+        sb.veil().args(["encrypt", "-i", "--age", &r]).arg(&inplace),
+        "encrypt -i",
+    );
+    let written = [
+        stdout,
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&inplace).unwrap(),
+    ];
+    for enc in &written {
+        assert_eq!(shape(enc), shape(&slow));
+        let p = sb.write("check.enc.yaml", enc);
+        let dec = run_ok(
+            sb.veil()
+                .arg("decrypt")
+                .arg(&p)
+                .env("SOPS_AGE_KEY_FILE", &key),
+            "decrypt",
+        );
+        assert_eq!(
+            text(&dec),
+            plain,
+            "decrypting gives back the file byte for byte"
+        );
+    }
+    if !require_peer("sops") {
+        return;
+    }
+    let sops_dec = |p: &std::path::Path| {
+        run_ok(
+            sb.sops()
+                .arg("decrypt")
+                .arg(p)
+                .env("SOPS_AGE_KEY_FILE", &key),
+            "sops decrypt",
+        )
+    };
+    let by_sops = sops_dec(&out);
+    assert_eq!(by_sops, sops_dec(&sb.write("slow.enc.yaml", &slow)));
+    assert_eq!(by_sops, sops_dec(&inplace));
+}
+
+/// A file of over 1 MB is decrypted a piece at a time: to stdout (held until the MAC has
+/// verified), `--output` and `-i` (a private temp file renamed only then) it gives back the
+/// file byte for byte; a MAC failure writes nothing and leaves the target as it was; a value
+/// that opens to several lines, found after pieces were already put, sends the whole file to
+/// the lossless path.
+#[test]
+fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
+    let sb = Sandbox::new();
+    let mut plain = services(200);
+    let r = TestKey::Age1.recipient();
+    let key = sb.age_key_file(TestKey::Age1);
+    let enc_of = |name: &str, plain: &str| {
+        let f = sb.write(name, plain);
+        let enc = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+        text(&enc).to_string()
+    };
+    let enc = enc_of("big.yaml", &plain);
+    let dec = |p: &std::path::Path, extra: &[&str]| {
+        run(sb
+            .veil()
+            .arg("decrypt")
+            .args(extra)
+            .arg(p)
+            .env("SOPS_AGE_KEY_FILE", &key))
+    };
+    let p = sb.write("big.enc.yaml", &enc);
+    let (code, out, err) = dec(&p, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&out), plain);
+    let o = sb.path().join("plain.yaml");
+    let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&std::fs::read(&o).unwrap()), plain);
+    let i = sb.write("inplace.enc.yaml", &enc);
+    let (code, _, err) = dec(&i, &["-i"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&std::fs::read(&i).unwrap()), plain);
+
+    // A value near the end deleted: the MAC fails after every piece was written and checked.
+    let last = enc.rfind("    VAR_7: ").unwrap();
+    let eol = last + enc[last..].find('\n').unwrap() + 1;
+    let damaged = format!("{}{}", &enc[..last], &enc[eol..]);
+    let d = sb.write("damaged.enc.yaml", &damaged);
+    std::fs::write(&o, "before\n").unwrap();
+    for extra in [vec![], vec!["--output", o.to_str().unwrap()], vec!["-i"]] {
+        let (code, out, err) = dec(&d, &extra);
+        assert_eq!(code, Some(51), "{err}");
+        assert!(
+            out.is_empty(),
+            "plaintext reached stdout before the MAC verified"
+        );
+        assert_eq!(std::fs::read(&o).unwrap(), b"before\n");
+        assert_eq!(text(&std::fs::read(&d).unwrap()), damaged);
+    }
+    let temps: Vec<_> = std::fs::read_dir(sb.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".veil-"))
+        .collect();
+    assert!(temps.is_empty(), "temp files left: {temps:?}");
+
+    // A block scalar in the last service opens to several lines.
+    plain.push_str("zz_last:\n  cert: |\n    line one\n    line two\n");
+    let enc = enc_of("block.yaml", &plain);
+    let p = sb.write("block.enc.yaml", &enc);
+    let (code, out, err) = dec(&p, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&out), plain);
+    let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&std::fs::read(&o).unwrap()), plain);
 }

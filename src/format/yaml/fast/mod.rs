@@ -37,6 +37,7 @@ use crate::error::Result;
 pub use crate::format::{LeafEdit, LeafEditSend};
 use crate::tree::{Scalar, Value};
 use scan::Scanner;
+pub use split::Piece;
 
 /// One structural event of the scanned document, in document order.
 #[derive(Clone, Copy, Debug)]

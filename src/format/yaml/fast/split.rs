@@ -6,7 +6,7 @@
 //! halves; it must not change what either half writes (the output equals the one-thread output).
 
 use super::check::mismatch;
-use super::{Ev, FastYaml, LeafEditSend, Rendering};
+use super::{Ev, FastYaml, LeafEdit, LeafEditSend, Rendering};
 use crate::error::Result;
 use crate::format::PARALLEL_FROM;
 
@@ -113,5 +113,86 @@ impl FastYaml {
             i -= 1;
         }
         i
+    }
+}
+
+/// A stretch of the document that is written and checked on its own: events `from..to`,
+/// source bytes `src_from..src_to`, and (after the first) the parent keys of its first key.
+pub struct Piece {
+    from: usize,
+    to: usize,
+    pub(super) src_from: usize,
+    src_to: usize,
+    parents: Vec<usize>,
+}
+
+impl Piece {
+    /// Whether this piece ends the document (it carries the `sops:` block).
+    pub fn is_last(&self) -> bool {
+        self.to == usize::MAX
+    }
+}
+
+impl FastYaml {
+    /// The document cut into pieces of about `every` source bytes, each starting at a key that
+    /// is not the first of its map and has only maps above it (the cut [`FastYaml::cut`] makes
+    /// for two threads, made again every `every` bytes). A document with no such key is one
+    /// piece.
+    pub fn pieces(&self, every: usize) -> Vec<Piece> {
+        let every = every.max(1);
+        let mut cuts: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+        let mut next = every;
+        // Open collections: (is a map, its current key's event index, keys seen).
+        let mut open: Vec<(bool, usize, usize)> = Vec::new();
+        for (i, ev) in self.evs.iter().enumerate() {
+            match *ev {
+                Ev::MapStart => open.push((true, 0, 0)),
+                Ev::SeqStart => open.push((false, 0, 0)),
+                Ev::MapEnd | Ev::SeqEnd => {
+                    open.pop();
+                }
+                Ev::Key { start, .. } => {
+                    let Some(top) = open.last_mut() else { continue };
+                    top.1 = i;
+                    top.2 += 1;
+                    if top.2 > 1 && start as usize >= next && open.iter().all(|o| o.0) {
+                        let ls = self.line_start(start as usize);
+                        let parents = open[..open.len() - 1].iter().map(|o| o.1).collect();
+                        cuts.push((i, ls, parents));
+                        next = ls + every;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut pieces = Vec::with_capacity(cuts.len() + 1);
+        let (mut from, mut src_from, mut parents) = (0, 0, Vec::new());
+        for (ev, ls, p) in cuts {
+            pieces.push(Piece {
+                from,
+                to: ev,
+                src_from,
+                src_to: ls,
+                parents: std::mem::replace(&mut parents, p),
+            });
+            (from, src_from) = (ev, ls);
+        }
+        pieces.push(Piece {
+            from,
+            to: usize::MAX,
+            src_from,
+            src_to: self.src.len(),
+            parents,
+        });
+        pieces
+    }
+
+    /// Write one piece leaf by leaf with `edit`. `Ok(None)`: an edit this path cannot write in
+    /// place (as [`FastYaml::render_leaves`]).
+    pub fn render_piece(&self, p: &Piece, edit: &mut LeafEdit<'_>) -> Result<Option<Rendering>> {
+        let to = p.to.min(self.evs.len());
+        Ok(self
+            .render_part(p.from, to, p.src_from, p.src_to, &p.parents, edit)?
+            .map(|part| Rendering { parts: vec![part] }))
     }
 }

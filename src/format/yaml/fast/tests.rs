@@ -121,6 +121,16 @@ fn agree(src: &str) -> bool {
         "sealed output differs for:\n{src}"
     );
 
+    // Written and checked piece by piece (as `encrypt` streams a big file), cut as often as
+    // the document allows: the pieces one after another are the same bytes.
+    for every in [1, 7, 40] {
+        assert_eq!(
+            String::from_utf8_lossy(&in_pieces(&fast, every, &m)),
+            String::from_utf8_lossy(&expected),
+            "output in pieces of {every} bytes differs for:\n{src}"
+        );
+    }
+
     // The same on two threads, cut wherever `cut` finds a place, even in a small file.
     let mut n_first = 0usize;
     let mut n_second = 0usize;
@@ -425,6 +435,23 @@ fn multi_line_opened_values_go_back_to_the_lossless_path() {
 }
 
 #[test]
+fn pieces_start_at_keys_with_only_maps_above() {
+    let src = "a: 1\nb: 2\nc:\n  d: 3\n  e:\n    - f: 4\n      g: 5\n  h: 6\ni: 7\n";
+    let f = FastYaml::scan(src.into(), false).expect("scan");
+    // Not at the first key of a map, never inside a list: b, c, e, h, i.
+    let starts: Vec<usize> = f.pieces(1).iter().map(|p| p.src_from).collect();
+    let at = |k: &str| src.find(k).unwrap();
+    assert_eq!(
+        starts,
+        [0, at("b:"), at("c:"), at("  e:"), at("  h:"), at("i:")]
+    );
+    // Pieces of about 20 bytes: each starts at the first such key 20 bytes after the last.
+    let starts: Vec<usize> = f.pieces(20).iter().map(|p| p.src_from).collect();
+    assert_eq!(starts, [0, at("  e:"), at("  h:")]);
+    assert_eq!(f.pieces(1 << 20).len(), 1);
+}
+
+#[test]
 fn a_wrong_expectation_is_refused() {
     // The check compares what saphyr reads with what was meant, not with itself.
     let f = FastYaml::scan("a: x\nb: y\n".into(), false).expect("scan");
@@ -437,6 +464,27 @@ fn a_wrong_expectation_is_refused() {
     let mut r = r.expect("in place");
     r.parts[0].out.insert_str(0, "c: 1\n");
     assert!(f.finish(r, None).is_err());
+}
+
+/// Seal every leaf (numbered across the pieces, as [`token`] does in one pass), check each
+/// piece on its own and the last with `meta`, and join the checked outputs.
+fn in_pieces(f: &FastYaml, every: usize, meta: &Value) -> Vec<u8> {
+    let mut n = 0usize;
+    let mut out = vec![];
+    let pieces = f.pieces(every);
+    assert!(pieces.last().is_some_and(Piece::is_last));
+    for p in &pieces {
+        let r = f
+            .render_piece(p, &mut |_, _, s| {
+                n += 1;
+                Ok(Edit::Seal(token(n - 1, s)))
+            })
+            .expect("render")
+            .expect("sealing is always written in place");
+        let m = p.is_last().then_some(meta);
+        out.extend(f.finish(r, m).expect("each piece must verify").to_vec());
+    }
+    out
 }
 
 /// Render on two threads the way the commands do: the same bytes as one thread, the
