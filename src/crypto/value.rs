@@ -6,14 +6,13 @@
 //! [`ValueCipher`] is built per file so the key schedule runs once; IVs come from a user-space
 //! CSPRNG seeded from the OS (or from the caller, for deterministic tests).
 
+use crate::crypto::b64;
 use crate::crypto::data_key::DataKey;
 use crate::error::{Code, Error, Result};
 use aes_gcm::aead::consts::U32;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::aes::Aes256;
 use aes_gcm::AesGcm;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use chacha20poly1305::XChaCha20Poly1305;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -92,7 +91,12 @@ impl EncValue {
     /// (greedy groups, trailing text after `]` ignored).
     pub fn parse(s: &str) -> Result<EncValue> {
         let r = EncRef::parse(s)?;
-        let dec = |x: &str| B64.decode(x).map_err(|_| malformed());
+        let dec = |x: &str| {
+            let mut v = Vec::new();
+            b64::decode_into(x, &mut v)
+                .map(|_| v)
+                .map_err(|_| malformed())
+        };
         Ok(EncValue {
             cipher: r.cipher,
             data: dec(r.data)?,
@@ -179,7 +183,7 @@ impl EncValue {
 /// The `ENC[…]` text, built in one allocation of the exact size (this runs once per value,
 /// and formatting through `fmt` was a tenth of encrypting a big file).
 fn write_token(cipher: Cipher, data: &[u8], iv: &[u8], tag: &[u8], type_name: &str) -> String {
-    let b64 = |n: usize| n.div_ceil(3) * 4;
+    let b64 = b64::encoded_len;
     let name = cipher.tag();
     let len = 4
         + name.len()
@@ -195,20 +199,14 @@ fn write_token(cipher: Cipher, data: &[u8], iv: &[u8], tag: &[u8], type_name: &s
     // Bytes first and one UTF-8 check at the end: `encode_string` checks every chunk it
     // writes, which cost more than the encoding itself.
     let mut out = Vec::with_capacity(len);
-    let field = |out: &mut Vec<u8>, bytes: &[u8]| {
-        let at = out.len();
-        out.resize(at + b64(bytes.len()), 0);
-        let n = B64.encode_slice(bytes, &mut out[at..]).unwrap_or(0);
-        out.truncate(at + n);
-    };
     out.extend_from_slice(b"ENC[");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b",data:");
-    field(&mut out, data);
+    b64::encode_into(data, &mut out);
     out.extend_from_slice(b",iv:");
-    field(&mut out, iv);
+    b64::encode_into(iv, &mut out);
     out.extend_from_slice(b",tag:");
-    field(&mut out, tag);
+    b64::encode_into(tag, &mut out);
     out.extend_from_slice(b",type:");
     out.extend_from_slice(type_name.as_bytes());
     out.push(b']');
@@ -227,6 +225,7 @@ pub struct ValueCipher {
     xchacha: XChaCha20Poly1305,
     cipher: Cipher,
     rng: ChaCha20Rng,
+    scratch: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl std::fmt::Debug for ValueCipher {
@@ -249,6 +248,7 @@ impl ValueCipher {
             xchacha: XChaCha20Poly1305::new(k.into()),
             cipher,
             rng,
+            scratch: zeroize::Zeroizing::new(Vec::new()),
         }
     }
 
@@ -280,7 +280,11 @@ impl ValueCipher {
                 &fresh[..n]
             }
         };
-        let mut buf = plaintext.to_vec();
+        // One buffer for every value of the file (zeroed when the cipher is dropped): it holds
+        // the plaintext only until it is encrypted in place.
+        let buf = &mut *self.scratch;
+        buf.clear();
+        buf.extend_from_slice(plaintext);
         let fail = || Error::new(Code::ErrorEncryptingTree, "could not encrypt a value");
         let tag: [u8; 16] = match cipher {
             Cipher::Aes256Gcm => self
@@ -288,17 +292,17 @@ impl ValueCipher {
                 .encrypt_in_place_detached(
                     aes_gcm::aead::generic_array::GenericArray::from_slice(iv),
                     aad,
-                    &mut buf,
+                    buf,
                 )
                 .map_err(|_| fail())?
                 .into(),
             Cipher::XChaCha20Poly1305 => self
                 .xchacha
-                .encrypt_in_place_detached(chacha20poly1305::XNonce::from_slice(iv), aad, &mut buf)
+                .encrypt_in_place_detached(chacha20poly1305::XNonce::from_slice(iv), aad, buf)
                 .map_err(|_| fail())?
                 .into(),
         };
-        Ok(write_token(cipher, &buf, iv, &tag, type_name))
+        Ok(write_token(cipher, buf, iv, &tag, type_name))
     }
 
     /// Open a parsed token with `aad`. A failed tag is sops's exit 25.
@@ -310,11 +314,12 @@ impl ValueCipher {
     /// the same results and errors as [`EncValue::parse`] then [`ValueCipher::open`], with
     /// one allocation instead of five (this runs once per value of a file).
     pub fn open_ref(&self, v: &EncRef<'_>, aad: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let data = B64.decode(v.data).map_err(|_| malformed())?;
+        let mut data = Vec::with_capacity(v.data.len() / 4 * 3);
+        b64::decode_into(v.data, &mut data).map_err(|_| malformed())?;
         let mut iv = [0u8; 32];
         let mut tag = [0u8; 16];
         let fixed = |x: &str, out: &mut [u8]| -> Result<usize> {
-            match B64.decode_slice(x, out) {
+            match b64::decode_slice(x, out) {
                 Ok(n) => Ok(n),
                 // Valid base64 of the wrong length fails like a wrong tag, as in `open`.
                 Err(base64::DecodeSliceError::OutputSliceTooSmall) => Err(auth_failed()),

@@ -231,7 +231,16 @@ impl LeafOpener {
                     Err(_) => cipher.open(&EncValue::parse(text)?, a.as_bytes())?,
                 },
             };
-            Scalar::from_plaintext(r.type_name, pt.to_vec()).map_err(|e| {
+            // A string always reads back, so its buffer becomes the value (no copy per
+            // leaf); other types are parsed from a copy and the buffer is wiped.
+            let bytes = match r.type_name {
+                "str" => {
+                    let mut pt = pt;
+                    std::mem::take(&mut *pt)
+                }
+                _ => pt.to_vec(),
+            };
+            Scalar::from_plaintext(r.type_name, bytes).map_err(|e| {
                 Error::new(
                     Code::ErrorDecryptingTree,
                     format!("Error decrypting tree: {e}"),

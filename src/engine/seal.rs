@@ -241,14 +241,25 @@ impl LeafSealer {
                 .hint("the file seems to hold values copied from an encrypted file; decrypt them first"));
             }
         }
-        let pt = zeroize::Zeroizing::new(s.plaintext());
+        // Text values are sealed from where they are (no copy per leaf); the others through
+        // their plaintext serialisation.
+        let owned;
+        let pt: &[u8] = match s {
+            Scalar::Str(t) | Scalar::Comment(t) | Scalar::Time(t) | Scalar::Float(t) => {
+                t.as_bytes()
+            }
+            _ => {
+                owned = zeroize::Zeroizing::new(s.plaintext());
+                &owned
+            }
+        };
         let iv = match stash {
-            Some(st) if !st.is_empty() => st.take(s.type_name(), aad, &pt),
+            Some(st) if !st.is_empty() => st.take(s.type_name(), aad, pt),
             _ => None,
         };
         let tok = self
             .cipher
-            .seal(&pt, s.type_name(), aad.as_bytes(), iv.as_deref())?;
+            .seal(pt, s.type_name(), aad.as_bytes(), iv.as_deref())?;
         if s.is_comment() {
             let owned: Vec<String> = path.iter().map(|k| k.as_ref().to_string()).collect();
             self.selector.check_sealed_comment(&tok, &owned)?;

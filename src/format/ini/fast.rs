@@ -219,7 +219,8 @@ impl Scan {
         let mut meta = Vec::new();
         let mut meta_range: Option<(u32, u32)> = None;
         let mut section = DEFAULT;
-        let mut keys: HashSet<&str> = HashSet::new();
+        // Seeded per process: a file cannot be built to make the lookups collide.
+        let mut keys: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
         let mut block_from = 0u32;
         let mut prev_blank: Option<usize> = None;
         let mut pos = 0usize;
