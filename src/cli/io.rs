@@ -325,7 +325,7 @@ fn sync_dir(dir: &Path) {
 /// before the rename, until PATH (created now, holding veil's PID; an existing PATH turns the
 /// hold off) is removed again (at most two minutes), so a test can signal veil at this exact
 /// point.
-fn hold_for_tests() {
+pub(super) fn hold_for_tests() {
     let Some(marker) = std::env::var_os(crate::env::VEIL_TEST_HOLD_WRITE) else {
         return;
     };

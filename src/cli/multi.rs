@@ -76,7 +76,13 @@ pub fn open_merged(r: &Request) -> Result<Merged> {
         let args = input();
         let (inf, _) = super::formats(&args, Some(name));
         let (layout, require_integrity) = super::layout_and_integrity(&args, Some(name));
-        let data = super::io::read_existing(name, false).map_err(naming(name))?;
+        // As with one file: `decrypt` answers a missing file with sops's exit 100, the exec
+        // commands (which read an existing file in sops) with 2.
+        let data = match r.command {
+            "decrypt" => super::io::read_input(Some(name)),
+            _ => super::io::read_existing(name, false),
+        }
+        .map_err(naming(name))?;
         let req = Decrypt {
             name,
             inf,

@@ -276,6 +276,27 @@ fn the_real_sops_uses_only_the_first_file_or_refuses_where_veil_merges() {
     );
 }
 
+/// A missing file among several gets the answer a single missing file gets (sops's
+/// "cannot operate on non-existent file", exit 100), and nothing is printed.
+#[test]
+fn a_missing_file_among_several_exits_like_a_single_missing_file() {
+    let (sb, a, b, _) = three_files();
+    let missing = sb.path().join("missing.enc.yaml");
+    let (single, _, err) = run(sb.veil().arg("decrypt").arg(&missing));
+    assert_eq!(single, Some(100), "{err}");
+    let (code, out, err) = run(sb.veil().arg("decrypt").arg(&a).arg(&missing).arg(&b));
+    assert_eq!(code, single, "{err}");
+    assert!(out.is_empty(), "{}", text(&out));
+    assert!(
+        err.contains("non-existent file") && err.contains("missing.enc.yaml"),
+        "{err}"
+    );
+    if require_peer("sops") {
+        let (code, _, err) = run(sb.sops().arg("decrypt").arg(&missing));
+        assert_eq!(code, Some(100), "sops: {err}");
+    }
+}
+
 /// One unwrap per distinct wrapped data key: KMS Decrypt calls counted at a TCP proxy in front
 /// of moto (the count cannot come from veil's own log).
 #[cfg(feature = "aws-kms")]
