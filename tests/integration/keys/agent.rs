@@ -243,6 +243,55 @@ fn start_prints_the_shell_line_and_a_killed_agent_is_replaced_and_ignored() {
     assert!(!proc_dir.exists(), "the started agent ended");
 }
 
+/// Runs `veil agent stop` in its sandbox on drop: a detached agent must not outlive a failed
+/// test.
+struct StopOnDrop<'a>(&'a Sandbox);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.0.veil().args(["agent", "stop"]));
+    }
+}
+
+#[test]
+fn start_makes_the_default_socket_directory_on_a_fresh_machine() {
+    // No VEIL_AGENT_SOCK and a runtime directory without veil's directory in it: a user's
+    // first `eval "$(veil agent start)"` after a reboot. (Every other test names its socket.)
+    let mut asb = Sandbox::new();
+    let key = asb.age_key_file(TestKey::Age1);
+    asb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let runtime = asb.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    asb.set_env("XDG_RUNTIME_DIR", &runtime);
+    let sock = runtime.join("veil").join("agent.sock");
+    assert!(!sock.parent().unwrap().exists());
+
+    let _stop = StopOnDrop(&asb);
+    let out = run_ok(asb.veil().args(["agent", "start"]), "agent start");
+    assert_eq!(
+        text(&out).trim(),
+        format!(
+            "VEIL_AGENT_SOCK={}; export VEIL_AGENT_SOCK;",
+            sock.display()
+        )
+    );
+    let d = std::fs::metadata(sock.parent().unwrap()).unwrap();
+    assert_eq!(d.permissions().mode() & 0o777, 0o700, "a private directory");
+    assert!(status(&asb).contains(&format!("agent: unix://{}", sock.display())));
+    // A client without an identity finds it at the default place too.
+    let enc = asb.encrypt_for_age1("s.yaml", PLAIN);
+    let mut cli = Sandbox::new();
+    let empty = cli.write_secret("no-keys.txt", "");
+    cli.set_env("SOPS_AGE_KEY_FILE", &empty);
+    cli.set_env("VEIL_AGENT", "1");
+    cli.set_env("XDG_RUNTIME_DIR", &runtime);
+    let out = run_ok(cli.veil().arg("decrypt").arg(&enc), "decrypt via agent");
+    assert_eq!(text(&out), PLAIN);
+    run_ok(asb.veil().args(["agent", "stop"]), "agent stop");
+    assert!(!sock.exists());
+}
+
 #[test]
 fn sigterm_ends_the_agent_and_removes_its_socket() {
     let asb = agent_sandbox();
