@@ -140,8 +140,10 @@ pub fn start(opts: &Options) -> Result<i32> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
-    // Up to ten minutes: the agent may be waiting for a passphrase typed on the terminal.
-    for _ in 0..24_000 {
+    // Up to ten minutes: the agent may be waiting for a passphrase typed on the terminal (and
+    // a status call to it may take up to the client's deadline meanwhile).
+    let until = Instant::now() + Duration::from_secs(600);
+    while Instant::now() < until {
         if let Some(st) = child.try_wait()? {
             let mut why = String::new();
             if let Some(mut e) = child.stderr.take() {

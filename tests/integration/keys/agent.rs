@@ -292,6 +292,65 @@ fn start_makes_the_default_socket_directory_on_a_fresh_machine() {
     assert!(!sock.exists());
 }
 
+/// Run `cmd` to its end and return (exit code, stdout, stderr); kill it and fail the test if
+/// it is still running after two minutes, so a hang fails instead of stalling the suite. Not
+/// a timing test: the bound is far above any expected run time.
+fn run_bounded(cmd: &mut std::process::Command, what: &str) -> (Option<i32>, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    for _ in 0..1200 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what}: still running after two minutes (hung on the agent?)");
+}
+
+#[test]
+fn a_stopped_agent_does_not_hang_a_command_that_has_its_own_key() {
+    // An agent suspended with Ctrl-Z (SIGSTOP) still has its socket, and the kernel still
+    // accepts connections to it; nothing answers them.
+    let asb = agent_sandbox();
+    let agent = start_agent(&asb, &[]);
+    let enc = asb.encrypt_for_age1("s.yaml", PLAIN);
+    let mut local = client_sandbox(&agent.sock);
+    let key = local.age_key_file(TestKey::Age1);
+    local.set_env("SOPS_AGE_KEY_FILE", &key);
+    rustix::process::kill_process(agent.pid(), rustix::process::Signal::STOP).unwrap();
+
+    let mut cmd = std::process::Command::new(veil_bin());
+    local.isolate_std(&mut cmd);
+    let (code, out, err) = run_bounded(
+        cmd.args(["decrypt", "--verbose"]).arg(&enc),
+        "decrypt with a stopped agent",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, PLAIN);
+    assert!(
+        err.contains("not used") && err.contains("no answer"),
+        "{err}"
+    );
+    // `status` gives up too, with the usual hint.
+    let mut cmd = std::process::Command::new(veil_bin());
+    asb.isolate_std(&mut cmd);
+    let (code, _, err) = run_bounded(cmd.args(["agent", "status"]), "status of a stopped agent");
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("no usable agent"), "{err}");
+    // Dropping the agent SIGKILLs it, which ends a stopped process too.
+}
+
 #[test]
 fn sigterm_ends_the_agent_and_removes_its_socket() {
     let asb = agent_sandbox();
