@@ -6,7 +6,9 @@
 //! 4-byte big-endian length, the protobuf bytes); the answer is one such message and the
 //! trailers `grpc-status` (0 = OK) and `grpc-message` (percent-encoded). A failure may come as
 //! "trailers only": the status in the response headers and no body. No compression, streaming,
-//! deadlines or TLS: neither side of sops's key service uses them.
+//! deadlines or TLS: neither side of sops's key service uses them. A client may still bound
+//! its own calls ([`Channel::with_deadline`], the agent's client does); that limit is local
+//! and never sent as `grpc-timeout`.
 //!
 //! Bodies that carry plaintext are collected into zeroizing buffers here; h2's own receive
 //! buffers are outside our reach (they are freed, not wiped, once read).
@@ -23,6 +25,7 @@ pub mod code {
     pub const OK: u32 = 0;
     pub const UNKNOWN: u32 = 2;
     pub const INVALID_ARGUMENT: u32 = 3;
+    pub const DEADLINE_EXCEEDED: u32 = 4;
     pub const NOT_FOUND: u32 = 5;
     pub const PERMISSION_DENIED: u32 = 7;
     pub const RESOURCE_EXHAUSTED: u32 = 8;
@@ -52,6 +55,7 @@ impl std::fmt::Display for Status {
         let name = match self.code {
             code::UNKNOWN => "Unknown",
             code::INVALID_ARGUMENT => "InvalidArgument",
+            code::DEADLINE_EXCEEDED => "DeadlineExceeded",
             code::NOT_FOUND => "NotFound",
             code::PERMISSION_DENIED => "PermissionDenied",
             code::RESOURCE_EXHAUSTED => "ResourceExhausted",
@@ -166,6 +170,8 @@ pub struct Channel {
     /// connection: the agent's client, which must not hand wrapped keys to another user's
     /// process or take a data key from one.
     same_uid: bool,
+    /// The longest a call (connecting included) may take; `None`: no limit but connecting's.
+    deadline: Option<std::time::Duration>,
 }
 
 /// How long connecting may take before the service counts as unreachable.
@@ -182,7 +188,16 @@ impl Channel {
             endpoint,
             send: None,
             same_uid: false,
+            deadline: None,
         })
+    }
+
+    /// Give up on a call that has no answer after `d` (`DEADLINE_EXCEEDED`): a peer that was
+    /// stopped (Ctrl-Z) or is stuck must not hang the caller. The connection is dropped and
+    /// reopened by the next call.
+    pub fn with_deadline(mut self, d: std::time::Duration) -> Channel {
+        self.deadline = Some(d);
+        self
     }
 
     /// Refuse a unix-socket peer whose uid is not ours (see the field).
@@ -263,25 +278,48 @@ impl Channel {
 
     /// Make one unary call; `Ok` is the response message's protobuf bytes.
     pub fn call(&mut self, path: &str, request: &[u8]) -> Result<Zeroizing<Vec<u8>>, Status> {
-        if self.send.is_none() {
-            let (send, conn) = self
-                .rt
-                .block_on(Self::connect(&self.endpoint, self.same_uid))?;
-            self.rt.spawn(conn);
-            self.send = Some(send);
-        }
-        let send = self.send.clone().expect("connected above");
-        let authority = match &self.endpoint {
+        let Channel {
+            rt,
+            endpoint,
+            send,
+            same_uid,
+            deadline,
+        } = self;
+        let authority = match &*endpoint {
             super::Endpoint::Unix(_) => "localhost".to_string(),
             super::Endpoint::Tcp(a) => a.clone(),
         };
+        let uri = format!("http://{authority}{path}");
         let body = Bytes::copy_from_slice(request);
-        let result = self
-            .rt
-            .block_on(unary(send, format!("http://{authority}{path}"), body));
-        if matches!(&result, Err(s) if s.code == code::UNAVAILABLE) {
-            // A broken connection is reopened on the next call.
-            self.send = None;
+        let endpoint = &*endpoint;
+        let work = async {
+            if send.is_none() {
+                let (s, conn) = Self::connect(endpoint, *same_uid).await?;
+                tokio::spawn(conn);
+                *send = Some(s);
+            }
+            let s = send.clone().expect("connected above");
+            unary(s, uri, body).await
+        };
+        let result = match *deadline {
+            None => rt.block_on(work),
+            Some(d) => rt.block_on(async {
+                tokio::time::timeout(d, work).await.unwrap_or_else(|_| {
+                    Err(Status::new(
+                        code::DEADLINE_EXCEEDED,
+                        format!(
+                            "no answer from {} within {}s",
+                            endpoint.uri(),
+                            d.as_secs_f64()
+                        ),
+                    ))
+                })
+            }),
+        };
+        if matches!(&result, Err(s) if matches!(s.code, code::UNAVAILABLE | code::DEADLINE_EXCEEDED))
+        {
+            // A broken or stuck connection is reopened on the next call.
+            *send = None;
         }
         result
     }

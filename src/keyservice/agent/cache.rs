@@ -1,8 +1,11 @@
 //! The agent's cache of unwrapped data keys (or Shamir shares), in memory only.
 //!
 //! An entry is found by a SHA-256 of the wrapped key as a request names it: the key's kind,
-//! its full public name (for KMS the ARN with role, context and profile; for Vault the key's
-//! URL) and the wrapped bytes. The hash is stored, not the wrapped key. The value is a
+//! every field of the key (for KMS the ARN, role, each context pair and the profile; for
+//! Vault the address, engine path and key name), each length-prefixed, and the wrapped bytes.
+//! Not the key's printed name: `ARN|a:b,c:d` is the same text for the context `{a: "b,c:d"}`
+//! and `{a: b, c: d}`, and a hit for one must not answer a request for the other (KMS would
+//! refuse it). The hash is stored, not the wrapped key. The value is a
 //! zeroizing buffer, wiped when the entry expires (the worker's timer), is evicted (the oldest
 //! goes when `max_entries` is reached), on `veil agent stop`, and by the signal thread on
 //! SIGINT/SIGTERM ([`wipe_all`], registered as a cleanup).
@@ -12,6 +15,7 @@
 //! one TTL. The cache lives in one process-wide lock, held only for lookups and updates (never
 //! while a key is being unwrapped), so the signal thread can always take it.
 
+use crate::keys::kind::Field;
 use crate::keys::{KeyRef, Secret};
 use sha2::{Digest, Sha256};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -59,15 +63,34 @@ pub fn wipe_all() {
     cache().clear();
 }
 
-/// The lookup hash of a wrapped key.
+/// The lookup hash of a wrapped key: its kind, each of its fields by name, and the wrapped
+/// bytes, every part length-prefixed so that no two keys share an input.
 pub fn hash(key: &KeyRef, wrapped: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
-    let name = key.sops_name();
-    // Lengths first, so that no two (kind, name, bytes) triples share an input.
-    for part in [key.kind().as_bytes(), name.as_bytes(), wrapped] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
+    let mut part = |b: &[u8]| {
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    part(key.kind().as_bytes());
+    for (name, field) in crate::keys::kind::of(key).layout(key) {
+        match field {
+            Field::Text(v) | Field::TextIfSet(v) => {
+                part(name.as_bytes());
+                part(v.as_bytes());
+            }
+            Field::Map(m) => {
+                part(name.as_bytes());
+                part(&(m.len() as u64).to_be_bytes());
+                for (k, v) in m {
+                    part(k.as_bytes());
+                    part(v.as_bytes());
+                }
+            }
+            // Not part of the key a request names.
+            Field::CreatedAt | Field::Enc => {}
+        }
     }
+    part(wrapped);
     h.finalize().into()
 }
 
@@ -108,6 +131,10 @@ impl Cache {
         if self.max_entries == 0 || self.ttl.is_zero() {
             return;
         }
+        // A TTL too long to add to now (the command line caps it well below) caches nothing.
+        let Some(expires) = now.checked_add(self.ttl) else {
+            return;
+        };
         self.entries.retain(|e| e.hash != hash);
         while self.entries.len() >= self.max_entries {
             let oldest = self
@@ -127,7 +154,7 @@ impl Cache {
             kind: key.kind(),
             id: key.sops_name(),
             inserted: now,
-            expires: now + self.ttl,
+            expires,
             secret: value,
         });
     }
@@ -157,6 +184,29 @@ impl Cache {
             .collect();
         v.sort_by_key(|s| s.expires_in);
         v
+    }
+}
+
+/// The limits and each entry's kind, name and expiry: never a secret (nor its hash), so a
+/// cache in a debug line or a panic message gives nothing away.
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("ttl", &self.ttl)
+            .field("max_entries", &self.max_entries)
+            .field("entries", &self.entries)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("kind", &self.kind)
+            .field("id", &self.id)
+            .field("expires", &self.expires)
+            .field("secret", &format_args!("<{} bytes>", self.secret.len()))
+            .finish()
     }
 }
 
@@ -231,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn status_shows_kind_name_and_expiry_but_no_secret() {
+    fn status_shows_kind_name_and_expiry() {
         let mut c = fresh(60, 4);
         let t0 = Instant::now();
         c.insert(hash(&key("a"), b"w"), &key("a"), &[0x5a; 32], t0);
@@ -240,6 +290,71 @@ mod tests {
         assert_eq!(shown[0].kind, "age");
         assert_eq!(shown[0].id, "age1a");
         assert_eq!(shown[0].expires_in, Duration::from_secs(60));
-        assert!(!format!("{shown:?}").contains("90"));
+    }
+
+    #[test]
+    fn debug_of_a_cache_holding_a_key_shows_no_key_bytes() {
+        let mut c = fresh(60, 4);
+        let secret: Vec<u8> = (0xa0..0xc0).collect();
+        c.insert(hash(&key("a"), b"w"), &key("a"), &secret, Instant::now());
+        let shown = format!("{c:?}");
+        assert!(shown.contains("age1a"), "the entry is listed: {shown}");
+        assert!(shown.contains("<32 bytes>"), "{shown}");
+        // How a Vec<u8> (or Zeroizing of one) prints: decimal, comma-separated.
+        for b in [&secret[..2], &secret[30..]] {
+            let form = format!("{}, {}", b[0], b[1]);
+            assert!(!shown.contains(&form), "{form} in {shown}");
+        }
+    }
+
+    fn kms(context: &[(&str, &str)], profile: &str) -> KeyRef {
+        KeyRef::Kms {
+            arn: "arn:aws:kms:us-east-1:111122223333:key/k".into(),
+            role: String::new(),
+            context: context
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            aws_profile: profile.into(),
+        }
+    }
+
+    #[test]
+    fn keys_with_the_same_printed_name_do_not_share_a_cache_entry() {
+        // A hit for one must not answer a request for the other: KMS would refuse it.
+        let pairs = [
+            // One context value with a comma, or two pairs.
+            (
+                kms(&[("a", "b,c:d")], ""),
+                kms(&[("a", "b"), ("c", "d")], ""),
+            ),
+            // A context value ending in `|p`, or a profile `p`.
+            (kms(&[("a", "b|p")], ""), kms(&[("a", "b")], "p")),
+        ];
+        for (x, y) in pairs {
+            assert_eq!(x.sops_name(), y.sops_name(), "the names do collide");
+            assert_ne!(hash(&x, b"w"), hash(&y, b"w"), "{x:?} / {y:?}");
+            let mut c = fresh(60, 4);
+            let t0 = Instant::now();
+            c.insert(hash(&x, b"w"), &x, &[1; 32], t0);
+            assert!(c.get(&hash(&y, b"w"), t0).is_none(), "{y:?}");
+        }
+        // A role is part of the key too.
+        let mut with_role = kms(&[], "");
+        if let KeyRef::Kms { role, .. } = &mut with_role {
+            *role = "arn:aws:iam::111122223333:role/r".into();
+        }
+        assert_ne!(hash(&with_role, b"w"), hash(&kms(&[], ""), b"w"));
+    }
+
+    #[test]
+    fn a_ttl_too_long_to_add_to_now_caches_nothing_and_does_not_panic() {
+        let mut c = fresh(60, 4);
+        c.configure(Duration::MAX, 4);
+        let t0 = Instant::now();
+        let h = hash(&key("a"), b"w");
+        c.insert(h, &key("a"), &[7; 32], t0);
+        assert!(c.is_empty());
+        assert_eq!(c.expire(t0), None);
     }
 }

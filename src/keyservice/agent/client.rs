@@ -3,8 +3,9 @@
 //! cannot unwrap the key. It never wraps: a plaintext data key is never sent to the agent.
 //!
 //! Before the first request the socket must pass [`super::check_socket`] and the connection
-//! must reach a process of our own uid (SO_PEERCRED); a failure of either, or a dead agent,
-//! switches the agent off for the rest of the command instead of retrying per key.
+//! must reach a process of our own uid (SO_PEERCRED); a failure of either, a dead agent, or
+//! one that does not answer within [`DEADLINE`] (stopped with Ctrl-Z, or stuck) switches the
+//! agent off for the rest of the command instead of retrying per key.
 
 use super::{check_socket, Empty, StatusResponse, STATUS_PATH, STOP_PATH};
 use crate::error::{Code, Error, Outcome, Result};
@@ -15,6 +16,11 @@ use prost::Message;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
+
+/// How long one call to the agent may take, connecting included. A warm agent answers in
+/// well under a millisecond and a cold one in one KMS call; past this the command stops
+/// waiting and unwraps with its own keys, so a stopped agent costs each command this once.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The agent of this run, if one is configured (see [`from_env`]).
 pub struct AgentClient {
@@ -43,7 +49,7 @@ pub fn from_env() -> Option<AgentClient> {
 fn open(path: &Path) -> std::result::Result<Channel, String> {
     check_socket(path)?;
     Channel::new(Endpoint::Unix(path.to_path_buf()))
-        .map(Channel::require_same_uid)
+        .map(|c| c.require_same_uid().with_deadline(DEADLINE))
         .map_err(|e| e.to_string())
 }
 
@@ -64,8 +70,11 @@ impl AgentClient {
             Ok(body) => Ok(body),
             Err(st) => {
                 let why = st.to_string();
-                // Dead, or not ours: not tried again in this command.
-                if matches!(st.code, code::UNAVAILABLE | code::PERMISSION_DENIED) {
+                // Dead, not ours, or not answering: not tried again in this command.
+                if matches!(
+                    st.code,
+                    code::UNAVAILABLE | code::PERMISSION_DENIED | code::DEADLINE_EXCEEDED
+                ) {
                     *ch = Some(Err(why.clone()));
                 }
                 Err(why)

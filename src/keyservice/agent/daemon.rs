@@ -115,7 +115,7 @@ pub fn run(opts: &Options) -> Result<i32> {
 /// the shell line that points later commands at it.
 pub fn start(opts: &Options) -> Result<i32> {
     use std::io::Read;
-    let (path, _) = socket_path();
+    let (path, default) = socket_path();
     if client::status(&path).is_ok() {
         eprintln!(
             "veil agent: already running on {} (veil agent stop ends it)",
@@ -123,6 +123,11 @@ pub fn start(opts: &Options) -> Result<i32> {
         );
         print_env(&path)?;
         return Ok(0);
+    }
+    if default {
+        // The child is told the path through VEIL_AGENT_SOCK, so it checks its directory
+        // rather than making it: make the default one here (0700), as `run` would.
+        server::private_dir(path.parent().unwrap_or(Path::new(".")))?;
     }
     let exe = std::env::current_exe()?;
     let mut child = std::process::Command::new(exe)
@@ -135,8 +140,10 @@ pub fn start(opts: &Options) -> Result<i32> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
-    // Up to ten minutes: the agent may be waiting for a passphrase typed on the terminal.
-    for _ in 0..24_000 {
+    // Up to ten minutes: the agent may be waiting for a passphrase typed on the terminal (and
+    // a status call to it may take up to the client's deadline meanwhile).
+    let until = Instant::now() + Duration::from_secs(600);
+    while Instant::now() < until {
         if let Some(st) = child.try_wait()? {
             let mut why = String::new();
             if let Some(mut e) = child.stderr.take() {

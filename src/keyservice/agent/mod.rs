@@ -36,6 +36,8 @@ pub const VEIL_AGENT: &str = "VEIL_AGENT";
 
 /// The default TTL of a cached key.
 pub const DEFAULT_TTL: &str = "15m";
+/// The longest TTL the agent takes: a cached key should not outlive a working month.
+pub const MAX_TTL: Duration = Duration::from_secs(30 * 86400);
 /// The default number of cached keys.
 pub const DEFAULT_MAX_ENTRIES: usize = 4096;
 
@@ -122,44 +124,62 @@ pub fn check_socket(path: &Path) -> std::result::Result<(), String> {
 }
 
 /// Parse a TTL: whole numbers with a unit, `s`, `m`, `h` or `d`, optionally chained (`90s`,
-/// `15m`, `1h30m`); a bare number is seconds.
+/// `15m`, `1h30m`); a bare number is seconds. At most [`MAX_TTL`].
 pub fn parse_ttl(s: &str) -> Result<Duration> {
     let bad = || {
         Error::generic(format!("invalid TTL {s:?}"))
             .hint("use a number with a unit: 90s, 15m, 2h, 1d, or 1h30m")
     };
+    let too_long = || {
+        Error::generic(format!(
+            "TTL {s:?} is too long: the agent keeps a key for at most 30 days"
+        ))
+        .hint("use --ttl 30d or less (the default is 15m)")
+    };
     let t = s.trim();
     if t.is_empty() {
         return Err(bad());
     }
-    if let Ok(n) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
+    let total = match t.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => {
+            let mut total: u64 = 0;
+            let mut num = String::new();
+            for c in t.chars() {
+                if c.is_ascii_digit() {
+                    num.push(c);
+                    continue;
+                }
+                let unit = match c {
+                    's' => 1,
+                    'm' => 60,
+                    'h' => 3600,
+                    'd' => 86400,
+                    _ => return Err(bad()),
+                };
+                // All digits, so a failure is an overflow: a number far too long.
+                let n: u64 = match num.parse() {
+                    Ok(n) => n,
+                    Err(_) if !num.is_empty() => return Err(too_long()),
+                    Err(_) => return Err(bad()),
+                };
+                num.clear();
+                total = n
+                    .checked_mul(unit)
+                    .and_then(|v| total.checked_add(v))
+                    .ok_or_else(too_long)?;
+            }
+            if !num.is_empty() {
+                return Err(bad());
+            }
+            total
         }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => return Err(bad()),
-        };
-        let n: u64 = num.parse().map_err(|_| bad())?;
-        num.clear();
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+    };
+    let ttl = Duration::from_secs(total);
+    if ttl > MAX_TTL {
+        return Err(too_long());
     }
-    if !num.is_empty() {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
+    Ok(ttl)
 }
 
 #[cfg(test)]
@@ -175,6 +195,28 @@ mod tests {
         assert_eq!(parse_ttl("45").unwrap(), Duration::from_secs(45));
         for bad in ["", "m", "15x", "1.5h", "15m3", "-1s"] {
             assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_ttl_beyond_thirty_days_is_refused_with_a_hint() {
+        assert_eq!(parse_ttl("30d").unwrap(), MAX_TTL);
+        assert_eq!(parse_ttl("2592000").unwrap(), MAX_TTL);
+        // All but the last once parsed, and the agent panicked on its first cached key.
+        for long in [
+            "30d1s",
+            "2592001",
+            "18446744073709551615",
+            "213503982334601d",
+            "99999999999999999999999s",
+        ] {
+            let e = parse_ttl(long).unwrap_err();
+            let shown = e.to_string();
+            assert!(shown.contains("too long"), "{long}: {shown}");
+            assert!(
+                e.hint.as_deref().unwrap_or("").contains("30d or less"),
+                "{long}: {shown}"
+            );
         }
     }
 

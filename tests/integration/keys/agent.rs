@@ -243,6 +243,114 @@ fn start_prints_the_shell_line_and_a_killed_agent_is_replaced_and_ignored() {
     assert!(!proc_dir.exists(), "the started agent ended");
 }
 
+/// Runs `veil agent stop` in its sandbox on drop: a detached agent must not outlive a failed
+/// test.
+struct StopOnDrop<'a>(&'a Sandbox);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.0.veil().args(["agent", "stop"]));
+    }
+}
+
+#[test]
+fn start_makes_the_default_socket_directory_on_a_fresh_machine() {
+    // No VEIL_AGENT_SOCK and a runtime directory without veil's directory in it: a user's
+    // first `eval "$(veil agent start)"` after a reboot. (Every other test names its socket.)
+    let mut asb = Sandbox::new();
+    let key = asb.age_key_file(TestKey::Age1);
+    asb.set_env("SOPS_AGE_KEY_FILE", &key);
+    let runtime = asb.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    asb.set_env("XDG_RUNTIME_DIR", &runtime);
+    let sock = runtime.join("veil").join("agent.sock");
+    assert!(!sock.parent().unwrap().exists());
+
+    let _stop = StopOnDrop(&asb);
+    let out = run_ok(asb.veil().args(["agent", "start"]), "agent start");
+    assert_eq!(
+        text(&out).trim(),
+        format!(
+            "VEIL_AGENT_SOCK={}; export VEIL_AGENT_SOCK;",
+            sock.display()
+        )
+    );
+    let d = std::fs::metadata(sock.parent().unwrap()).unwrap();
+    assert_eq!(d.permissions().mode() & 0o777, 0o700, "a private directory");
+    assert!(status(&asb).contains(&format!("agent: unix://{}", sock.display())));
+    // A client without an identity finds it at the default place too.
+    let enc = asb.encrypt_for_age1("s.yaml", PLAIN);
+    let mut cli = Sandbox::new();
+    let empty = cli.write_secret("no-keys.txt", "");
+    cli.set_env("SOPS_AGE_KEY_FILE", &empty);
+    cli.set_env("VEIL_AGENT", "1");
+    cli.set_env("XDG_RUNTIME_DIR", &runtime);
+    let out = run_ok(cli.veil().arg("decrypt").arg(&enc), "decrypt via agent");
+    assert_eq!(text(&out), PLAIN);
+    run_ok(asb.veil().args(["agent", "stop"]), "agent stop");
+    assert!(!sock.exists());
+}
+
+/// Run `cmd` to its end and return (exit code, stdout, stderr); kill it and fail the test if
+/// it is still running after two minutes, so a hang fails instead of stalling the suite. Not
+/// a timing test: the bound is far above any expected run time.
+fn run_bounded(cmd: &mut std::process::Command, what: &str) -> (Option<i32>, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    for _ in 0..1200 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{what}: still running after two minutes (hung on the agent?)");
+}
+
+#[test]
+fn a_stopped_agent_does_not_hang_a_command_that_has_its_own_key() {
+    // An agent suspended with Ctrl-Z (SIGSTOP) still has its socket, and the kernel still
+    // accepts connections to it; nothing answers them.
+    let asb = agent_sandbox();
+    let agent = start_agent(&asb, &[]);
+    let enc = asb.encrypt_for_age1("s.yaml", PLAIN);
+    let mut local = client_sandbox(&agent.sock);
+    let key = local.age_key_file(TestKey::Age1);
+    local.set_env("SOPS_AGE_KEY_FILE", &key);
+    rustix::process::kill_process(agent.pid(), rustix::process::Signal::STOP).unwrap();
+
+    let mut cmd = std::process::Command::new(veil_bin());
+    local.isolate_std(&mut cmd);
+    let (code, out, err) = run_bounded(
+        cmd.args(["decrypt", "--verbose"]).arg(&enc),
+        "decrypt with a stopped agent",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, PLAIN);
+    assert!(
+        err.contains("not used") && err.contains("no answer"),
+        "{err}"
+    );
+    // `status` gives up too, with the usual hint.
+    let mut cmd = std::process::Command::new(veil_bin());
+    asb.isolate_std(&mut cmd);
+    let (code, _, err) = run_bounded(cmd.args(["agent", "status"]), "status of a stopped agent");
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("no usable agent"), "{err}");
+    // Dropping the agent SIGKILLs it, which ends a stopped process too.
+}
+
 #[test]
 fn sigterm_ends_the_agent_and_removes_its_socket() {
     let asb = agent_sandbox();
