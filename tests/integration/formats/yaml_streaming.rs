@@ -372,3 +372,33 @@ fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&std::fs::read(&o).unwrap()), plain);
 }
+
+/// The data key is wrapped before the first piece of a big file is written: a key backend that
+/// fails (here a Vault transit key on a closed loopback port) leaves stdout empty and exits as
+/// the same failure on a small file does, as sops (which wraps first) does.
+#[test]
+fn a_key_that_cannot_wrap_writes_nothing_of_a_file_encrypted_in_pieces() {
+    let sb = Sandbox::new();
+    let port = crate::support::servers::free_ports(1);
+    let uri = format!("http://127.0.0.1:{port}/v1/transit/keys/nobody");
+    let enc = |name: &str, plain: &str| {
+        let f = sb.write(name, plain);
+        run(sb
+            .veil()
+            .args(["encrypt", "--verbose", "--hc-vault-transit", &uri])
+            .arg(&f)
+            .env("VAULT_TOKEN", "not-a-real-token"))
+    };
+    let (small_code, small_out, _) = enc("small.yaml", "a: b\n");
+    assert!(small_out.is_empty());
+    assert_ne!(small_code, Some(0));
+    let plain = services(200);
+    assert!(plain.len() > 1_100_000);
+    let (code, out, err) = enc("big.yaml", &plain);
+    assert_eq!(code, small_code, "{err}");
+    assert!(
+        out.is_empty(),
+        "{} bytes reached stdout before the data key was wrapped",
+        out.len()
+    );
+}
