@@ -402,3 +402,43 @@ fn a_key_that_cannot_wrap_writes_nothing_of_a_file_encrypted_in_pieces() {
         out.len()
     );
 }
+
+/// A big file whose last value opens to several lines falls back from the pieces path to the
+/// lossless one with the data key it already unwrapped: one KMS call, not one per path tried.
+#[test]
+fn a_fallback_from_pieces_unwraps_the_data_key_once() {
+    let Some(bin) = require_peer_path("moto_server") else {
+        return;
+    };
+    let m = crate::support::servers::Moto::start(&bin);
+    let proxy = crate::support::counting_proxy::CountingProxy::start(
+        &m.server.addr,
+        "TrentService.Decrypt",
+    );
+    let sb = Sandbox::new();
+    let mut plain = services(200);
+    plain.push_str("zz_last:\n  cert: |\n    line one\n    line two\n");
+    let f = sb.write("big.yaml", &plain);
+    let aws = |c: &mut assert_cmd::Command, endpoint: &str| {
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL", endpoint);
+    };
+    let mut c = sb.veil();
+    aws(&mut c, &m.server.addr);
+    run_ok(
+        c.args(["encrypt", "-i", "--kms", &m.arn]).arg(&f),
+        "encrypt",
+    );
+    let mut c = sb.veil();
+    aws(&mut c, &proxy.addr);
+    let before = proxy.count();
+    let (code, out, err) = run(c.args(["decrypt", "--verbose"]).arg(&f));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&out), plain);
+    assert_eq!(
+        proxy.count() - before,
+        1,
+        "KMS calls for one decrypt: {err}"
+    );
+}
