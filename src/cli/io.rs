@@ -455,7 +455,18 @@ struct FileDest {
     target: PathBuf,
     dir: PathBuf,
     existing: Option<std::fs::Metadata>,
-    tmp: AtomicTemp,
+    /// Made on the first chunk (or the commit): a command that fails before it has output
+    /// (a wrong key) reports that failure, not one of the target's directory.
+    tmp: Option<AtomicTemp>,
+}
+
+impl FileDest {
+    fn tmp(&mut self) -> Result<&mut AtomicTemp> {
+        if self.tmp.is_none() {
+            self.tmp = Some(begin(&self.path, &self.dir)?);
+        }
+        Ok(self.tmp.as_mut().expect("made above"))
+    }
 }
 
 /// The sink for the result where the flags say (the checks of [`emit_output_parts`], made
@@ -494,14 +505,13 @@ pub fn output_sink(file: Option<&str>, in_place: bool, output: Option<&str>) -> 
     if let Some(m) = &existing {
         check_links(&path, m)?;
     }
-    let tmp = begin(&path, &dir)?;
     Ok(OutputSink {
         to: To::File(Box::new(FileDest {
             path,
             target,
             dir,
             existing,
-            tmp,
+            tmp: None,
         })),
     })
 }
@@ -532,14 +542,16 @@ impl OutputSink {
                 }
                 _ => Ok(()),
             },
-            To::File(d) => {
+            To::File(mut d) => {
+                d.tmp()?;
                 let FileDest {
                     path,
                     target,
                     dir,
                     existing,
-                    mut tmp,
+                    tmp,
                 } = *d;
+                let mut tmp = tmp.expect("made above");
                 complete(&path, &mut tmp, existing.as_ref())?;
                 put_in_place(&path, &target, &dir, tmp)
             }
@@ -571,11 +583,10 @@ impl crate::pipeline::Sink for OutputSink {
                     Err(e) => Err(stdout_failed(e)),
                 }
             }
-            To::File(d) => d
-                .tmp
-                .file()
-                .write_all(chunk)
-                .map_err(|e| write_failed(&d.path, "writing", e)),
+            To::File(d) => {
+                let r = d.tmp()?.file().write_all(chunk);
+                r.map_err(|e| write_failed(&d.path, "writing", e))
+            }
         }
     }
 
@@ -590,7 +601,10 @@ impl crate::pipeline::Sink for OutputSink {
             To::Stdout { wrote, .. } => Ok(!*wrote),
             To::File(d) => {
                 use std::io::Seek;
-                let f = d.tmp.file();
+                let Some(tmp) = d.tmp.as_mut() else {
+                    return Ok(true);
+                };
+                let f = tmp.file();
                 f.set_len(0)
                     .and_then(|_| f.rewind())
                     .map_err(|e| write_failed(&d.path, "starting over", e))?;
