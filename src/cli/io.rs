@@ -19,6 +19,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use zeroize::Zeroizing;
 
 /// Read the whole input: a file, or stdin for `None`/`-`.
 pub fn read_input(file: Option<&str>) -> Result<Vec<u8>> {
@@ -444,8 +445,9 @@ enum To {
     Stdout {
         wrote: bool,
         closed: bool,
-        /// The chunks held until the commit ([`OutputSink::holding`]).
-        held: Option<Vec<Vec<u8>>>,
+        /// The chunks held until the commit ([`OutputSink::holding`]): plaintext, wiped when
+        /// taken back or dropped.
+        held: Option<Vec<Zeroizing<Vec<u8>>>>,
     },
     File(Box<FileDest>),
 }
@@ -533,7 +535,7 @@ impl OutputSink {
             To::Stdout {
                 held: Some(held), ..
             } => {
-                let parts: Vec<&[u8]> = held.iter().map(Vec::as_slice).collect();
+                let parts: Vec<&[u8]> = held.iter().map(|c| c.as_slice()).collect();
                 write_stdout_parts(&parts)
             }
             To::Stdout { closed, .. } => match std::io::stdout().flush() {
@@ -565,7 +567,7 @@ impl crate::pipeline::Sink for OutputSink {
             To::Stdout {
                 held: Some(held), ..
             } => {
-                held.push(chunk.to_vec());
+                held.push(Zeroizing::new(chunk.to_vec()));
                 Ok(())
             }
             To::Stdout { wrote, closed, .. } => {
