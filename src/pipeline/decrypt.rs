@@ -189,6 +189,7 @@ fn in_pieces(
         }
     }
     opener.finish(&metadata)?;
+    obs.step(&format!("decrypted in {} pieces", pieces.len()));
     Ok(Ok(()))
 }
 

@@ -253,6 +253,11 @@ fn in_pieces(
     for s in out.slices() {
         sink.put(s)?;
     }
+    obs.step(&format!(
+        "{}: encrypted in {} pieces",
+        req.inf.name(),
+        pieces.len()
+    ));
     Ok(Ok(()))
 }
 

@@ -248,7 +248,16 @@ fn files_encrypted_in_pieces_match_the_lossless_path_and_sops_reads_them() {
             .env("VEIL_YAML_FAST", "0"),
         "encrypt on the lossless path",
     );
-    let stdout = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+    let (code, stdout, err) = run(sb
+        .veil()
+        .args(["encrypt", "--verbose", "--age", &r])
+        .arg(&f));
+    assert_eq!(code, Some(0), "{err}");
+    // The pieces path did the work, not a fallback to the whole file.
+    assert!(
+        err.contains(": encrypted in ") && err.contains(" pieces"),
+        "{err}"
+    );
     let out = sb.path().join("out.enc.yaml");
     run_ok(
         sb.veil()
@@ -326,9 +335,13 @@ fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
             .env("SOPS_AGE_KEY_FILE", &key))
     };
     let p = sb.write("big.enc.yaml", &enc);
-    let (code, out, err) = dec(&p, &[]);
+    let (code, out, err) = dec(&p, &["--verbose"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&out), plain);
+    assert!(
+        err.contains("decrypted in ") && err.contains(" pieces"),
+        "{err}"
+    );
     let o = sb.path().join("plain.yaml");
     let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
@@ -365,9 +378,10 @@ fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
     plain.push_str("zz_last:\n  cert: |\n    line one\n    line two\n");
     let enc = enc_of("block.yaml", &plain);
     let p = sb.write("block.enc.yaml", &enc);
-    let (code, out, err) = dec(&p, &[]);
+    let (code, out, err) = dec(&p, &["--verbose"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&out), plain);
+    assert!(!err.contains("decrypted in"), "{err}");
     let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&std::fs::read(&o).unwrap()), plain);
