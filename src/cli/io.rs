@@ -19,6 +19,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use zeroize::Zeroizing;
 
 /// Read the whole input: a file, or stdin for `None`/`-`.
 pub fn read_input(file: Option<&str>) -> Result<Vec<u8>> {
@@ -444,8 +445,9 @@ enum To {
     Stdout {
         wrote: bool,
         closed: bool,
-        /// The chunks held until the commit ([`OutputSink::holding`]).
-        held: Option<Vec<Vec<u8>>>,
+        /// The chunks held until the commit ([`OutputSink::holding`]): plaintext, wiped when
+        /// taken back or dropped.
+        held: Option<Vec<Zeroizing<Vec<u8>>>>,
     },
     File(Box<FileDest>),
 }
@@ -455,7 +457,18 @@ struct FileDest {
     target: PathBuf,
     dir: PathBuf,
     existing: Option<std::fs::Metadata>,
-    tmp: AtomicTemp,
+    /// Made on the first chunk (or the commit): a command that fails before it has output
+    /// (a wrong key) reports that failure, not one of the target's directory.
+    tmp: Option<AtomicTemp>,
+}
+
+impl FileDest {
+    fn tmp(&mut self) -> Result<&mut AtomicTemp> {
+        if self.tmp.is_none() {
+            self.tmp = Some(begin(&self.path, &self.dir)?);
+        }
+        Ok(self.tmp.as_mut().expect("made above"))
+    }
 }
 
 /// The sink for the result where the flags say (the checks of [`emit_output_parts`], made
@@ -494,14 +507,13 @@ pub fn output_sink(file: Option<&str>, in_place: bool, output: Option<&str>) -> 
     if let Some(m) = &existing {
         check_links(&path, m)?;
     }
-    let tmp = begin(&path, &dir)?;
     Ok(OutputSink {
         to: To::File(Box::new(FileDest {
             path,
             target,
             dir,
             existing,
-            tmp,
+            tmp: None,
         })),
     })
 }
@@ -523,7 +535,7 @@ impl OutputSink {
             To::Stdout {
                 held: Some(held), ..
             } => {
-                let parts: Vec<&[u8]> = held.iter().map(Vec::as_slice).collect();
+                let parts: Vec<&[u8]> = held.iter().map(|c| c.as_slice()).collect();
                 write_stdout_parts(&parts)
             }
             To::Stdout { closed, .. } => match std::io::stdout().flush() {
@@ -532,14 +544,16 @@ impl OutputSink {
                 }
                 _ => Ok(()),
             },
-            To::File(d) => {
+            To::File(mut d) => {
+                d.tmp()?;
                 let FileDest {
                     path,
                     target,
                     dir,
                     existing,
-                    mut tmp,
+                    tmp,
                 } = *d;
+                let mut tmp = tmp.expect("made above");
                 complete(&path, &mut tmp, existing.as_ref())?;
                 put_in_place(&path, &target, &dir, tmp)
             }
@@ -553,7 +567,7 @@ impl crate::pipeline::Sink for OutputSink {
             To::Stdout {
                 held: Some(held), ..
             } => {
-                held.push(chunk.to_vec());
+                held.push(Zeroizing::new(chunk.to_vec()));
                 Ok(())
             }
             To::Stdout { wrote, closed, .. } => {
@@ -571,11 +585,10 @@ impl crate::pipeline::Sink for OutputSink {
                     Err(e) => Err(stdout_failed(e)),
                 }
             }
-            To::File(d) => d
-                .tmp
-                .file()
-                .write_all(chunk)
-                .map_err(|e| write_failed(&d.path, "writing", e)),
+            To::File(d) => {
+                let r = d.tmp()?.file().write_all(chunk);
+                r.map_err(|e| write_failed(&d.path, "writing", e))
+            }
         }
     }
 
@@ -590,7 +603,10 @@ impl crate::pipeline::Sink for OutputSink {
             To::Stdout { wrote, .. } => Ok(!*wrote),
             To::File(d) => {
                 use std::io::Seek;
-                let f = d.tmp.file();
+                let Some(tmp) = d.tmp.as_mut() else {
+                    return Ok(true);
+                };
+                let f = tmp.file();
                 f.set_len(0)
                     .and_then(|_| f.rewind())
                     .map_err(|e| write_failed(&d.path, "starting over", e))?;

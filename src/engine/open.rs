@@ -60,14 +60,32 @@ pub fn decrypt_with(
     keys: &KeyService,
     want: Want,
 ) -> Result<Decrypted> {
+    decrypt_known(parsed, opts, keys, want, None)
+}
+
+/// [`decrypt_with`], with the data key (and the keys that unwrapped it) already unwrapped from
+/// this same file's metadata when `known` is given: a caller that fell back from a streaming
+/// path asks no key service (KMS call, passphrase prompt) twice.
+pub fn decrypt_known(
+    parsed: &dyn Parsed,
+    opts: &DecryptOptions,
+    keys: &KeyService,
+    want: Want,
+    known: Option<(DataKey, Vec<String>)>,
+) -> Result<Decrypted> {
     let metadata = metadata_of(parsed)?;
     crate::metadata::check_loadable(&metadata)?;
-    let order = if opts.decryption_order.is_empty() {
-        parse_decryption_order(None)?
-    } else {
-        opts.decryption_order.clone()
+    let (data_key, unwrapped_by) = match known {
+        Some(k) => k,
+        None => {
+            let order = if opts.decryption_order.is_empty() {
+                parse_decryption_order(None)?
+            } else {
+                opts.decryption_order.clone()
+            };
+            unwrap_data_key_by(&metadata, keys, &order)?
+        }
     };
-    let (data_key, unwrapped_by) = unwrap_data_key_by(&metadata, keys, &order)?;
     // The metadata (recipients, rule, types, shape) is checked before any value is used.
     check_integrity(&metadata, parsed.docs(), &data_key, opts.require_integrity)?;
     let (edits, docs, stash) =

@@ -113,16 +113,37 @@ pub fn new_metadata(
     lastmodified: String,
     mac: String,
 ) -> Result<Metadata> {
+    let key_groups = wrap_for(data_key, opts, keys, ctx)?;
+    Ok(metadata_with(key_groups, opts, lastmodified, mac))
+}
+
+/// The data key wrapped for every group of `opts`: the step of [`new_metadata`] that talks to
+/// the key backends, for a caller that must know it succeeded before it writes anything.
+pub fn wrap_for(
+    data_key: &DataKey,
+    opts: &EncryptOptions,
+    keys: &KeyService,
+    ctx: &mut Context,
+) -> Result<Vec<Vec<crate::keys::WrappedKey>>> {
     let created_at = ctx.timestamp();
-    let key_groups = wrap_groups(
+    wrap_groups(
         data_key,
         &opts.key_groups,
         opts.shamir_threshold,
         keys,
         &created_at,
         ctx,
-    )?;
-    Ok(Metadata {
+    )
+}
+
+/// The metadata of a newly encrypted file from its already wrapped key groups.
+pub fn metadata_with(
+    key_groups: Vec<Vec<crate::keys::WrappedKey>>,
+    opts: &EncryptOptions,
+    lastmodified: String,
+    mac: String,
+) -> Metadata {
+    Metadata {
         shamir_threshold: if key_groups.len() > 1 {
             if opts.shamir_threshold == 0 {
                 key_groups.len()
@@ -139,7 +160,7 @@ pub fn new_metadata(
         mac_only_encrypted: opts.mac_only_encrypted,
         version: SOPS_FORMAT_VERSION.to_string(),
         integrity: None,
-    })
+    }
 }
 
 /// Sealed leaves: one edit per leaf, and the new `lastmodified` and sealed MAC.

@@ -29,9 +29,20 @@ pub struct Decrypt<'a> {
 
 /// Decrypt `data` (an encrypted file in `req.inf`) to plaintext in `req.outf`.
 pub fn decrypt(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Output> {
+    decrypt_known(data, req, obs, None)
+}
+
+/// [`decrypt`]; with `known` (the data key a streaming attempt already unwrapped from this
+/// file, and the keys that did it) straight to the lossless path without unwrapping again.
+fn decrypt_known(
+    data: Vec<u8>,
+    req: &Decrypt,
+    obs: &dyn Observer,
+    known: Option<Known>,
+) -> Result<Output> {
     let (inf, outf) = (req.inf, req.outf);
     // The integrity field covers the whole tree, which only the lossless path builds.
-    let data = if inf == outf && !req.opts.require_integrity && req.streaming {
+    let data = if inf == outf && !req.opts.require_integrity && req.streaming && known.is_none() {
         let attempt = if inf == Format::Yaml {
             match FastYaml::scan_bytes(data, true) {
                 Ok(doc) => streaming(doc, req, obs)?.map(|o| Output::Parts(Box::new(o))),
@@ -50,7 +61,7 @@ pub fn decrypt(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Outpu
     } else {
         data
     };
-    let (parsed, mut dec) = lossless(data, req, outf != inf, obs)?;
+    let (parsed, mut dec) = lossless(data, req, outf != inf, obs, known)?;
     let opens_a_comment = || {
         dec.edits
             .iter()
@@ -97,14 +108,15 @@ pub fn decrypt_into(
         match FastYaml::scan_bytes(data, true) {
             Ok(doc) => match in_pieces(doc, req, obs, sink)? {
                 Ok(()) => return Ok(()),
-                Err(d) => d,
+                Err(back) => back,
             },
-            Err(d) => d,
+            Err(d) => (d, None),
         }
     } else {
-        data
+        (data, None)
     };
-    let out = decrypt(data, req, obs)?;
+    let (data, known) = data;
+    let out = decrypt_known(data, req, obs, known)?;
     for s in out.slices() {
         sink.put(s)?;
     }
@@ -113,15 +125,16 @@ pub fn decrypt_into(
 
 /// The YAML streaming path into `sink`, a pair of pieces at a time (one per thread); the MAC
 /// is checked once every leaf is in. `Ok(Err(data))` gives the input back, with everything
-/// put taken back, when the file or one of its opened values is outside what the path handles.
+/// put taken back, when the file or one of its opened values is outside what the path handles
+/// (with the data key when it was unwrapped, for the lossless path to use).
 fn in_pieces(
     doc: FastYaml,
     req: &Decrypt,
     obs: &dyn Observer,
     sink: &mut dyn Sink,
-) -> Result<std::result::Result<(), Vec<u8>>> {
-    let Some((metadata, data_key)) = prepare(&doc, req, obs)? else {
-        return Ok(Err(doc.into_bytes()));
+) -> Result<std::result::Result<(), Back>> {
+    let Some((metadata, data_key, by)) = prepare(&doc, req, obs)? else {
+        return Ok(Err((doc.into_bytes(), None)));
     };
     let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
     let make = |p: &crate::format::yaml::Piece,
@@ -132,7 +145,8 @@ fn in_pieces(
             None => Ok(None),
         }
     };
-    for pair in doc.pieces(super::encrypt::PIECE).chunks(2) {
+    let pieces = doc.pieces(super::encrypt::PIECE);
+    for pair in pieces.chunks(2) {
         // The second piece's MAC input is taken in after the first's.
         let mut second = opener.later(&data_key);
         let (a, b) = std::thread::scope(|sc| {
@@ -166,7 +180,8 @@ fn in_pieces(
                         "refusing to continue: the plaintext cannot be taken back",
                     ));
                 }
-                return Ok(Err(doc.into_bytes()));
+                drop(opener);
+                return Ok(Err((doc.into_bytes(), Some((data_key, by)))));
             };
             for s in out.slices() {
                 sink.put(s)?;
@@ -174,12 +189,13 @@ fn in_pieces(
         }
     }
     opener.finish(&metadata)?;
+    obs.step(&format!("decrypted in {} pieces", pieces.len()));
     Ok(Ok(()))
 }
 
 /// Decrypt `data` on the lossless path to its opened documents (for `--extract`).
 pub fn decrypt_tree(data: Vec<u8>, req: &Decrypt, obs: &dyn Observer) -> Result<Decrypted> {
-    Ok(lossless(data, req, true, obs)?.1)
+    Ok(lossless(data, req, true, obs, None)?.1)
 }
 
 /// One value of a decrypted file (`--extract`) as plaintext in `outf`.
@@ -193,11 +209,18 @@ pub fn emit_value(v: &Value, outf: Format, layout: &LayoutOptions) -> Result<Vec
     outf.store().emit_value(v, &layout.fresh(outf)?)
 }
 
+/// A data key unwrapped from a file's metadata, and the keys that unwrapped it.
+type Known = (crate::crypto::data_key::DataKey, Vec<String>);
+
+/// The input given back by the pieces path, with the data key when it was unwrapped.
+type Back = (Vec<u8>, Option<Known>);
+
 fn lossless(
     data: Vec<u8>,
     req: &Decrypt,
     docs: bool,
     obs: &dyn Observer,
+    known: Option<Known>,
 ) -> Result<(Box<dyn Parsed>, Decrypted)> {
     let parsed = req.inf.store().parse_encrypted(&data).map_err(load_error)?;
     // The parsed document keeps its own copy of the text.
@@ -206,12 +229,18 @@ fn lossless(
         "decrypt {} as {:?}, output {:?}",
         req.name, req.inf, req.outf
     ));
-    obs.unwrapping(parsed.metadata());
+    // A key already unwrapped (by the streaming attempt) was reported then.
+    let report = known.is_none();
+    if report {
+        obs.unwrapping(parsed.metadata());
+    }
     // Writing the same format needs only the edits: skip the opened tree (and never build
     // the IV stash, which only re-encrypting commands use).
     let want = engine::Want { docs, stash: false };
-    let dec = engine::decrypt_with(parsed.as_ref(), &req.opts, req.keys, want)?;
-    obs.unwrapped_by(&dec.unwrapped_by);
+    let dec = engine::decrypt_known(parsed.as_ref(), &req.opts, req.keys, want, known)?;
+    if report {
+        obs.unwrapped_by(&dec.unwrapped_by);
+    }
     Ok((parsed, dec))
 }
 
@@ -223,7 +252,7 @@ fn streaming<D: Streaming>(
     req: &Decrypt,
     obs: &dyn Observer,
 ) -> Result<std::result::Result<D::Output, Vec<u8>>> {
-    let Some((metadata, data_key)) = prepare(&doc, req, obs)? else {
+    let Some((metadata, data_key, _)) = prepare(&doc, req, obs)? else {
         return Ok(Err(doc.into_bytes()));
     };
     let mut opener = engine::LeafOpener::new(&data_key, &metadata, req.opts.ignore_mac)?;
@@ -248,7 +277,7 @@ fn prepare<D: Streaming>(
     doc: &D,
     req: &Decrypt,
     obs: &dyn Observer,
-) -> Result<Option<(Metadata, crate::crypto::data_key::DataKey)>> {
+) -> Result<Option<(Metadata, crate::crypto::data_key::DataKey, Vec<String>)>> {
     let tree = match doc.metadata() {
         Ok(Some(t)) => t,
         _ => return Ok(None),
@@ -281,7 +310,7 @@ fn prepare<D: Streaming>(
     };
     let (data_key, by) = engine::unwrap_data_key_by(&metadata, req.keys, order)?;
     obs.unwrapped_by(&by);
-    Ok(Some((metadata, data_key)))
+    Ok(Some((metadata, data_key, by)))
 }
 
 /// The file's rule decides which leaves are sealed (with no comments in play, sops's comment

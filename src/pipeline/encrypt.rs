@@ -179,6 +179,9 @@ fn in_pieces(
     }
     engine::check_key_groups(opts)?;
     let data_key = DataKey::generate(&mut ctx.rng);
+    // The key backends are asked before the first piece is put: a KMS or recipient that fails
+    // must leave stdout empty, as sops (which wraps first) does.
+    let key_groups = engine::wrap_for(&data_key, opts, req.keys, ctx)?;
     let mut sealer = engine::LeafSealer::new(
         &data_key,
         &opts.rule,
@@ -245,11 +248,16 @@ fn in_pieces(
         return Err(cannot_take_back());
     };
     let (lastmodified, mac) = sealer.finish(ctx)?;
-    let metadata = engine::new_metadata(&data_key, opts, req.keys, ctx, lastmodified, mac)?;
+    let metadata = engine::metadata_with(key_groups, opts, lastmodified, mac);
     let out = doc.finish(last, Some(&metadata.to_tree(false)))?;
     for s in out.slices() {
         sink.put(s)?;
     }
+    obs.step(&format!(
+        "{}: encrypted in {} pieces",
+        req.inf.name(),
+        pieces.len()
+    ));
     Ok(Ok(()))
 }
 

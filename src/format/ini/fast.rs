@@ -219,7 +219,9 @@ impl Scan {
         let mut meta = Vec::new();
         let mut meta_range: Option<(u32, u32)> = None;
         let mut section = DEFAULT;
-        // Seeded per process: a file cannot be built to make the lookups collide.
+        // Seeded at random per process, so a file cannot be written against a known seed;
+        // foldhash itself promises only minimal resistance to crafted collisions (it is no
+        // keyed hash), which is enough for one short-lived run over one file's key names.
         let mut keys: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
         let mut block_from = 0u32;
         let mut prev_blank: Option<usize> = None;

@@ -259,6 +259,17 @@ fn wrong_or_missing_key_is_128_with_a_report() {
         !err.contains("AGE-SECRET-KEY-1"),
         "a key in an error: {err}"
     );
+    // The key is the first failure reported, before any trouble with where the output goes
+    // (sops decrypts before it opens the output).
+    let nowhere = sb.path().join("missing-dir").join("out.json");
+    let (code, _, err) = run(sb
+        .veil()
+        .env("SOPS_AGE_KEY_FILE", &other)
+        .arg("decrypt")
+        .arg("--output")
+        .arg(&nowhere)
+        .arg(&enc));
+    assert_eq!(code, Some(128), "{err}");
 }
 
 #[test]

@@ -248,7 +248,16 @@ fn files_encrypted_in_pieces_match_the_lossless_path_and_sops_reads_them() {
             .env("VEIL_YAML_FAST", "0"),
         "encrypt on the lossless path",
     );
-    let stdout = run_ok(sb.veil().args(["encrypt", "--age", &r]).arg(&f), "encrypt");
+    let (code, stdout, err) = run(sb
+        .veil()
+        .args(["encrypt", "--verbose", "--age", &r])
+        .arg(&f));
+    assert_eq!(code, Some(0), "{err}");
+    // The pieces path did the work, not a fallback to the whole file.
+    assert!(
+        err.contains(": encrypted in ") && err.contains(" pieces"),
+        "{err}"
+    );
     let out = sb.path().join("out.enc.yaml");
     run_ok(
         sb.veil()
@@ -326,9 +335,13 @@ fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
             .env("SOPS_AGE_KEY_FILE", &key))
     };
     let p = sb.write("big.enc.yaml", &enc);
-    let (code, out, err) = dec(&p, &[]);
+    let (code, out, err) = dec(&p, &["--verbose"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&out), plain);
+    assert!(
+        err.contains("decrypted in ") && err.contains(" pieces"),
+        "{err}"
+    );
     let o = sb.path().join("plain.yaml");
     let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
@@ -365,10 +378,81 @@ fn files_decrypted_in_pieces_write_nothing_before_the_mac_verifies() {
     plain.push_str("zz_last:\n  cert: |\n    line one\n    line two\n");
     let enc = enc_of("block.yaml", &plain);
     let p = sb.write("block.enc.yaml", &enc);
-    let (code, out, err) = dec(&p, &[]);
+    let (code, out, err) = dec(&p, &["--verbose"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&out), plain);
+    assert!(!err.contains("decrypted in"), "{err}");
     let (code, _, err) = dec(&p, &["--output", o.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(text(&std::fs::read(&o).unwrap()), plain);
+}
+
+/// The data key is wrapped before the first piece of a big file is written: a key backend that
+/// fails (here a Vault transit key on a closed loopback port) leaves stdout empty and exits as
+/// the same failure on a small file does, as sops (which wraps first) does.
+#[test]
+fn a_key_that_cannot_wrap_writes_nothing_of_a_file_encrypted_in_pieces() {
+    let sb = Sandbox::new();
+    let port = crate::support::servers::free_ports(1);
+    let uri = format!("http://127.0.0.1:{port}/v1/transit/keys/nobody");
+    let enc = |name: &str, plain: &str| {
+        let f = sb.write(name, plain);
+        run(sb
+            .veil()
+            .args(["encrypt", "--verbose", "--hc-vault-transit", &uri])
+            .arg(&f)
+            .env("VAULT_TOKEN", "not-a-real-token"))
+    };
+    let (small_code, small_out, _) = enc("small.yaml", "a: b\n");
+    assert!(small_out.is_empty());
+    assert_ne!(small_code, Some(0));
+    let plain = services(200);
+    assert!(plain.len() > 1_100_000);
+    let (code, out, err) = enc("big.yaml", &plain);
+    assert_eq!(code, small_code, "{err}");
+    assert!(
+        out.is_empty(),
+        "{} bytes reached stdout before the data key was wrapped",
+        out.len()
+    );
+}
+
+/// A big file whose last value opens to several lines falls back from the pieces path to the
+/// lossless one with the data key it already unwrapped: one KMS call, not one per path tried.
+#[test]
+fn a_fallback_from_pieces_unwraps_the_data_key_once() {
+    let Some(bin) = require_peer_path("moto_server") else {
+        return;
+    };
+    let m = crate::support::servers::Moto::start(&bin);
+    let proxy = crate::support::counting_proxy::CountingProxy::start(
+        &m.server.addr,
+        "TrentService.Decrypt",
+    );
+    let sb = Sandbox::new();
+    let mut plain = services(200);
+    plain.push_str("zz_last:\n  cert: |\n    line one\n    line two\n");
+    let f = sb.write("big.yaml", &plain);
+    let aws = |c: &mut assert_cmd::Command, endpoint: &str| {
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL", endpoint);
+    };
+    let mut c = sb.veil();
+    aws(&mut c, &m.server.addr);
+    run_ok(
+        c.args(["encrypt", "-i", "--kms", &m.arn]).arg(&f),
+        "encrypt",
+    );
+    let mut c = sb.veil();
+    aws(&mut c, &proxy.addr);
+    let before = proxy.count();
+    let (code, out, err) = run(c.args(["decrypt", "--verbose"]).arg(&f));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(text(&out), plain);
+    assert_eq!(
+        proxy.count() - before,
+        1,
+        "KMS calls for one decrypt: {err}"
+    );
 }
