@@ -2,7 +2,9 @@
 //! lives in `crate::keyservice::agent`; this file turns arguments into its options and prints
 //! `status`.
 
-use super::args::{AgentArgs, AgentCommand, AgentRunArgs};
+use super::args::AgentArgs;
+#[cfg(feature = "keyservice")]
+use super::args::{AgentCommand, AgentRunArgs};
 use crate::error::{Code, Error, Result};
 
 /// `veil agent …`.
