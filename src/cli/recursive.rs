@@ -213,6 +213,49 @@ fn fail(path: &Path, e: &Error) {
     }
 }
 
+/// What `-r` counts besides its own outcome: files skipped and failed, and the exit code of the
+/// first failure (the command's exit code).
+struct Tally {
+    skipped: usize,
+    failed: usize,
+    first_code: Option<Code>,
+}
+
+impl Tally {
+    /// The walk's own skips and failures, reported as they are counted.
+    fn of_walk(w: &Walk) -> Tally {
+        let mut t = Tally {
+            skipped: w.skipped.len(),
+            failed: 0,
+            first_code: None,
+        };
+        for (p, why) in &w.skipped {
+            report(p, &format!("skipped: {why}"));
+        }
+        for e in &w.failed {
+            eprintln!("{}", e.message);
+            t.failed += 1;
+            t.first_code.get_or_insert(e.code);
+        }
+        t
+    }
+
+    fn skip(&mut self, path: &Path, why: &str) {
+        report(path, why);
+        self.skipped += 1;
+    }
+
+    fn fail(&mut self, path: &Path, e: &Error) {
+        fail(path, e);
+        self.failed += 1;
+        self.first_code.get_or_insert(e.code);
+    }
+
+    fn exit_code(&self) -> i32 {
+        self.first_code.map_or(0, |c| c.exit_code())
+    }
+}
+
 /// `veil encrypt -r DIR [--dry-run]`.
 pub fn encrypt_dir(a: &EncryptArgs, dir: &str) -> Result<i32> {
     let conf = super::encrypt::load_config(&a.keys)?;
@@ -228,26 +271,16 @@ pub fn encrypt_dir(a: &EncryptArgs, dir: &str) -> Result<i32> {
         return Err(super::io::missing_file(dir).hint("encrypt -r takes a directory"));
     }
     let w = walk(root);
-    let (mut done, mut already, mut skipped, mut failed) = (0, 0, w.skipped.len(), 0);
-    let mut first_code = None;
-    for (p, why) in &w.skipped {
-        report(p, &format!("skipped: {why}"));
-    }
-    for e in &w.failed {
-        eprintln!("{}", e.message);
-        failed += 1;
-        first_code.get_or_insert(e.code);
-    }
+    let (mut done, mut already) = (0, 0);
+    let mut t = Tally::of_walk(&w);
     for f in &w.files {
         let name = f.path.to_string_lossy().into_owned();
         if is_config(&f.path) {
-            report(&f.path, "skipped: the config itself");
-            skipped += 1;
+            t.skip(&f.path, "skipped: the config itself");
             continue;
         }
         if !super::check::rule_matches(conf.as_ref(), &f.path)? {
-            report(&f.path, "skipped: no creation rule matches");
-            skipped += 1;
+            t.skip(&f.path, "skipped: no creation rule matches");
             continue;
         }
         let (inf, _) = super::formats(&a.input, Some(name.as_str()));
@@ -291,15 +324,16 @@ pub fn encrypt_dir(a: &EncryptArgs, dir: &str) -> Result<i32> {
                 already += 1;
             }
             Err(e) => {
-                fail(&f.path, &e);
-                failed += 1;
-                first_code.get_or_insert(e.code);
+                t.fail(&f.path, &e);
             }
         }
     }
     let verb = if a.dry_run { "to encrypt" } else { "encrypted" };
-    eprintln!("{done} {verb}, {already} already encrypted, {skipped} skipped, {failed} failed");
-    Ok(first_code.map_or(0, |c| c.exit_code()))
+    eprintln!(
+        "{done} {verb}, {already} already encrypted, {} skipped, {} failed",
+        t.skipped, t.failed
+    );
+    Ok(t.exit_code())
 }
 
 /// `veil decrypt -r DIR --output-dir OUT`.
@@ -315,16 +349,8 @@ pub fn decrypt_dir(a: &DecryptArgs, dir: &str, out: &str) -> Result<i32> {
     let conf = super::check::load_conf().ok().flatten();
     let audit = crate::audit::Log::for_command(|| conf.clone())?;
     let w = walk(root);
-    let (mut done, mut same, mut skipped, mut failed) = (0, 0, w.skipped.len(), 0);
-    let mut first_code = None;
-    for (p, why) in &w.skipped {
-        report(p, &format!("skipped: {why}"));
-    }
-    for e in &w.failed {
-        eprintln!("{}", e.message);
-        failed += 1;
-        first_code.get_or_insert(e.code);
-    }
+    let (mut done, mut same) = (0, 0);
+    let mut t = Tally::of_walk(&w);
     for f in &w.files {
         let name = f.path.to_string_lossy().into_owned();
         let input = InputArgs {
@@ -336,15 +362,12 @@ pub fn decrypt_dir(a: &DecryptArgs, dir: &str, out: &str) -> Result<i32> {
         let data = match read_found(f) {
             Ok(d) => d,
             Err(e) => {
-                fail(&f.path, &e);
-                failed += 1;
-                first_code.get_or_insert(e.code);
+                t.fail(&f.path, &e);
                 continue;
             }
         };
         if is_config(&f.path) {
-            report(&f.path, "skipped: the config itself");
-            skipped += 1;
+            t.skip(&f.path, "skipped: the config itself");
             continue;
         }
         if !is_encrypted(&data, inf) {
@@ -352,19 +375,14 @@ pub fn decrypt_dir(a: &DecryptArgs, dir: &str, out: &str) -> Result<i32> {
             // damaged, never encrypted) is reported, not passed over as plaintext.
             match super::check::rule_matches(conf.as_ref(), &f.path) {
                 Ok(false) => {
-                    report(&f.path, "skipped: not encrypted");
-                    skipped += 1;
+                    t.skip(&f.path, "skipped: not encrypted");
                 }
                 Ok(true) => {
                     let e = not_decryptable(&name, &data, inf);
-                    fail(&f.path, &e);
-                    failed += 1;
-                    first_code.get_or_insert(e.code);
+                    t.fail(&f.path, &e);
                 }
                 Err(e) => {
-                    fail(&f.path, &e);
-                    failed += 1;
-                    first_code.get_or_insert(e.code);
+                    t.fail(&f.path, &e);
                 }
             }
             continue;
@@ -391,14 +409,15 @@ pub fn decrypt_dir(a: &DecryptArgs, dir: &str, out: &str) -> Result<i32> {
                 same += 1;
             }
             Err(e) => {
-                fail(&f.path, &e);
-                failed += 1;
-                first_code.get_or_insert(e.code);
+                t.fail(&f.path, &e);
             }
         }
     }
-    eprintln!("{done} decrypted, {same} unchanged, {skipped} skipped, {failed} failed");
-    Ok(first_code.map_or(0, |c| c.exit_code()))
+    eprintln!(
+        "{done} decrypted, {same} unchanged, {} skipped, {} failed",
+        t.skipped, t.failed
+    );
+    Ok(t.exit_code())
 }
 
 /// One file's plaintext, audited (its own entry) before it is returned.

@@ -36,6 +36,15 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Whether the rule reads comments (sops's comment stack, which only the tree path keeps:
+    /// the streaming paths give a file with comments under such a rule to the tree path).
+    pub fn reads_comments(&self) -> bool {
+        matches!(
+            self,
+            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
+        )
+    }
+
     /// The metadata field name and value of this rule, if any.
     pub fn field(&self) -> Option<(&'static str, &str)> {
         Some(match self {

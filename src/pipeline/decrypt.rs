@@ -10,7 +10,7 @@ use crate::format::stream::{FastFlat, Streaming};
 use crate::format::yaml::FastYaml;
 use crate::format::{Edit, Format, Parsed};
 use crate::keys::KeyService;
-use crate::metadata::{Metadata, Rule};
+use crate::metadata::Metadata;
 use crate::tree::{Scalar, Value};
 
 /// What to decrypt and how.
@@ -290,13 +290,7 @@ fn prepare<D: Streaming>(
     let metadata = Metadata::from_tree(&tree)?;
     // Comment-regex rules depend on sops's comment stack, and the integrity field on the
     // whole tree, which only the tree path keeps.
-    if metadata.integrity.is_some()
-        || doc.has_comments()
-            && matches!(
-                metadata.rule,
-                Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
-            )
-    {
+    if metadata.integrity.is_some() || doc.has_comments() && metadata.rule.reads_comments() {
         return Ok(None);
     }
     crate::metadata::check_loadable(&metadata)?;

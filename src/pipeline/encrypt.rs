@@ -12,7 +12,7 @@ use crate::format::stream::{FastFlat, Streaming};
 use crate::format::yaml::FastYaml;
 use crate::format::{Edit, EmitOptions, Format, Parsed};
 use crate::keys::KeyService;
-use crate::metadata::{integrity, Metadata, Rule};
+use crate::metadata::{integrity, Metadata};
 use crate::tree::Scalar;
 
 /// What to encrypt with and how to write it.
@@ -169,12 +169,7 @@ fn in_pieces(
     sink: &mut dyn Sink,
 ) -> Result<std::result::Result<(), Vec<u8>>> {
     let opts = req.opts;
-    if doc.has_comments()
-        && matches!(
-            opts.rule,
-            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
-        )
-    {
+    if doc.has_comments() && opts.rule.reads_comments() {
         return Ok(Err(doc.into_bytes()));
     }
     engine::check_key_groups(opts)?;
@@ -313,12 +308,7 @@ fn streaming<D: Streaming>(
 ) -> Result<std::result::Result<D::Output, Vec<u8>>> {
     let opts = req.opts;
     // Comment-regex rules depend on sops's comment stack, which only the tree path keeps.
-    if doc.has_comments()
-        && matches!(
-            opts.rule,
-            Rule::UnencryptedCommentRegex(_) | Rule::EncryptedCommentRegex(_)
-        )
-    {
+    if doc.has_comments() && opts.rule.reads_comments() {
         return Ok(Err(doc.into_bytes()));
     }
     engine::check_key_groups(opts)?;

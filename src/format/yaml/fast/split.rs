@@ -50,14 +50,11 @@ impl FastYaml {
         })
     }
 
-    /// Where to cut the document in two: a key near the middle of the source that is not the
-    /// first of its map and has only maps above it. Gives its event index, its line's start,
-    /// and the event indices of its parent keys.
-    fn cut(&self) -> Option<(usize, usize, Vec<usize>)> {
-        let half = self.src.len() / 2;
-        // Open collections: (is a map, its current key's event index, keys seen).
+    /// Every place the document may be cut: a key that is not the first of its map and has only
+    /// maps above it. `at` gets its event index, its source offset, and the open collections
+    /// (is a map, its current key's event index, keys seen), outermost first.
+    fn cut_points(&self, mut at: impl FnMut(usize, usize, &[(bool, usize, usize)])) {
         let mut open: Vec<(bool, usize, usize)> = Vec::new();
-        let mut best: Option<(usize, usize)> = None;
         for (i, ev) in self.evs.iter().enumerate() {
             match *ev {
                 Ev::MapStart => open.push((true, 0, 0)),
@@ -70,15 +67,26 @@ impl FastYaml {
                     top.1 = i;
                     top.2 += 1;
                     if top.2 > 1 && open.iter().all(|o| o.0) {
-                        let ls = self.line_start(start as usize);
-                        if best.is_none_or(|(_, b)| ls.abs_diff(half) < b.abs_diff(half)) {
-                            best = Some((i, ls));
-                        }
+                        at(i, start as usize, &open);
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Where to cut the document in two: a key near the middle of the source that is not the
+    /// first of its map and has only maps above it. Gives its event index, its line's start,
+    /// and the event indices of its parent keys.
+    fn cut(&self) -> Option<(usize, usize, Vec<usize>)> {
+        let half = self.src.len() / 2;
+        let mut best: Option<(usize, usize)> = None;
+        self.cut_points(|i, start, _| {
+            let ls = self.line_start(start);
+            if best.is_none_or(|(_, b)| ls.abs_diff(half) < b.abs_diff(half)) {
+                best = Some((i, ls));
+            }
+        });
         let (ev, ls) = best?;
         // The parent keys: the current key of every map open at the cut, outermost first.
         let mut parents = Vec::new();
@@ -142,29 +150,14 @@ impl FastYaml {
         let every = every.max(1);
         let mut cuts: Vec<(usize, usize, Vec<usize>)> = Vec::new();
         let mut next = every;
-        // Open collections: (is a map, its current key's event index, keys seen).
-        let mut open: Vec<(bool, usize, usize)> = Vec::new();
-        for (i, ev) in self.evs.iter().enumerate() {
-            match *ev {
-                Ev::MapStart => open.push((true, 0, 0)),
-                Ev::SeqStart => open.push((false, 0, 0)),
-                Ev::MapEnd | Ev::SeqEnd => {
-                    open.pop();
-                }
-                Ev::Key { start, .. } => {
-                    let Some(top) = open.last_mut() else { continue };
-                    top.1 = i;
-                    top.2 += 1;
-                    if top.2 > 1 && start as usize >= next && open.iter().all(|o| o.0) {
-                        let ls = self.line_start(start as usize);
-                        let parents = open[..open.len() - 1].iter().map(|o| o.1).collect();
-                        cuts.push((i, ls, parents));
-                        next = ls + every;
-                    }
-                }
-                _ => {}
+        self.cut_points(|i, start, open| {
+            if start >= next {
+                let ls = self.line_start(start);
+                let parents = open[..open.len() - 1].iter().map(|o| o.1).collect();
+                cuts.push((i, ls, parents));
+                next = ls + every;
             }
-        }
+        });
         let mut pieces = Vec::with_capacity(cuts.len() + 1);
         let (mut from, mut src_from, mut parents) = (0, 0, Vec::new());
         for (ev, ls, p) in cuts {
